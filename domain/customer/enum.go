@@ -1,0 +1,178 @@
+package customer
+
+import "fmt"
+
+// enum is a closed set of string values. K is a tag type that names the set
+// and lists its values; each exported enum type below is enum[K] for its own
+// K, so a Tier can never be passed where a Channel is wanted, and no package
+// outside this one can invent a value: the field is unexported and the only
+// ways in are the declared values and the Parse functions.
+type enum[K enumKind] struct{ v string }
+
+type enumKind interface {
+	kindName() string
+	kindValues() []string
+}
+
+// String returns the value as written in events and the API (e.g. "GOLD").
+func (e enum[K]) String() string { return e.v }
+
+// IsZero reports whether e is unset.
+func (e enum[K]) IsZero() bool { return e.v == "" }
+
+// MarshalText writes the value's name.
+func (e enum[K]) MarshalText() ([]byte, error) { return []byte(e.v), nil }
+
+// UnmarshalText reads a value's name; the empty string is the unset value.
+func (e *enum[K]) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*e = enum[K]{}
+		return nil
+	}
+	v, err := parseEnum[K](string(b))
+	if err != nil {
+		return err
+	}
+	*e = v
+	return nil
+}
+
+func parseEnum[K enumKind](s string) (enum[K], error) {
+	var k K
+	for _, v := range k.kindValues() {
+		if v == s {
+			return enum[K]{v}, nil
+		}
+	}
+	return enum[K]{}, &InvalidInputError{Field: k.kindName(), Reason: fmt.Sprintf("%q is not one of %v", s, k.kindValues())}
+}
+
+func enumValues[K enumKind]() []enum[K] {
+	var k K
+	vals := k.kindValues()
+	out := make([]enum[K], len(vals))
+	for i, v := range vals {
+		out[i] = enum[K]{v}
+	}
+	return out
+}
+
+type (
+	tierKind            struct{}
+	channelKind         struct{}
+	directionKind       struct{}
+	severityKind        struct{}
+	outcomeKind         struct{}
+	recoveryStepKind    struct{}
+	followUpReasonKind  struct{}
+	followUpOutcomeKind struct{}
+)
+
+func (tierKind) kindName() string     { return "tier" }
+func (tierKind) kindValues() []string { return []string{"STANDARD", "GOLD", "VIP"} }
+func (channelKind) kindName() string  { return "channel" }
+func (channelKind) kindValues() []string {
+	return []string{"PHONE", "VISIT", "LETTER", "EMAIL", "CHAT", "WECHAT", "SMS"}
+}
+func (directionKind) kindName() string     { return "direction" }
+func (directionKind) kindValues() []string { return []string{"INBOUND", "OUTBOUND"} }
+func (severityKind) kindName() string      { return "severity" }
+func (severityKind) kindValues() []string  { return []string{"GENERAL", "MAJOR"} }
+func (outcomeKind) kindName() string       { return "outcome" }
+func (outcomeKind) kindValues() []string   { return []string{"SATISFIED", "UNSATISFIED"} }
+func (recoveryStepKind) kindName() string  { return "step" }
+func (recoveryStepKind) kindValues() []string {
+	return []string{"APOLOGY", "URGENT_RESTORATION", "EMPATHY", "SYMBOLIC_ATONEMENT", "FOLLOW_UP"}
+}
+func (followUpReasonKind) kindName() string { return "reason" }
+func (followUpReasonKind) kindValues() []string {
+	return []string{"RECOVERY", "HOLIDAY", "WIN_BACK", "ROUTINE"}
+}
+func (followUpOutcomeKind) kindName() string { return "outcome" }
+func (followUpOutcomeKind) kindValues() []string {
+	return []string{"SATISFIED", "UNSATISFIED", "NO_ANSWER"}
+}
+
+// Tier is a service tier: customers are served differently by tier [003 §2.2].
+type Tier = enum[tierKind]
+
+// Channel is how a contact, complaint or greeting travelled.
+type Channel = enum[channelKind]
+
+// Direction says who initiated a contact.
+type Direction = enum[directionKind]
+
+// Severity classifies a complaint: GENERAL, or MAJOR (escalate at once,
+// incident report before closing).
+type Severity = enum[severityKind]
+
+// Outcome is how the customer took a complaint's resolution.
+type Outcome = enum[outcomeKind]
+
+// RecoveryStep is one of the five steps of service recovery [002].
+type RecoveryStep = enum[recoveryStepKind]
+
+// FollowUpReason says why a follow-up was scheduled.
+type FollowUpReason = enum[followUpReasonKind]
+
+// FollowUpOutcome is the result of a follow-up call.
+type FollowUpOutcome = enum[followUpOutcomeKind]
+
+// The values of each enum.
+var (
+	TierStandard = Tier{"STANDARD"}
+	TierGold     = Tier{"GOLD"}
+	TierVIP      = Tier{"VIP"}
+
+	ChannelPhone  = Channel{"PHONE"}
+	ChannelVisit  = Channel{"VISIT"}
+	ChannelLetter = Channel{"LETTER"}
+	ChannelEmail  = Channel{"EMAIL"}
+	ChannelChat   = Channel{"CHAT"}
+	ChannelWeChat = Channel{"WECHAT"}
+	ChannelSMS    = Channel{"SMS"}
+
+	Inbound  = Direction{"INBOUND"}
+	Outbound = Direction{"OUTBOUND"}
+
+	SeverityGeneral = Severity{"GENERAL"}
+	SeverityMajor   = Severity{"MAJOR"}
+
+	Satisfied   = Outcome{"SATISFIED"}
+	Unsatisfied = Outcome{"UNSATISFIED"}
+
+	StepApology           = RecoveryStep{"APOLOGY"}
+	StepUrgentRestoration = RecoveryStep{"URGENT_RESTORATION"}
+	StepEmpathy           = RecoveryStep{"EMPATHY"}
+	StepSymbolicAtonement = RecoveryStep{"SYMBOLIC_ATONEMENT"}
+	StepFollowUp          = RecoveryStep{"FOLLOW_UP"}
+
+	ReasonRecovery = FollowUpReason{"RECOVERY"}
+	ReasonHoliday  = FollowUpReason{"HOLIDAY"}
+	ReasonWinBack  = FollowUpReason{"WIN_BACK"}
+	ReasonRoutine  = FollowUpReason{"ROUTINE"}
+
+	FollowUpSatisfied   = FollowUpOutcome{"SATISFIED"}
+	FollowUpUnsatisfied = FollowUpOutcome{"UNSATISFIED"}
+	FollowUpNoAnswer    = FollowUpOutcome{"NO_ANSWER"}
+)
+
+// Parsing constructors: the only way to turn outside text into an enum.
+// They return an *InvalidInputError naming the field and the allowed values.
+func ParseTier(s string) (Tier, error)                     { return parseEnum[tierKind](s) }
+func ParseChannel(s string) (Channel, error)               { return parseEnum[channelKind](s) }
+func ParseDirection(s string) (Direction, error)           { return parseEnum[directionKind](s) }
+func ParseSeverity(s string) (Severity, error)             { return parseEnum[severityKind](s) }
+func ParseOutcome(s string) (Outcome, error)               { return parseEnum[outcomeKind](s) }
+func ParseRecoveryStep(s string) (RecoveryStep, error)     { return parseEnum[recoveryStepKind](s) }
+func ParseFollowUpReason(s string) (FollowUpReason, error) { return parseEnum[followUpReasonKind](s) }
+func ParseFollowUpOutcome(s string) (FollowUpOutcome, error) {
+	return parseEnum[followUpOutcomeKind](s)
+}
+
+// Value lists, in declaration order (for API enums and tests).
+func Tiers() []Tier                       { return enumValues[tierKind]() }
+func Channels() []Channel                 { return enumValues[channelKind]() }
+func RecoverySteps() []RecoveryStep       { return enumValues[recoveryStepKind]() }
+func FollowUpReasons() []FollowUpReason   { return enumValues[followUpReasonKind]() }
+func FollowUpOutcomes() []FollowUpOutcome { return enumValues[followUpOutcomeKind]() }
