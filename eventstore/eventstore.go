@@ -151,7 +151,9 @@ func (e Expected) String() string {
 type Direction uint8
 
 const (
+	// Forward reads from From towards the stream's last event.
 	Forward Direction = iota
+	// Backward reads from From towards revision 0.
 	Backward
 )
 
@@ -172,8 +174,11 @@ type StreamRead struct {
 type Store interface {
 	// Append writes records to the end of stream atomically, if the stream's
 	// state satisfies expected. It is durable when it returns. A retry whose
-	// records' IDs are already the stream's last appended events writes
-	// nothing and returns the original result.
+	// records' IDs are all already stored in stream, at consecutive revisions
+	// in the same order, writes nothing and returns the original result
+	// (whatever expected says); IDs stored otherwise (only some of them, in
+	// another stream, in another order) give ErrIdempotency. See
+	// ResolveRetry.
 	Append(ctx context.Context, stream string, expected Expected, records ...Record) (AppendResult, error)
 	// ReadStream returns events of one stream; ErrStreamNotFound when it has
 	// none.
@@ -215,6 +220,9 @@ var (
 	// ErrStop, returned from a ReadAll or Subscribe callback, ends the read
 	// without an error.
 	ErrStop = errors.New("eventstore: stop")
+	// ErrInvalidArgument: a read with arguments out of range (a negative
+	// limit, an unknown direction).
+	ErrInvalidArgument = errors.New("eventstore: invalid argument")
 )
 
 // ConcurrencyError says which expectation failed. It matches
