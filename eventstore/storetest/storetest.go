@@ -808,15 +808,17 @@ func (s *suite) testSubscribeLive(t *testing.T) {
 	for err := range appendErrs {
 		t.Fatalf("append: %v", err)
 	}
+	// The collector returns ErrStop once it has every event; Subscribe must
+	// then return nil.
 	select {
-	case <-col.done:
 	case err := <-subErr:
-		t.Fatalf("Subscribe returned %v before seeing every event (%d of %d)", err, len(col.evs), total)
+		if err != nil {
+			t.Fatalf("Subscribe: %v, want nil after ErrStop", err)
+		}
 	case <-ctx.Done():
+		col.mu.Lock()
+		defer col.mu.Unlock()
 		t.Fatalf("Subscribe saw %d of %d events", len(col.evs), total)
-	}
-	if err := <-subErr; err != nil {
-		t.Fatalf("Subscribe after ErrStop: %v, want nil", err)
 	}
 	want := eventsOf(readAll(t, st, head0), pre, streams[0], streams[1], streams[2], streams[3])
 	sameEvents(t, col.evs, want)
