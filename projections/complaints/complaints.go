@@ -1,0 +1,516 @@
+// Package complaints is the read model of complaints: each complaint's
+// state as the account manager sees it (status, owner, SLA, recovery steps,
+// compensation, outcome), indexed for the queues the API serves — by ID, by
+// customer, by owner, by status, and the overdue list.
+//
+// Overdue is evaluated against the clock the caller passes: a complaint is
+// overdue when it is not acknowledged by replyDueAt, or when a promised
+// reply time (set by escalation) passed with no outbound contact on the
+// complaint since the promise. Both deadlines are kept in ordered indexes so
+// "overdue now" is a prefix walk, not a scan of every complaint.
+package complaints
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+)
+
+// Status of a complaint, as in the API's ComplaintStatus.
+type Status string
+
+// The statuses.
+const (
+	Open               Status = "OPEN"
+	Acknowledged       Status = "ACKNOWLEDGED"
+	Escalated          Status = "ESCALATED"
+	ResolutionProposed Status = "RESOLUTION_PROPOSED"
+	Resolved           Status = "RESOLVED"
+	Declined           Status = "DECLINED"
+)
+
+// Closed reports whether s ends the complaint's handling.
+func (s Status) Closed() bool { return s == Resolved || s == Declined }
+
+// Step is one recovery step taken.
+type Step struct {
+	Step customer.RecoveryStep
+	At   time.Time
+	By   string
+	Note string
+}
+
+// Transfer is an explicit change of owner.
+type Transfer struct {
+	At       time.Time
+	By       string
+	From, To string
+	Reason   string
+}
+
+// Complaint is the read model of one complaint. Values returned by the
+// Model are copies: callers may keep them.
+type Complaint struct {
+	ID                  string
+	CustomerID          string
+	Status              Status
+	Severity            customer.Severity
+	Category            string
+	Channel             customer.Channel
+	Description         string
+	Owner               string
+	FiledAt             time.Time
+	ReplyDueAt          time.Time
+	ReplyDueProvisional bool
+	AcknowledgedAt      *time.Time
+	EscalatedTo         string
+	EscalatedAt         *time.Time
+	PromisedReplyBy     *time.Time
+	// LastOutboundAt is the latest outbound contact logged on the complaint.
+	LastOutboundAt    *time.Time
+	ResolutionOptions []string
+	AcceptedOption    *string
+	RecoverySteps     []Step
+	Compensation      []customer.Money // one total per currency, sorted by currency
+	Outcome           *customer.Outcome
+	ResolvedAt        *time.Time
+	DeclinedAt        *time.Time
+	DeclineReason     string
+	RepeatContacts    int
+	IncidentReport    bool
+	Reopened          int
+	Transfers         []Transfer
+	Version           uint64 // stream revision of the last event that changed it
+}
+
+// Overdue reports whether c is overdue at now.
+func (c *Complaint) Overdue(now time.Time) bool {
+	if c.Status.Closed() {
+		return false
+	}
+	if c.AcknowledgedAt == nil && now.After(c.ReplyDueAt) {
+		return true
+	}
+	return c.promiseBroken(now)
+}
+
+func (c *Complaint) promiseBroken(now time.Time) bool {
+	if c.PromisedReplyBy == nil || !now.After(*c.PromisedReplyBy) {
+		return false
+	}
+	return c.LastOutboundAt == nil || c.EscalatedAt == nil || c.LastOutboundAt.Before(*c.EscalatedAt)
+}
+
+func (c *Complaint) clone() Complaint {
+	out := *c
+	out.ResolutionOptions = slices.Clone(c.ResolutionOptions)
+	out.RecoverySteps = slices.Clone(c.RecoverySteps)
+	out.Compensation = slices.Clone(c.Compensation)
+	out.Transfers = slices.Clone(c.Transfers)
+	return out
+}
+
+// Filter selects complaints; zero fields match everything.
+type Filter struct {
+	CustomerID string
+	Statuses   []Status
+	Severity   *customer.Severity
+	Owner      string
+	// Overdue, when set, keeps only complaints whose overdue state at Now
+	// equals it.
+	Overdue            *bool
+	FiledFrom, FiledTo *time.Time
+	Now                time.Time
+}
+
+// deadline is an entry of an ordered deadline index.
+type deadline struct {
+	at time.Time
+	id string
+}
+
+func cmpDeadline(a, b deadline) int {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// Model is the complaints read model. It is safe for concurrent use: one
+// writer (the projection) and many readers (the API).
+type Model struct {
+	mu         sync.RWMutex
+	byID       map[string]*Complaint
+	byCustomer map[string][]string // complaint IDs in filing order
+	// order lists every complaint ID in filing order (filedAt, id): the
+	// default listing order.
+	order []deadline
+	// unacked holds open complaints not yet acknowledged, by replyDueAt.
+	unacked []deadline
+	// promised holds open complaints with a promised reply, by the promise.
+	promised []deadline
+	position eventstore.Position
+}
+
+// New returns an empty model.
+func New() *Model {
+	return &Model{byID: map[string]*Complaint{}, byCustomer: map[string][]string{}}
+}
+
+// Name is the projection's permanent name.
+func (m *Model) Name() string { return "complaints" }
+
+// Position is the global position of the last applied event.
+func (m *Model) Position() eventstore.Position {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.position
+}
+
+// Apply folds one stored event of a customer stream into the model. Events
+// at or before the model's position are ignored, so re-delivery is
+// harmless. Events of other streams and types are ignored.
+func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ev.Position != 0 && ev.Position <= m.position {
+		return
+	}
+	m.position = ev.Position
+	customerID, ok := strings.CutPrefix(ev.StreamID, customer.StreamCategory+"-")
+	if !ok {
+		return
+	}
+	at := ev.OccurredAt
+	get := func(id string) *Complaint { return m.byID[id] }
+	switch e := payload.(type) {
+	case *customer.ComplaintFiled:
+		c := &Complaint{
+			ID: e.ComplaintID, CustomerID: customerID, Status: Open, Severity: e.Severity,
+			Category: e.Category, Channel: e.Channel, Description: e.Description, Owner: e.Owner,
+			FiledAt: at, ReplyDueAt: e.ReplyDueAt, ReplyDueProvisional: e.ReplyDueProvisional,
+			Version: ev.Revision,
+		}
+		m.byID[c.ID] = c
+		m.byCustomer[customerID] = append(m.byCustomer[customerID], c.ID)
+		m.order = insert(m.order, deadline{at, c.ID})
+		m.unacked = insert(m.unacked, deadline{c.ReplyDueAt, c.ID})
+	case *customer.ComplaintAcknowledged:
+		if c := get(e.ComplaintID); c != nil {
+			t := at
+			c.AcknowledgedAt = &t
+			c.Status = Acknowledged
+			c.Version = ev.Revision
+			m.unacked = remove(m.unacked, deadline{c.ReplyDueAt, c.ID})
+		}
+	case *customer.ComplaintEscalated:
+		if c := get(e.ComplaintID); c != nil {
+			if c.PromisedReplyBy != nil {
+				m.promised = remove(m.promised, deadline{*c.PromisedReplyBy, c.ID})
+			}
+			t, p := at, e.PromisedReplyBy
+			c.EscalatedAt, c.PromisedReplyBy, c.EscalatedTo = &t, &p, e.To
+			c.Status = Escalated
+			c.Version = ev.Revision
+			m.promised = insert(m.promised, deadline{p, c.ID})
+		}
+	case *customer.ComplaintDeclined:
+		if c := get(e.ComplaintID); c != nil {
+			t := at
+			c.Status, c.DeclinedAt, c.DeclineReason = Declined, &t, e.Reason
+			c.Version = ev.Revision
+			m.dropDeadlines(c)
+		}
+	case *customer.ComplaintTransferred:
+		if c := get(e.ComplaintID); c != nil {
+			c.Transfers = append(c.Transfers, Transfer{At: at, By: e.By, From: e.From, To: e.To, Reason: e.Reason})
+			c.Owner = e.To
+			c.Version = ev.Revision
+		}
+	case *customer.ResolutionProposed:
+		if c := get(e.ComplaintID); c != nil {
+			c.ResolutionOptions = slices.Clone(e.Options)
+			c.AcceptedOption = nil
+			c.Status = ResolutionProposed
+			c.Version = ev.Revision
+		}
+	case *customer.ResolutionAccepted:
+		if c := get(e.ComplaintID); c != nil {
+			o := e.Option
+			c.AcceptedOption = &o
+			c.Version = ev.Revision
+		}
+	case *customer.RecoveryStepTaken:
+		if c := get(e.ComplaintID); c != nil {
+			c.RecoverySteps = append(c.RecoverySteps, Step{Step: e.Step, At: at, By: e.By, Note: e.Note})
+			if e.Compensation != nil {
+				c.Compensation = addMoney(c.Compensation, *e.Compensation)
+			}
+			c.Version = ev.Revision
+		}
+	case *customer.ComplaintResolved:
+		if c := get(e.ComplaintID); c != nil {
+			t, o := at, e.Outcome
+			c.Status, c.ResolvedAt, c.Outcome = Resolved, &t, &o
+			c.Version = ev.Revision
+			m.dropDeadlines(c)
+		}
+	case *customer.ComplaintReopened:
+		if c := get(e.ComplaintID); c != nil {
+			c.Reopened++
+			c.ResolvedAt, c.Outcome, c.DeclinedAt, c.DeclineReason = nil, nil, nil, ""
+			// A reopened complaint is handled again from acknowledgement on:
+			// if it was never acknowledged, the original reply-due stands.
+			if c.AcknowledgedAt != nil {
+				c.Status = Acknowledged
+			} else {
+				c.Status = Open
+				m.unacked = insert(m.unacked, deadline{c.ReplyDueAt, c.ID})
+			}
+			if c.PromisedReplyBy != nil {
+				c.Status = Escalated
+				m.promised = insert(m.promised, deadline{*c.PromisedReplyBy, c.ID})
+			}
+			c.Version = ev.Revision
+		}
+	case *customer.IncidentReportFiled:
+		if c := get(e.ComplaintID); c != nil {
+			c.IncidentReport = true
+			c.Version = ev.Revision
+		}
+	case *customer.ContactLogged:
+		if e.ComplaintID == "" {
+			return
+		}
+		if c := get(e.ComplaintID); c != nil {
+			if e.Direction == customer.Outbound {
+				t := at
+				c.LastOutboundAt = &t
+			} else if !c.Status.Closed() {
+				c.RepeatContacts++
+			}
+			c.Version = ev.Revision
+		}
+	}
+}
+
+func (m *Model) dropDeadlines(c *Complaint) {
+	m.unacked = remove(m.unacked, deadline{c.ReplyDueAt, c.ID})
+	if c.PromisedReplyBy != nil {
+		m.promised = remove(m.promised, deadline{*c.PromisedReplyBy, c.ID})
+	}
+}
+
+func insert(s []deadline, d deadline) []deadline {
+	i, found := slices.BinarySearchFunc(s, d, cmpDeadline)
+	if found {
+		return s
+	}
+	return slices.Insert(s, i, d)
+}
+
+func remove(s []deadline, d deadline) []deadline {
+	i, found := slices.BinarySearchFunc(s, d, cmpDeadline)
+	if !found {
+		return s
+	}
+	return slices.Delete(s, i, i+1)
+}
+
+func addMoney(totals []customer.Money, m customer.Money) []customer.Money {
+	for i := range totals {
+		if totals[i].Currency == m.Currency {
+			totals[i].AmountMinor += m.AmountMinor
+			return totals
+		}
+	}
+	totals = append(totals, m)
+	slices.SortFunc(totals, func(a, b customer.Money) int { return cmp.Compare(a.Currency, b.Currency) })
+	return totals
+}
+
+// Get returns the complaint with the given ID.
+func (m *Model) Get(id string) (Complaint, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.byID[id]
+	if !ok {
+		return Complaint{}, false
+	}
+	return c.clone(), true
+}
+
+// CustomerOf returns the customer who filed complaint id.
+func (m *Model) CustomerOf(id string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.byID[id]
+	if !ok {
+		return "", false
+	}
+	return c.CustomerID, true
+}
+
+// OfCustomer returns a customer's complaints in filing order.
+func (m *Model) OfCustomer(customerID string) []Complaint {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	ids := m.byCustomer[customerID]
+	out := make([]Complaint, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, m.byID[id].clone())
+	}
+	return out
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Items []Complaint
+	// Total is the number of complaints matching the filter.
+	Total   int
+	HasMore bool
+}
+
+// Cursor is an opaque position in a listing: the complaint ID after which
+// the next page starts.
+type Cursor = string
+
+// List returns complaints matching f, in filing order (oldest first), after
+// the complaint with ID after (empty: from the start), at most first. With
+// f.Overdue = true the listing is in deadline order (most overdue first)
+// and walks only the deadline indexes.
+func (m *Model) List(f Filter, after Cursor, first int) Page {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var candidates []string
+	switch {
+	case f.Overdue != nil && *f.Overdue:
+		candidates = m.overdueIDs(f.Now)
+	case f.CustomerID != "":
+		candidates = m.byCustomer[f.CustomerID]
+	default:
+		candidates = make([]string, len(m.order))
+		for i, d := range m.order {
+			candidates[i] = d.id
+		}
+	}
+	var page Page
+	started := after == ""
+	for _, id := range candidates {
+		c := m.byID[id]
+		if !f.match(c) {
+			continue
+		}
+		page.Total++
+		if !started {
+			started = id == after
+			continue
+		}
+		if len(page.Items) < first {
+			page.Items = append(page.Items, c.clone())
+		} else {
+			page.HasMore = true
+		}
+	}
+	return page
+}
+
+// overdueIDs walks the deadline indexes up to now: unacknowledged past
+// their reply-due, then broken promises, without duplicates, ordered by the
+// deadline that made them overdue.
+func (m *Model) overdueIDs(now time.Time) []string {
+	var ds []deadline
+	for _, d := range m.unacked {
+		if !now.After(d.at) {
+			break
+		}
+		ds = append(ds, d)
+	}
+	for _, d := range m.promised {
+		if !now.After(d.at) {
+			break
+		}
+		if m.byID[d.id].promiseBroken(now) {
+			ds = append(ds, d)
+		}
+	}
+	slices.SortFunc(ds, cmpDeadline)
+	out := make([]string, 0, len(ds))
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if !seen[d.id] {
+			seen[d.id] = true
+			out = append(out, d.id)
+		}
+	}
+	return out
+}
+
+// OverdueCount counts the complaints overdue at now.
+func (m *Model) OverdueCount(now time.Time) int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.overdueIDs(now))
+}
+
+func (f Filter) match(c *Complaint) bool {
+	if f.CustomerID != "" && c.CustomerID != f.CustomerID {
+		return false
+	}
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, c.Status) {
+		return false
+	}
+	if f.Severity != nil && c.Severity != *f.Severity {
+		return false
+	}
+	if f.Owner != "" && c.Owner != f.Owner {
+		return false
+	}
+	if f.Overdue != nil && c.Overdue(f.Now) != *f.Overdue {
+		return false
+	}
+	if f.FiledFrom != nil && c.FiledAt.Before(*f.FiledFrom) {
+		return false
+	}
+	if f.FiledTo != nil && c.FiledAt.After(*f.FiledTo) {
+		return false
+	}
+	return true
+}
+
+// All calls fn for every complaint in filing order (for reports).
+func (m *Model) All(fn func(Complaint)) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, d := range m.order {
+		fn(m.byID[d.id].clone())
+	}
+}
+
+// Digest is a deterministic hash of the model's state, for comparing a
+// rebuild with the live path.
+func (m *Model) Digest() [32]byte {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	h := sha256.New()
+	var buf [8]byte
+	for _, d := range m.order {
+		c := m.byID[d.id]
+		fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%d|%v|%d|%d|%v|%v\n", c.ID, c.CustomerID, c.Status, c.Severity, c.Owner,
+			c.ReplyDueAt.UTC().Format(time.RFC3339Nano), len(c.RecoverySteps), c.Compensation, c.RepeatContacts,
+			c.Reopened, c.IncidentReport, c.AcceptedOption != nil)
+		binary.BigEndian.PutUint64(buf[:], c.Version)
+		h.Write(buf[:])
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
