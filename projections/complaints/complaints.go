@@ -22,6 +22,7 @@ import (
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/projections/internal/deadline"
 )
 
 // Status of a complaint, as in the API's ComplaintStatus.
@@ -131,19 +132,6 @@ type Filter struct {
 	Now                time.Time
 }
 
-// deadline is an entry of an ordered deadline index.
-type deadline struct {
-	at time.Time
-	id string
-}
-
-func cmpDeadline(a, b deadline) int {
-	if c := a.at.Compare(b.at); c != 0 {
-		return c
-	}
-	return strings.Compare(a.id, b.id)
-}
-
 // Model is the complaints read model. It is safe for concurrent use: one
 // writer (the projection) and many readers (the API).
 type Model struct {
@@ -152,11 +140,11 @@ type Model struct {
 	byCustomer map[string][]string // complaint IDs in filing order
 	// order lists every complaint ID in filing order (filedAt, id): the
 	// default listing order.
-	order []deadline
+	order deadline.Index
 	// unacked holds open complaints not yet acknowledged, by replyDueAt.
-	unacked []deadline
+	unacked deadline.Index
 	// promised holds open complaints with a promised reply, by the promise.
-	promised []deadline
+	promised deadline.Index
 	position eventstore.Position
 }
 
@@ -201,26 +189,26 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		}
 		m.byID[c.ID] = c
 		m.byCustomer[customerID] = append(m.byCustomer[customerID], c.ID)
-		m.order = insert(m.order, deadline{at, c.ID})
-		m.unacked = insert(m.unacked, deadline{c.ReplyDueAt, c.ID})
+		m.order.Insert(deadline.Key{At: at, ID: c.ID})
+		m.unacked.Insert(deadline.Key{At: c.ReplyDueAt, ID: c.ID})
 	case *customer.ComplaintAcknowledged:
 		if c := get(e.ComplaintID); c != nil {
 			t := at
 			c.AcknowledgedAt = &t
 			c.Status = Acknowledged
 			c.Version = ev.Revision
-			m.unacked = remove(m.unacked, deadline{c.ReplyDueAt, c.ID})
+			m.unacked.Remove(deadline.Key{At: c.ReplyDueAt, ID: c.ID})
 		}
 	case *customer.ComplaintEscalated:
 		if c := get(e.ComplaintID); c != nil {
 			if c.PromisedReplyBy != nil {
-				m.promised = remove(m.promised, deadline{*c.PromisedReplyBy, c.ID})
+				m.promised.Remove(deadline.Key{At: *c.PromisedReplyBy, ID: c.ID})
 			}
 			t, p := at, e.PromisedReplyBy
 			c.EscalatedAt, c.PromisedReplyBy, c.EscalatedTo = &t, &p, e.To
 			c.Status = Escalated
 			c.Version = ev.Revision
-			m.promised = insert(m.promised, deadline{p, c.ID})
+			m.promised.Insert(deadline.Key{At: p, ID: c.ID})
 		}
 	case *customer.ComplaintDeclined:
 		if c := get(e.ComplaintID); c != nil {
@@ -273,11 +261,11 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 				c.Status = Acknowledged
 			} else {
 				c.Status = Open
-				m.unacked = insert(m.unacked, deadline{c.ReplyDueAt, c.ID})
+				m.unacked.Insert(deadline.Key{At: c.ReplyDueAt, ID: c.ID})
 			}
 			if c.PromisedReplyBy != nil {
 				c.Status = Escalated
-				m.promised = insert(m.promised, deadline{*c.PromisedReplyBy, c.ID})
+				m.promised.Insert(deadline.Key{At: *c.PromisedReplyBy, ID: c.ID})
 			}
 			c.Version = ev.Revision
 		}
@@ -303,26 +291,10 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 }
 
 func (m *Model) dropDeadlines(c *Complaint) {
-	m.unacked = remove(m.unacked, deadline{c.ReplyDueAt, c.ID})
+	m.unacked.Remove(deadline.Key{At: c.ReplyDueAt, ID: c.ID})
 	if c.PromisedReplyBy != nil {
-		m.promised = remove(m.promised, deadline{*c.PromisedReplyBy, c.ID})
+		m.promised.Remove(deadline.Key{At: *c.PromisedReplyBy, ID: c.ID})
 	}
-}
-
-func insert(s []deadline, d deadline) []deadline {
-	i, found := slices.BinarySearchFunc(s, d, cmpDeadline)
-	if found {
-		return s
-	}
-	return slices.Insert(s, i, d)
-}
-
-func remove(s []deadline, d deadline) []deadline {
-	i, found := slices.BinarySearchFunc(s, d, cmpDeadline)
-	if !found {
-		return s
-	}
-	return slices.Delete(s, i, i+1)
 }
 
 func addMoney(totals []customer.Money, m customer.Money) []customer.Money {
@@ -397,9 +369,10 @@ func (m *Model) List(f Filter, after Cursor, first int) Page {
 	case f.CustomerID != "":
 		candidates = m.byCustomer[f.CustomerID]
 	default:
-		candidates = make([]string, len(m.order))
-		for i, d := range m.order {
-			candidates[i] = d.id
+		keys := m.order.All()
+		candidates = make([]string, len(keys))
+		for i, k := range keys {
+			candidates[i] = k.ID
 		}
 	}
 	var page Page
@@ -427,28 +400,19 @@ func (m *Model) List(f Filter, after Cursor, first int) Page {
 // their reply-due, then broken promises, without duplicates, ordered by the
 // deadline that made them overdue.
 func (m *Model) overdueIDs(now time.Time) []string {
-	var ds []deadline
-	for _, d := range m.unacked {
-		if !now.After(d.at) {
-			break
-		}
-		ds = append(ds, d)
-	}
-	for _, d := range m.promised {
-		if !now.After(d.at) {
-			break
-		}
-		if m.byID[d.id].promiseBroken(now) {
+	ds := slices.Clone(m.unacked.Before(now))
+	for _, d := range m.promised.Before(now) {
+		if m.byID[d.ID].promiseBroken(now) {
 			ds = append(ds, d)
 		}
 	}
-	slices.SortFunc(ds, cmpDeadline)
+	slices.SortFunc(ds, deadline.Compare)
 	out := make([]string, 0, len(ds))
 	seen := make(map[string]bool, len(ds))
 	for _, d := range ds {
-		if !seen[d.id] {
-			seen[d.id] = true
-			out = append(out, d.id)
+		if !seen[d.ID] {
+			seen[d.ID] = true
+			out = append(out, d.ID)
 		}
 	}
 	return out
@@ -490,8 +454,8 @@ func (f Filter) match(c *Complaint) bool {
 func (m *Model) All(fn func(Complaint)) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for _, d := range m.order {
-		fn(m.byID[d.id].clone())
+	for _, d := range m.order.All() {
+		fn(m.byID[d.ID].clone())
 	}
 }
 
@@ -502,8 +466,8 @@ func (m *Model) Digest() [32]byte {
 	defer m.mu.RUnlock()
 	h := sha256.New()
 	var buf [8]byte
-	for _, d := range m.order {
-		c := m.byID[d.id]
+	for _, d := range m.order.All() {
+		c := m.byID[d.ID]
 		fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%d|%v|%d|%d|%v|%v\n", c.ID, c.CustomerID, c.Status, c.Severity, c.Owner,
 			c.ReplyDueAt.UTC().Format(time.RFC3339Nano), len(c.RecoverySteps), c.Compensation, c.RepeatContacts,
 			c.Reopened, c.IncidentReport, c.AcceptedOption != nil)

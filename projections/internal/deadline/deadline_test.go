@@ -1,0 +1,43 @@
+package deadline_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kefu-crm/kefu/projections/internal/deadline"
+)
+
+func TestIndex(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var x deadline.Index
+	for _, k := range []deadline.Key{{base.Add(3 * time.Hour), "c"}, {base.Add(time.Hour), "a"}, {base.Add(time.Hour), "b"}, {base.Add(2 * time.Hour), "z"}} {
+		x.Insert(k)
+	}
+	x.Insert(deadline.Key{At: base.Add(time.Hour), ID: "a"}) // duplicate
+	if x.Len() != 4 {
+		t.Fatalf("Len = %d, want 4", x.Len())
+	}
+	ids := func(ks []deadline.Key) (s string) {
+		for _, k := range ks {
+			s += k.ID
+		}
+		return s
+	}
+	if got := ids(x.All()); got != "abzc" {
+		t.Fatalf("order = %s, want abzc", got)
+	}
+	if got := ids(x.Before(base.Add(2 * time.Hour))); got != "ab" {
+		t.Fatalf("Before(2h) = %s, want ab (strictly before)", got)
+	}
+	if got := ids(x.After(deadline.Key{At: base.Add(time.Hour), ID: "b"})); got != "zc" {
+		t.Fatalf("After(b) = %s, want zc", got)
+	}
+	if got := ids(x.After(deadline.Key{At: base.Add(90 * time.Minute), ID: "q"})); got != "zc" {
+		t.Fatalf("After(absent key) = %s, want zc", got)
+	}
+	x.Remove(deadline.Key{At: base.Add(2 * time.Hour), ID: "z"})
+	x.Remove(deadline.Key{At: base, ID: "none"})
+	if got := ids(x.All()); got != "abc" {
+		t.Fatalf("after Remove = %s, want abc", got)
+	}
+}
