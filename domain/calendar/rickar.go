@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -55,9 +56,31 @@ func (s rickarSrc) occasions() []rickarOccasion {
 			}
 		}
 		o.key = slug(o.name)
+		// Two definitions with the same name that can occur in the same year
+		// are different occasions (HU has two "Nemzeti ünnep"): number the
+		// later ones. Same-name definitions for disjoint year ranges (GB's
+		// Spring Bank Holiday rules) share the key.
+		n := 1
+		for _, prev := range out {
+			if prev.key == o.key && yearsOverlap(prev.def, h) {
+				n++
+				o.key = slug(o.name) + "_" + strconv.Itoa(n)
+			}
+		}
 		out = append(out, o)
 	}
 	return out
+}
+
+func yearsOverlap(a, b *cal.Holiday) bool {
+	lo := func(h *cal.Holiday) int { return h.StartYear }
+	hi := func(h *cal.Holiday) int {
+		if h.EndYear == 0 {
+			return 1 << 30
+		}
+		return h.EndYear
+	}
+	return lo(a) <= hi(b) && lo(b) <= hi(a)
 }
 
 // englishName finds the aa holiday computed by the same rule as h.
