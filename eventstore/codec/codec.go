@@ -1,0 +1,369 @@
+// Package codec turns domain events into eventstore records and back.
+//
+// A Codec is a value built in main from spec lists (customer events,
+// campaign events, …); there is no global registry. It knows nothing about
+// any domain: a Spec gives an event type's stable name, its current schema
+// version, a constructor to decode into and upcasters for older stored
+// versions. Events are JSON with the tags their Go types declare.
+//
+// Personal data: when the codec has a Protector, the string fields an event
+// returns from PersonalData() []*string are sealed (encrypted) before the JSON
+// is written and opened (decrypted, or replaced by an erasure marker) after
+// it is read. See package pii.
+package codec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kefu-crm/kefu/eventstore"
+)
+
+// Upcaster turns the JSON of one schema version into the JSON of the next.
+type Upcaster = func(data []byte) ([]byte, error)
+
+// Spec describes one stored event type.
+type Spec struct {
+	// Type is the stable stored type name.
+	Type string
+	// Version is the current schema version (≥ 1); Encode writes it.
+	Version int
+	// New returns a pointer to a zero event of the type, to decode into.
+	New func() any
+	// Upcast maps a stored version v (1 ≤ v < Version) to the function that
+	// turns version v's JSON into version v+1's. Every version below Version
+	// needs one.
+	Upcast map[int]func(data []byte) ([]byte, error)
+}
+
+// Typed is what Encode needs from an event: its stable type name.
+type Typed interface {
+	EventType() string
+}
+
+// Personal is implemented by events that carry personal data: pointers to
+// the fields to seal and open. The order of the returned fields is part of
+// the stored format (a field's index is bound into its ciphertext): new
+// fields go at the end.
+type Personal interface {
+	PersonalData() []*string
+}
+
+// Protector seals personal-data fields in place before they are written,
+// and opens them in place after they are read. stream names the stream the
+// event belongs to (and so whose key protects it).
+type Protector interface {
+	Seal(ctx context.Context, stream, eventType string, fields []*string) error
+	Open(ctx context.Context, stream, eventType string, fields []*string) error
+}
+
+// Metadata travels with every event as JSON.
+type Metadata struct {
+	// CorrelationID ties together everything caused by one request.
+	CorrelationID string `json:"correlationId,omitempty"`
+	// CausationID is the ID of the command or event that caused this one.
+	CausationID string `json:"causationId,omitempty"`
+	// Actor is the user (or process manager) who caused the event.
+	Actor string `json:"actor,omitempty"`
+	// Role is the actor's role when it acted (ADMIN, ACCOUNT_MANAGER, …).
+	Role string `json:"role,omitempty"`
+	// IdempotencyKey is the caller-given key the event ID was derived from.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+}
+
+// Envelope is what Encode adds to an event besides its data.
+type Envelope struct {
+	// ID is the event ID; the zero UUID means a random (v4) one.
+	ID uuid.UUID
+	// OccurredAt is business time; zero means the codec's clock.
+	OccurredAt time.Time
+	// Meta is stored as the event's metadata.
+	Meta Metadata
+}
+
+// Decoded is a stored event with its payload and metadata decoded.
+type Decoded struct {
+	// Event is the stored envelope (Data still as stored).
+	Event eventstore.Event
+	// Payload is a pointer to the decoded event (as the spec's New returns),
+	// upcast to the current version, personal data opened.
+	Payload any
+	// Meta is the decoded metadata.
+	Meta Metadata
+}
+
+// Options configures a Codec. The zero value is usable: no personal-data
+// protection, time.Now, random IDs from crypto/rand.
+type Options struct {
+	// Protector seals and opens personal data; nil stores it in clear
+	// (only for tests and tools: production wiring always sets one).
+	Protector Protector
+	// Clock gives OccurredAt when the envelope has none; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Sentinel errors. Test with errors.Is.
+var (
+	// ErrInvalidSpec: New was given a spec list it cannot use.
+	ErrInvalidSpec = errors.New("codec: invalid spec")
+	// ErrUnknownEventType: a stored or given event type no spec describes.
+	ErrUnknownEventType = errors.New("codec: unknown event type")
+	// ErrUnsupportedVersion: a stored schema version newer than the spec's,
+	// below 1, or an upcaster that fails.
+	ErrUnsupportedVersion = errors.New("codec: unsupported schema version")
+	// ErrMalformed: stored data or metadata that is not the JSON the type
+	// expects.
+	ErrMalformed = errors.New("codec: malformed event")
+	// ErrEncode: an event that cannot be encoded (nil, wrong Go type for its
+	// type name, not marshalable, personal data that cannot be sealed).
+	ErrEncode = errors.New("codec: cannot encode event")
+)
+
+// DecodeError names the stored event that could not be decoded: its type,
+// schema version, stream, revision and global position. It unwraps to one of
+// the sentinels (and to the underlying cause).
+type DecodeError struct {
+	Type     string
+	Version  int
+	Stream   string
+	Revision uint64
+	Position eventstore.Position
+	Err      error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("codec: decode %q v%d at position %d (%s@%d): %v",
+		e.Type, e.Version, e.Position, e.Stream, e.Revision, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+type spec struct {
+	Spec
+	goType reflect.Type
+}
+
+// Codec encodes and decodes events of the types it was built with. It is
+// safe for concurrent use.
+type Codec struct {
+	specs     map[string]*spec
+	byGoType  map[reflect.Type]*spec
+	protector Protector
+	clock     func() time.Time
+}
+
+// New builds a codec from one or more spec lists. Type names must be unique
+// across them, versions ≥ 1 with an upcaster for every older version, and
+// New must return a non-nil pointer.
+func New(opts Options, lists ...[]Spec) (*Codec, error) {
+	c := &Codec{
+		specs:     make(map[string]*spec),
+		byGoType:  make(map[reflect.Type]*spec),
+		protector: opts.Protector,
+		clock:     opts.Clock,
+	}
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	var errs []error
+	for _, list := range lists {
+		for _, s := range list {
+			if err := c.add(s); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Codec) add(s Spec) error {
+	switch {
+	case s.Type == "":
+		return fmt.Errorf("%w: a spec has no type", ErrInvalidSpec)
+	case c.specs[s.Type] != nil:
+		return fmt.Errorf("%w: type %q registered twice", ErrInvalidSpec, s.Type)
+	case s.Version < 1:
+		return fmt.Errorf("%w: type %q has version %d, want ≥ 1", ErrInvalidSpec, s.Type, s.Version)
+	case s.New == nil:
+		return fmt.Errorf("%w: type %q has no constructor", ErrInvalidSpec, s.Type)
+	}
+	for v := 1; v < s.Version; v++ {
+		if s.Upcast[v] == nil {
+			return fmt.Errorf("%w: type %q (version %d) has no upcaster from version %d", ErrInvalidSpec, s.Type, s.Version, v)
+		}
+	}
+	zero := s.New()
+	t := reflect.TypeOf(zero)
+	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(zero).IsNil() {
+		return fmt.Errorf("%w: constructor of %q must return a non-nil pointer, got %T", ErrInvalidSpec, s.Type, zero)
+	}
+	if typed, ok := zero.(Typed); ok && typed.EventType() != s.Type {
+		return fmt.Errorf("%w: constructor of %q returns a %T whose EventType is %q", ErrInvalidSpec, s.Type, zero, typed.EventType())
+	}
+	if other := c.byGoType[t]; other != nil {
+		return fmt.Errorf("%w: types %q and %q share Go type %v", ErrInvalidSpec, other.Type, s.Type, t)
+	}
+	sp := &spec{Spec: s, goType: t}
+	c.specs[s.Type] = sp
+	c.byGoType[t] = sp
+	return nil
+}
+
+// Types lists the registered type names (in no particular order).
+func (c *Codec) Types() []string {
+	out := make([]string, 0, len(c.specs))
+	for t := range c.specs {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Encode turns event (a pointer of a registered type) into a record for
+// stream. Personal data is sealed in the JSON; event itself is left as it
+// was (its personal fields are swapped for ciphertext during marshalling and
+// restored before Encode returns, so event must not be read concurrently).
+func (c *Codec) Encode(ctx context.Context, stream string, event any, env Envelope) (eventstore.Record, error) {
+	if event == nil {
+		return eventstore.Record{}, fmt.Errorf("%w: nil event", ErrEncode)
+	}
+	sp := c.byGoType[reflect.TypeOf(event)]
+	if sp == nil {
+		name := fmt.Sprintf("%T", event)
+		if typed, ok := event.(Typed); ok {
+			name = typed.EventType()
+			if c.specs[name] != nil {
+				return eventstore.Record{}, fmt.Errorf("%w: %q must be encoded as %v, got %T", ErrEncode, name, c.specs[name].goType, event)
+			}
+		}
+		return eventstore.Record{}, fmt.Errorf("%w: %s", ErrUnknownEventType, name)
+	}
+	if reflect.ValueOf(event).IsNil() {
+		return eventstore.Record{}, fmt.Errorf("%w: nil %T", ErrEncode, event)
+	}
+	data, err := c.marshalSealed(ctx, stream, sp.Type, event)
+	if err != nil {
+		return eventstore.Record{}, err
+	}
+	meta, err := marshal(env.Meta)
+	if err != nil {
+		return eventstore.Record{}, fmt.Errorf("%w: metadata of %s: %w", ErrEncode, sp.Type, err)
+	}
+	id := env.ID
+	if id == uuid.Nil {
+		if id, err = uuid.NewRandom(); err != nil {
+			return eventstore.Record{}, fmt.Errorf("%w: event ID: %w", ErrEncode, err)
+		}
+	}
+	at := env.OccurredAt
+	if at.IsZero() {
+		at = c.clock()
+	}
+	return eventstore.Record{
+		ID:            id,
+		Type:          sp.Type,
+		SchemaVersion: sp.Version,
+		OccurredAt:    at,
+		Data:          data,
+		Metadata:      meta,
+	}, nil
+}
+
+func (c *Codec) marshalSealed(ctx context.Context, stream, typ string, event any) ([]byte, error) {
+	p, ok := event.(Personal)
+	if !ok || c.protector == nil {
+		data, err := marshal(event)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrEncode, typ, err)
+		}
+		return data, nil
+	}
+	fields := p.PersonalData()
+	saved := make([]string, len(fields))
+	for i, f := range fields {
+		if f != nil {
+			saved[i] = *f
+		}
+	}
+	defer func() {
+		for i, f := range fields {
+			if f != nil {
+				*f = saved[i]
+			}
+		}
+	}()
+	if err := c.protector.Seal(ctx, stream, typ, fields); err != nil {
+		return nil, fmt.Errorf("%w: personal data of %s in %s: %w", ErrEncode, typ, stream, err)
+	}
+	data, err := marshal(event)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrEncode, typ, err)
+	}
+	return data, nil
+}
+
+// Decode decodes a stored event: it upcasts older schema versions to the
+// current one, unmarshals into the spec's type and opens personal data (an
+// erased customer's fields read as the protector's erasure marker, without
+// an error). Failures are *DecodeError naming the event.
+func (c *Codec) Decode(ctx context.Context, ev eventstore.Event) (Decoded, error) {
+	payload, meta, err := c.decode(ev)
+	if err != nil {
+		return Decoded{}, err
+	}
+	if p, ok := payload.(Personal); ok && c.protector != nil {
+		if err := c.protector.Open(ctx, ev.StreamID, ev.Type, p.PersonalData()); err != nil {
+			return Decoded{}, c.fail(ev, err)
+		}
+	}
+	return Decoded{Event: ev, Payload: payload, Meta: meta}, nil
+}
+
+func (c *Codec) decode(ev eventstore.Event) (any, Metadata, error) {
+	sp := c.specs[ev.Type]
+	if sp == nil {
+		return nil, Metadata{}, c.fail(ev, ErrUnknownEventType)
+	}
+	data := ev.Data
+	switch v := ev.SchemaVersion; {
+	case v < 1 || v > sp.Version:
+		return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: stored version %d, current %d", ErrUnsupportedVersion, v, sp.Version))
+	case v < sp.Version:
+		for ; v < sp.Version; v++ {
+			up, err := sp.Upcast[v](data)
+			if err != nil {
+				return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: upcast from version %d: %w", ErrUnsupportedVersion, v, err))
+			}
+			data = up
+		}
+	}
+	payload := sp.New()
+	if err := unmarshal(data, payload); err != nil {
+		return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: data: %w", ErrMalformed, err))
+	}
+	var meta Metadata
+	if len(ev.Metadata) > 0 {
+		if err := unmarshal(ev.Metadata, &meta); err != nil {
+			return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: metadata: %w", ErrMalformed, err))
+		}
+	}
+	return payload, meta, nil
+}
+
+func (c *Codec) fail(ev eventstore.Event, err error) error {
+	return &DecodeError{
+		Type:     ev.Type,
+		Version:  ev.SchemaVersion,
+		Stream:   ev.StreamID,
+		Revision: ev.Revision,
+		Position: ev.Position,
+		Err:      err,
+	}
+}
