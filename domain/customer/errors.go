@@ -19,6 +19,10 @@ var (
 	// aggregate's current state (a step out of order, a closed complaint,
 	// no consent, an erased customer …).
 	ErrFailedPrecondition = errors.New("failed precondition")
+	// ErrCorruptHistory: Rehydrate was given a history that cannot be a
+	// customer stream (a gap in revisions, a nil event, a first event that
+	// is not CustomerRegistered). It is not a command refusal.
+	ErrCorruptHistory = errors.New("corrupt customer history")
 )
 
 // InvalidInputError names the offending field. It matches ErrInvalidInput.
