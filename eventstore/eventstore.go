@@ -254,11 +254,12 @@ func ValidID(id string) bool { return idPattern.MatchString(id) }
 func StreamID(category, id string) string { return category + "-" + id }
 
 // ParseStreamID splits a stream ID at its first '-' into category and entity
-// ID, and validates both.
+// ID, and validates both: the category matches [A-Za-z0-9_$]{1,64}, the ID
+// [A-Za-z0-9_.-]{1,64}.
 func ParseStreamID(stream string) (category, id string, err error) {
 	category, id, ok := strings.Cut(stream, "-")
-	if !ok || category == "" || !isCategory(category) || !ValidID(id) {
-		return "", "", fmt.Errorf("%w: %q (want <category>-<id>, id matching [A-Za-z0-9_.-]{1,64})", ErrInvalidStreamID, stream)
+	if !ok || category == "" || len(category) > 64 || !isCategory(category) || !ValidID(id) {
+		return "", "", fmt.Errorf("%w: %q (want <category>-<id>, category matching [A-Za-z0-9_$]{1,64}, id matching [A-Za-z0-9_.-]{1,64})", ErrInvalidStreamID, stream)
 	}
 	return category, id, nil
 }
