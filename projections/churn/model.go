@@ -81,17 +81,16 @@ func (p Params) logOdds(s Summary) float64 {
 	return math.Log(p.A) - math.Log(p.B+s.X-1) + (p.R+s.X)*math.Log1p((s.T-s.Tx)/(p.Alpha+s.Tx))
 }
 
-// maxSeriesTerms bounds the hypergeometric series; it converges like
-// z^j with z = t/(α+T+t), so the bound allows horizons up to roughly
-// 10^5 times α+T.
-const maxSeriesTerms = 10_000_000
+// maxSeriesTerms bounds the hypergeometric series; past it (z close to
+// 1, i.e. a horizon much longer than α+T) the integral form is used.
+const maxSeriesTerms = 20_000
 
 // ExpectedPurchases returns E[Y(t) | x, t_x, T], the expected number of
 // purchases in the next t time units of a customer with summary s
 // (FHL 2005 eq. 10). See the package documentation for the rearranged,
-// cancellation-free form evaluated here. It fails with ErrNotConverged
-// only when the series needs more than ten million terms (t more than
-// about 10^5 times α+T).
+// cancellation-free series evaluated here and the integral used when the
+// series would be slow or ill-conditioned. It fails with ErrNotConverged
+// only if neither reaches its tolerance.
 func (p Params) ExpectedPurchases(s Summary, t float64) (float64, error) {
 	if err := p.Validate(); err != nil {
 		return 0, err
@@ -102,17 +101,31 @@ func (p Params) ExpectedPurchases(s Summary, t float64) (float64, error) {
 	if !(t >= 0) || math.IsInf(t, 0) {
 		return 0, fmt.Errorf("%w: %g", ErrInvalidHorizon, t)
 	}
-	return p.expectedPurchases(s, t)
-}
-
-func (p Params) expectedPurchases(s Summary, t float64) (float64, error) {
 	if t == 0 {
 		return 0, nil
 	}
+	e, ok := p.expectedAliveSeries(s, t)
+	if !ok {
+		var err error
+		if e, err = p.expectedAliveIntegral(s, t); err != nil {
+			return 0, err
+		}
+	}
+	return e * p.pAlive(s), nil
+}
+
+// expectedAliveSeries returns E[Y(t) | alive, x, T] by the series
+//
+//	(a+b+x−1) · [ (1 − q)/(a−1) − q·H ],  q = (1−z)^(a−1), z = t/(α+T+t),
+//	H = Σ_{j≥1} (A)_j (a)_{j−1} z^j / ((C)_j j!),  A = a+b−1−r, C = a+b+x−1,
+//
+// and reports false when the series does not reach full precision within
+// maxSeriesTerms terms or its rounding error is not negligible.
+func (p Params) expectedAliveSeries(s Summary, t float64) (float64, bool) {
 	x := s.X
-	aa := p.A + p.B - 1 - p.R // first 2F1 parameter after Euler's transformation
-	bb := p.A - 1             // second
-	cc := p.A + p.B + x - 1   // third
+	aa := p.A + p.B - 1 - p.R
+	bb := p.A - 1
+	cc := p.A + p.B + x - 1
 	u := t / (p.Alpha + s.T)
 	z := u / (1 + u)      // t/(α+T+t), in [0, 1)
 	lnq := -math.Log1p(u) // ln(1−z) = ln((α+T)/(α+T+t)) < 0
@@ -125,34 +138,95 @@ func (p Params) expectedPurchases(s Summary, t float64) (float64, error) {
 	}
 	q := math.Exp(bl)
 
-	// H = Σ_{j≥1} (A)_j (B+1)_{j−1} z^j / ((C)_j j!), so that
-	// 2F1(A, B; C; z) = 1 + B·H.
 	term := aa * z / cc
-	sum := term
+	sum, abs := term, math.Abs(term)
 	converged := term == 0
 	for j := 1; !converged && j < maxSeriesTerms; j++ {
 		fj := float64(j)
 		term *= (aa + fj) * (bb + fj) * z / ((cc + fj) * (fj + 1))
 		sum += term
+		abs += math.Abs(term)
 		if aa+fj <= 0 {
 			continue // terms may still change sign; no bound yet
 		}
 		// For k ≥ j the ratio of consecutive terms is at most
-		// rho = z·max(1, (A+j)/(j+1)) (the factor (B+k)/(C+k) < 1 since
-		// C − B = b + x > 0), so the tail is at most |term|·rho/(1−rho).
+		// rho = z·max(1, (A+j)/(j+1)): the factor (B+k)/(C+k) is below 1
+		// since C − B = b + x > 0, and (A+k)/(k+1) is monotone in k. So
+		// the tail is at most |term|·rho/(1−rho).
 		rho := z * max(1, (aa+fj)/(fj+1))
-		if rho < 1 && q*math.Abs(term)*rho/(1-rho) <= 1e-15*(math.Abs(head)+q*math.Abs(sum)) {
+		if rho < 1 && q*math.Abs(term)*rho/(1-rho) <= 1e-16*(math.Abs(head)+q*math.Abs(sum)) {
 			converged = true
 		}
 	}
-	if !converged {
-		return 0, fmt.Errorf("%w: hypergeometric series for t=%g, T=%g", ErrNotConverged, t, s.T)
+	res := cc * (head - q*sum)
+	// Rounding error of the alternating part and of the final difference.
+	roundoff := 1e-15 * math.Abs(cc) * (math.Abs(head) + q*abs)
+	if !converged || !(roundoff <= 1e-11*math.Abs(res)) || math.IsInf(res, 0) || math.IsNaN(res) {
+		return 0, false
 	}
-	e := cc * (head - q*sum) * p.pAlive(s)
-	if e < 0 { // rounding at t → 0
-		e = 0
+	return max(res, 0), true
+}
+
+// expectedAliveIntegral returns E[Y(t) | alive, x, T] as the integral
+// over the dropout probability p ~ Beta(a, b+x) (its posterior for an
+// alive customer) of E[Y(t) | alive, p] = (1 − (1 + p·t/(α+T))^−(r+x))/p,
+// by tanh-sinh quadrature (robust to the Beta density's endpoint
+// singularities), refined until two levels agree to 1e-12.
+func (p Params) expectedAliveIntegral(s Summary, t float64) (float64, error) {
+	u := t / (p.Alpha + s.T)
+	rx := p.R + s.X
+	a, b := p.A, p.B+s.X
+	lnBeta := lgamma(a) + lgamma(b) - lgamma(a+b)
+	f := func(tau float64) float64 {
+		y := math.Pi * math.Sinh(tau)
+		lnP, ln1P := -softplus(-y), -softplus(y) // ln p, ln(1−p)
+		pp := math.Exp(lnP)
+		var g float64
+		if pp*u < 1e-300 {
+			g = rx * u
+		} else {
+			g = -math.Expm1(-rx*math.Log1p(pp*u)) / pp
+		}
+		// density · dp/dτ, with dp/dτ = p(1−p)·π·cosh τ
+		return g * math.Exp(a*lnP+b*ln1P-lnBeta+math.Log(math.Pi*math.Cosh(tau)))
 	}
-	return e, nil
+	// Level 0 (step 1/2) finds how far out the integrand matters; finer
+	// levels add the midpoints within that range.
+	h := 0.5
+	sum := f(0)
+	kmax, small := 0, 0
+	for k := 1; k <= 400 && (small < 3 || k <= 6); k++ {
+		v := f(float64(k)*h) + f(-float64(k)*h)
+		sum += v
+		kmax = k
+		if v <= 1e-18*sum {
+			small++
+		} else {
+			small = 0
+		}
+	}
+	tauMax := float64(kmax) * h
+	prev := sum * h
+	for level := 0; level < 14; level++ {
+		h /= 2
+		for k := 1; float64(k)*h <= tauMax; k += 2 {
+			sum += f(float64(k)*h) + f(-float64(k)*h)
+		}
+		est := sum * h
+		if math.Abs(est-prev) <= 1e-12*math.Abs(est) {
+			return est, nil
+		}
+		prev = est
+	}
+	return 0, fmt.Errorf("%w: expected purchases integral for %+v, t=%g", ErrNotConverged, s, t)
+}
+
+// softplus returns ln(1+e^y) without overflow.
+func softplus(y float64) float64 {
+	if y > 0 {
+		return y + math.Log1p(math.Exp(-y))
+	}
+	return math.Log1p(math.Exp(y))
 }
 
 // UnconditionalExpectedPurchases returns E[X(t)], the expected number of
