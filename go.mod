@@ -6,6 +6,7 @@ require (
 	github.com/6tail/tyme4go v1.4.3 // indirect
 	github.com/EventStore/EventStore-Client-Go/v4 v4.2.0 // indirect
 	github.com/ThreeDotsLabs/watermill v1.5.1 // indirect
+	github.com/goccy/go-json v0.10.5 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/graphql-go/graphql v0.8.1 // indirect
 	github.com/lithammer/shortuuid/v3 v3.0.7 // indirect
