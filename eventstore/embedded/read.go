@@ -1,0 +1,175 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/embedded/internal/envelope"
+)
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, read eventstore.StreamRead) ([]eventstore.Event, error) {
+	if err := eventstore.ValidateStreamRead(stream, read); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []eventstore.Event
+	err := s.view(func(tx *bolt.Tx) error {
+		var dec envelope.Decoder
+		events, streams := tx.Bucket(bucketEvents), tx.Bucket(bucketStreams)
+		prefix := append([]byte(stream), 0)
+		c := streams.Cursor()
+		var k, v []byte
+		if read.Direction == eventstore.Forward {
+			k, v = c.Seek(streamKey(nil, stream, read.From))
+		} else {
+			seek := streamKey(nil, stream, read.From)
+			k, v = c.Seek(seek)
+			switch {
+			case k == nil:
+				k, v = c.Last()
+			case !bytes.Equal(k, seek):
+				k, v = c.Prev()
+			}
+		}
+		if read.Limit > 0 {
+			out = make([]eventstore.Event, 0, min(read.Limit, 1024))
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = next(c, read.Direction) {
+			if read.Limit > 0 && len(out) == read.Limit {
+				break
+			}
+			if len(k) != len(prefix)+8 || len(v) != 8 {
+				return &CorruptError{Detail: fmt.Sprintf("stream index entry %q → %x is malformed", k, v)}
+			}
+			rev := binary.BigEndian.Uint64(k[len(prefix):])
+			pos := eventstore.Position(binary.BigEndian.Uint64(v))
+			e, err := getEvent(events, &dec, pos)
+			if err != nil {
+				return err
+			}
+			if e.StreamID != stream || e.Revision != rev {
+				return &CorruptError{Position: pos, Detail: fmt.Sprintf("stream index says %s@%d, the event is %s@%d", stream, rev, e.StreamID, e.Revision)}
+			}
+			out = append(out, e)
+		}
+		if len(out) == 0 {
+			if _, exists := lastRevision(streams, stream); !exists {
+				return eventstore.ErrStreamNotFound
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func next(c *bolt.Cursor, d eventstore.Direction) ([]byte, []byte) {
+	if d == eventstore.Backward {
+		return c.Prev()
+	}
+	return c.Next()
+}
+
+// ReadAll implements eventstore.Store. It reads the log in chunks of
+// Options.ReadChunk events, one short read transaction each, and calls fn
+// outside any transaction, so fn may append.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, fn func(eventstore.Event) error) error {
+	_, err := s.readAll(ctx, after, fn)
+	if errors.Is(err, eventstore.ErrStop) {
+		return nil
+	}
+	return err
+}
+
+// readAll delivers every event after the given position up to the end of
+// the log and returns the last position it delivered. fn's error is
+// returned as is, ErrStop included.
+func (s *Store) readAll(ctx context.Context, after eventstore.Position, fn func(eventstore.Event) error) (eventstore.Position, error) {
+	var (
+		dec   envelope.Decoder
+		chunk = make([]eventstore.Event, 0, s.opts.ReadChunk)
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return after, err
+		}
+		var err error
+		chunk, err = s.readChunk(&dec, after, chunk[:0])
+		if err != nil {
+			return after, err
+		}
+		for i := range chunk {
+			if err := ctx.Err(); err != nil {
+				return after, err
+			}
+			if err := fn(chunk[i]); err != nil {
+				return after, err
+			}
+			after = chunk[i].Position
+		}
+		if len(chunk) < cap(chunk) {
+			return after, nil
+		}
+		clear(chunk) // let delivered events go
+	}
+}
+
+// readChunk appends to dst up to cap(dst) events after the given position.
+func (s *Store) readChunk(dec *envelope.Decoder, after eventstore.Position, dst []eventstore.Event) ([]eventstore.Event, error) {
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		want := after + 1
+		for k, v := c.Seek(posKey(want)); k != nil && len(dst) < cap(dst); k, v = c.Next() {
+			if len(k) != 8 || eventstore.Position(binary.BigEndian.Uint64(k)) != want {
+				return &CorruptError{Position: want, Detail: fmt.Sprintf("expected the event at position %d, found key %x", want, k)}
+			}
+			dst = dst[:len(dst)+1]
+			e := &dst[len(dst)-1]
+			if err := dec.Decode(v, e); err != nil {
+				return &CorruptError{Position: want, Detail: "undecodable event", Err: err}
+			}
+			e.Position = want
+			want++
+		}
+		return nil
+	})
+	return dst, err
+}
+
+// Subscribe implements eventstore.Store. After catching up it waits for the
+// writer's commit broadcast, never polling.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, fn func(eventstore.Event) error) error {
+	for {
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		last, err := s.readAll(ctx, after, fn)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, eventstore.ErrStop):
+			return nil
+		case err != nil:
+			return err
+		}
+		after = last
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.closing:
+			return eventstore.ErrClosed
+		case <-changed:
+		}
+	}
+}
