@@ -67,8 +67,8 @@ func TestSummaryFromPurchases(t *testing.T) {
 			want: churn.Summary{X: 1, Tx: 2, T: 9},
 		},
 		{
-			name:    "no purchases",
-			asOf:    asOf, unit: churn.Day,
+			name: "no purchases",
+			asOf: asOf, unit: churn.Day,
 			wantErr: churn.ErrNoPurchases,
 		},
 		{
