@@ -389,10 +389,14 @@ func TestNothingAfterErasure(t *testing.T) {
 		file("c2", customer.SeverityGeneral), ack("c2"), resolve("c2", customer.Satisfied), erase(),
 	}
 	verbs := map[string]step{
-		"register":      register(),
-		"updateProfile": func(c *customer.Customer) error { return c.UpdateProfile(customer.UpdateProfile{Segment: ptr("x")}, now) },
-		"consent":       func(c *customer.Customer) error { return c.SetMarketingConsent(customer.SetMarketingConsent{Consent: true}, now) },
-		"contact":       contact("", customer.Inbound, time.Time{}),
+		"register": register(),
+		"updateProfile": func(c *customer.Customer) error {
+			return c.UpdateProfile(customer.UpdateProfile{Segment: ptr("x")}, now)
+		},
+		"consent": func(c *customer.Customer) error {
+			return c.SetMarketingConsent(customer.SetMarketingConsent{Consent: true}, now)
+		},
+		"contact": contact("", customer.Inbound, time.Time{}),
 		"purchase": func(c *customer.Customer) error {
 			return c.RecordPurchase(customer.RecordPurchase{OrderID: "o", Amount: customer.Money{Currency: "CNY"}}, now)
 		},
