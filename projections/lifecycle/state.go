@@ -87,6 +87,8 @@ type cause struct {
 	inbound     bool
 	markLost    bool
 	leaveLost   bool
+	refit       bool
+	answered    bool // the event answered a pending grumble
 }
 
 // crossings memoises the churn model's threshold instants for one
@@ -145,12 +147,20 @@ func (s *State) advance(r *Rules, t int64, out []StageChange) []StageChange {
 	return out
 }
 
-// Refresh recomputes the next deadline, e.g. after the churn model
-// changed (a new Rules with the same policy).
-func (s *State) Refresh(r *Rules) {
-	if s.started {
-		s.plan(r)
+// Rebase switches the state to new rules (typically a refitted churn
+// model) at t: the clock moves to t if it is behind (without firing the
+// old rules' deadlines — advance first if they should fire), the stage is
+// re-evaluated under the new rules (a change is appended, with the reason
+// "churn model refitted", if it differs) and the next deadline is
+// recomputed. Changes before t stay as they were.
+func (s *State) Rebase(r *Rules, t time.Time, out []StageChange) []StageChange {
+	if !s.started {
+		return out
 	}
+	s.now = max(s.now, t.UnixNano())
+	out = s.settle(r, s.now, cause{refit: true}, out)
+	s.plan(r)
+	return out
 }
 
 // Stage is the current stage.
@@ -240,9 +250,11 @@ func (s *State) mutate(r *Rules, e customer.Event, at int64) (cause, bool) {
 		c.leaveLost = true
 		relevant = true
 	}
+	grumbled := s.g.grumble
 	if s.g.Observe(e, r.policy.SatisfiedScore) {
 		relevant = true
 	}
+	c.answered = grumbled && !s.g.grumble && answersGrumble(e)
 	if c.inbound {
 		s.lastInbound = at
 		c.leaveLost = true
@@ -402,12 +414,18 @@ func (s *State) plan(r *Rules) {
 
 func (s *State) reason(r *Rules, t int64, c cause, from, to Stage, cr *crossings) string {
 	p := r.policy
+	if c.refit {
+		if s.days > 0 && r.churn != nil {
+			return fmt.Sprintf("churn model refitted: P(alive) %.3f", r.churn.PAlive(s.Purchases(), time.Unix(0, t).UTC()))
+		}
+		return "churn model refitted"
+	}
 	if c.event == nil {
 		switch {
 		case to == StageSilent:
 			return fmt.Sprintf("no inbound contact for %s after %s", days(t-s.lastInbound), s.g.Describe())
 		case to == StageLost && from == StageSilent:
-			return fmt.Sprintf("silent for %s more after %s (no inbound contact for %s)",
+			return fmt.Sprintf("silent for a further %s after %s (no inbound contact for %s)",
 				days(t-s.silentSince), s.g.Describe(), days(t-s.lastInbound))
 		case to == StageLost:
 			return s.churnReason(r, t, p.LostBelowPAlive, cr.lost)
@@ -438,7 +456,7 @@ func (s *State) reason(r *Rules, t int64, c cause, from, to Stage, cr *crossings
 		return fmt.Sprintf("%s; P(alive) %.3f below %.2f", desc, r.churn.PAlive(s.Purchases(), time.Unix(0, t).UTC()), thr)
 	case to == StageLoyal:
 		return fmt.Sprintf("%s: %d purchase days in the last %d days", desc, p.LoyalPurchaseDays, p.LoyalWindowDays)
-	case from == StageGrumbling && to != StageComplaining && to != StageSilent && answersGrumble(c.event):
+	case c.answered && from == StageGrumbling:
 		return "grumble answered by " + desc
 	}
 	return desc
