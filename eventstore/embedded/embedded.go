@@ -44,6 +44,10 @@ import (
 	"github.com/kefu-crm/kefu/eventstore/embedded/internal/envelope"
 )
 
+// queueLen is how many appends may wait for the writer; appends queued while
+// it commits go into its next transaction.
+const queueLen = 1024
+
 // FileName is the name of the database file in the data directory.
 const FileName = "events.db"
 
@@ -163,11 +167,14 @@ type Store struct {
 	opts Options
 	path string
 
-	reqs       chan *request // unbuffered: a send succeeds only into the writer
+	reqs       chan *request // appends queue here while the writer commits
 	closing    chan struct{}
 	closeOnce  sync.Once
 	writerDone chan struct{}
 	closed     atomic.Bool
+
+	// inflight counts the calls inside Append, for the writer's batching.
+	inflight atomic.Int64
 
 	// head is the last committed position, published after each commit.
 	head atomic.Uint64
@@ -215,7 +222,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		db:         db,
 		opts:       opts,
 		path:       path,
-		reqs:       make(chan *request),
+		reqs:       make(chan *request, queueLen),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
 		changed:    make(chan struct{}),

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"time"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -11,6 +12,10 @@ import (
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/embedded/internal/envelope"
 )
+
+// gatherDelay is the longest the writer waits for appends in flight before
+// committing what it has.
+const gatherDelay = 300 * time.Microsecond
 
 // request is one Append waiting for the writer.
 type request struct {
@@ -43,6 +48,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := ctx.Err(); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	if s.closed.Load() {
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
@@ -57,6 +64,14 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	select {
 	case r := <-req.done:
 		return r.res, r.err
+	case <-s.writerDone:
+		// Closed; the writer may have answered just before it stopped.
+		select {
+		case r := <-req.done:
+			return r.res, r.err
+		default:
+			return eventstore.AppendResult{}, eventstore.ErrClosed
+		}
 	case <-ctx.Done():
 		return eventstore.AppendResult{}, fmt.Errorf("embedded: append to %s may or may not be stored: %w", stream, ctx.Err())
 	}
@@ -68,6 +83,8 @@ func (s *Store) write() {
 	defer close(s.writerDone)
 	w := writer{s: s, head: eventstore.Position(s.head.Load())}
 	var batch []*request
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		batch = batch[:0]
 		select {
@@ -77,15 +94,39 @@ func (s *Store) write() {
 			return
 		}
 		n := len(batch[0].records)
+		// Take what is queued, then wait a little for appends that are on
+		// their way: callers inside Append that have not queued yet (they
+		// were just answered and are appending again). Without the wait,
+		// concurrent appenders split into two cohorts that alternate,
+		// halving every batch.
+		var deadline <-chan time.Time
 	gather:
 		for n < s.opts.MaxBatchEvents {
 			select {
 			case r := <-s.reqs:
 				batch = append(batch, r)
 				n += len(r.records)
+				continue
 			default:
+			}
+			if int64(len(batch)) >= s.inflight.Load() {
+				break
+			}
+			if deadline == nil {
+				timer.Reset(gatherDelay)
+				deadline = timer.C
+			}
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+				n += len(r.records)
+			case <-deadline:
+				deadline = nil
 				break gather
 			}
+		}
+		if deadline != nil && !timer.Stop() {
+			<-timer.C
 		}
 		w.commit(batch)
 		clear(batch)
