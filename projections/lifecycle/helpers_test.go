@@ -21,7 +21,9 @@ type bgnbd struct {
 	fitted         int
 }
 
-func cdnow(fitted int) bgnbd { return bgnbd{r: 0.243, alpha: 4.414 * 7, a: 0.793, b: 2.426, fitted: fitted} }
+func cdnow(fitted int) bgnbd {
+	return bgnbd{r: 0.243, alpha: 4.414 * 7, a: 0.793, b: 2.426, fitted: fitted}
+}
 
 func (m bgnbd) FittedOn() int { return m.fitted }
 
@@ -67,14 +69,16 @@ func complaint(id string) customer.Event {
 func resolved(id string, o customer.Outcome) customer.Event {
 	return &customer.ComplaintResolved{ComplaintID: id, Outcome: o}
 }
-func declined(id string) customer.Event  { return &customer.ComplaintDeclined{ComplaintID: id} }
-func reopened(id string) customer.Event  { return &customer.ComplaintReopened{ComplaintID: id} }
-func csat(score int) customer.Event      { return &customer.SatisfactionRecorded{Score: score} }
-func markedLost() customer.Event         { return &customer.CustomerMarkedLost{Reason: "moved abroad", By: "am-1"} }
-func wonBack() customer.Event            { return &customer.CustomerWonBack{Reason: "returned after call"} }
-func referral() customer.Event           { return &customer.ReferralMade{ReferredCustomerID: "c2"} }
-func erased() customer.Event             { return &customer.CustomerErased{By: "dpo"} }
-func greeting() customer.Event           { return &customer.GreetingSent{CampaignID: "g1", Occasion: "春节"} }
+func declined(id string) customer.Event { return &customer.ComplaintDeclined{ComplaintID: id} }
+func reopened(id string) customer.Event { return &customer.ComplaintReopened{ComplaintID: id} }
+func csat(score int) customer.Event     { return &customer.SatisfactionRecorded{Score: score} }
+func markedLost() customer.Event {
+	return &customer.CustomerMarkedLost{Reason: "moved abroad", By: "am-1"}
+}
+func wonBack() customer.Event  { return &customer.CustomerWonBack{Reason: "returned after call"} }
+func referral() customer.Event { return &customer.ReferralMade{ReferredCustomerID: "c2"} }
+func erased() customer.Event   { return &customer.CustomerErased{By: "dpo"} }
+func greeting() customer.Event { return &customer.GreetingSent{CampaignID: "g1", Occasion: "春节"} }
 
 // f builds a fact at day n.
 func f(n float64, e customer.Event) lifecycle.Fact { return lifecycle.Fact{At: day(n), Event: e} }

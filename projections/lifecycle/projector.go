@@ -111,7 +111,9 @@ func (p *Projector) AdvanceTo(now time.Time) {
 		if e.st.next > t {
 			break
 		}
-		p.buf = e.st.advance(p.rules, t, p.buf[:0])
+		// One deadline at a time, so that changes (and the hook) come in
+		// time order across customers.
+		p.buf = e.st.advance(p.rules, e.st.next, p.buf[:0])
 		p.after(i)
 	}
 }
