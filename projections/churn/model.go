@@ -213,7 +213,7 @@ func (p Params) expectedAliveIntegral(s Summary, t float64) (float64, error) {
 			sum += f(float64(k)*h) + f(-float64(k)*h)
 		}
 		est := sum * h
-		if math.Abs(est-prev) <= 1e-12*math.Abs(est) {
+		if est > 0 && math.Abs(est-prev) <= 1e-12*est { // E[Y(t) | alive] > 0 for t > 0
 			return est, nil
 		}
 		prev = est
@@ -241,7 +241,8 @@ func (p Params) UnconditionalExpectedPurchases(t float64) (float64, error) {
 	return p.ExpectedPurchases(Summary{}, t)
 }
 
-// Model is a fitted BG/NBD model.
+// Model is a fitted BG/NBD model. Its LogLikelihood field is the fit's
+// total; the per-customer log-likelihood is m.Params.LogLikelihood(s).
 type Model struct {
 	Params
 	// LogLikelihood is the total log-likelihood of the fit data.

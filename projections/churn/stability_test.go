@@ -295,3 +295,21 @@ func FuzzLikelihoodPAliveExpected(f *testing.F) {
 		checkFinite(t, p, s, h)
 	})
 }
+
+func TestVeryLongHorizonsStayFiniteAndGrow(t *testing.T) {
+	// Horizons far beyond α+T make the series slow (z → 1); the integral
+	// takes over. E[Y(t)] must stay finite and grow with t.
+	for _, s := range []churn.Summary{{}, {X: 2, Tx: 30.43, T: 38.86}, {X: 500, Tx: 1000, T: 1000}} {
+		prev := 0.0
+		for _, h := range []float64{1, 39, 1e3, 1e5, 1e7, 1e9} {
+			e, err := paperParams.ExpectedPurchases(s, h)
+			if err != nil || !finite(e) {
+				t.Fatalf("%+v t=%g: %v, %v", s, h, e, err)
+			}
+			if e < prev {
+				t.Errorf("%+v: E[Y(%g)] = %v < E at a shorter horizon %v", s, h, e, prev)
+			}
+			prev = e
+		}
+	}
+}
