@@ -62,7 +62,11 @@ func (o FitOptions) Validate() error {
 // summaries or none has a repeat purchase; a *FitError (ErrNotConverged)
 // when the optimiser stops early or a parameter runs off to 0 or ∞ (then
 // the returned Model holds the last iterate, for diagnostics only); the
-// context's error when ctx is done.
+// context's error when ctx is done. A fit whose likelihood stops
+// improving (by less than 1e-13 relative over 20 iterations) while the
+// gradient is below 1e-6 is accepted: that is a flat ridge, e.g. a → 0
+// with b → ∞ when no customer appears to have dropped out, where every
+// point gives the same predictions.
 func Fit(ctx context.Context, summaries []Summary, opts FitOptions) (Model, error) {
 	if err := opts.Validate(); err != nil {
 		return Model{}, err
@@ -324,7 +328,8 @@ func dot(u, v [4]float64) float64 { return u[0]*v[0] + u[1]*v[1] + u[2]*v[2] + u
 const (
 	maxLogStep  = 2.0  // largest change of one log-parameter per iteration
 	logBoundary = 30.0 // |ln θ| beyond this counts as running off to 0 or ∞
-	noiseGrad   = 1e-6 // a stalled line search with a gradient below this is converged
+	noiseGrad   = 1e-6 // a stalled search with a gradient below this is converged
+	stallWindow = 20   // iterations over which the likelihood must improve
 )
 
 // fit runs BFGS on the log-parameters.
@@ -340,12 +345,23 @@ func (d *dataset) fit(ctx context.Context, start Params, opts FitOptions) (Model
 		return Model{Params: p, LogLikelihood: -f * float64(d.n), Customers: d.n, Iterations: it}
 	}
 	resets := 0
+	history := make([]float64, 0, opts.MaxIterations+1) // f before each iteration
 	for it := 0; it < opts.MaxIterations; it++ {
 		if err := ctx.Err(); err != nil {
 			return model(it), fmt.Errorf("churn: fit: %w", err)
 		}
 		if maxAbs(g) <= opts.GradientTolerance {
 			return model(it), nil
+		}
+		history = append(history, f)
+		if it >= stallWindow && history[it-stallWindow]-f <= 1e-13*math.Abs(f) {
+			// The likelihood no longer improves (typically creeping
+			// along a flat ridge towards a boundary, e.g. a → 0 when
+			// the data show no dropout).
+			if maxAbs(g) <= noiseGrad {
+				return model(it), nil
+			}
+			return model(it), &FitError{Iterations: it, Params: fromLog(theta), Reason: fmt.Sprintf("stalled: no improvement over %d iterations, gradient %.3g", stallWindow, maxAbs(g))}
 		}
 		dir := mulVec(h, g)
 		for i := range dir {
