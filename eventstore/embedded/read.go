@@ -104,11 +104,10 @@ func (s *Store) readAll(ctx context.Context, after eventstore.Position, fn func(
 		if err := ctx.Err(); err != nil {
 			return after, err
 		}
-		var err error
-		chunk, err = s.readChunk(&dec, after, chunk[:0])
-		if err != nil {
-			return after, err
-		}
+		// A chunk that ends at a bad record still delivers the good events
+		// before it, then the error.
+		var readErr error
+		chunk, readErr = s.readChunk(&dec, after, chunk[:0])
 		for i := range chunk {
 			if err := ctx.Err(); err != nil {
 				return after, err
@@ -117,6 +116,9 @@ func (s *Store) readAll(ctx context.Context, after eventstore.Position, fn func(
 				return after, err
 			}
 			after = chunk[i].Position
+		}
+		if readErr != nil {
+			return after, readErr
 		}
 		if len(chunk) < cap(chunk) {
 			return after, nil
@@ -137,6 +139,7 @@ func (s *Store) readChunk(dec *envelope.Decoder, after eventstore.Position, dst 
 			dst = dst[:len(dst)+1]
 			e := &dst[len(dst)-1]
 			if err := dec.Decode(v, e); err != nil {
+				dst = dst[:len(dst)-1]
 				return &CorruptError{Position: want, Detail: "undecodable event", Err: err}
 			}
 			e.Position = want
