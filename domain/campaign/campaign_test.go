@@ -1,0 +1,211 @@
+package campaign_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
+)
+
+var now = time.Date(2025, 1, 10, 3, 0, 0, 0, time.UTC)
+
+func valid() campaign.Schedule {
+	return campaign.Schedule{
+		CampaignID: "c1", Name: "Spring", Occasion: "CN:spring_festival", By: "mkt",
+		Audience:  campaign.Audience{Stages: []string{"LOYAL", "ACTIVE"}, Tiers: []string{"GOLD", "VIP"}, ExcludeConductFlagged: true},
+		Templates: []campaign.Template{{Stages: []string{"GRUMBLING"}, Channel: "SMS", Body: "{{name}}, sorry"}, {Channel: "WECHAT", Body: "{{ name }}，{{occasion}}快乐"}},
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*campaign.Schedule)
+		wantErr error
+		check   func(*testing.T, *campaign.GreetingCampaignScheduled)
+	}{
+		{name: "holiday date looked up", edit: func(*campaign.Schedule) {},
+			check: func(t *testing.T, e *campaign.GreetingCampaignScheduled) {
+				if e.Date != calendar.MustParse("2025-01-29") || e.Kind != campaign.KindHoliday || e.SendAtLocal != "09:00" {
+					t.Errorf("got %+v", e)
+				}
+			}},
+		{name: "holiday already past this year: next year's", edit: func(s *campaign.Schedule) { s.Occasion = "CN:new_year" },
+			check: func(t *testing.T, e *campaign.GreetingCampaignScheduled) {
+				if e.Date != calendar.MustParse("2026-01-01") {
+					t.Errorf("date %v", e.Date)
+				}
+			}},
+		{name: "birthday window defaults", edit: func(s *campaign.Schedule) { s.Occasion = "BIRTHDAY" },
+			check: func(t *testing.T, e *campaign.GreetingCampaignScheduled) {
+				if e.Kind != campaign.KindBirthday || e.WindowDays != 30 || e.Date != calendar.MustParse("2025-01-10") {
+					t.Errorf("got %+v", e)
+				}
+			}},
+		{name: "custom with date", edit: func(s *campaign.Schedule) { s.Occasion = "Store anniversary"; s.Date = calendar.MustParse("2025-03-01") },
+			check: func(t *testing.T, e *campaign.GreetingCampaignScheduled) {
+				if e.Kind != campaign.KindCustom {
+					t.Errorf("kind %s", e.Kind)
+				}
+			}},
+		{name: "unknown holiday", edit: func(s *campaign.Schedule) { s.Occasion = "CN:nope" }, wantErr: calendar.ErrUnknownHoliday},
+		{name: "unknown calendar", edit: func(s *campaign.Schedule) { s.Occasion = "XX:nope" }, wantErr: campaign.ErrInvalidInput},
+		{name: "sendAtLocal not HH:MM", edit: func(s *campaign.Schedule) { s.SendAtLocal = "9:00" }, wantErr: campaign.ErrInvalidInput},
+		{name: "sendAtLocal 24:00", edit: func(s *campaign.Schedule) { s.SendAtLocal = "24:00" }, wantErr: campaign.ErrInvalidInput},
+		{name: "unknown placeholder", edit: func(s *campaign.Schedule) { s.Templates[1].Body = "hi {{first_name}}" }, wantErr: campaign.ErrInvalidInput},
+		{name: "unclosed placeholder", edit: func(s *campaign.Schedule) { s.Templates[1].Body = "hi {{name" }, wantErr: campaign.ErrInvalidInput},
+		{name: "empty templates", edit: func(s *campaign.Schedule) { s.Templates = nil }, wantErr: campaign.ErrInvalidInput},
+		{name: "bad channel", edit: func(s *campaign.Schedule) { s.Templates[0].Channel = "VISIT" }, wantErr: campaign.ErrInvalidInput},
+		{name: "bad stage", edit: func(s *campaign.Schedule) { s.Audience.Stages = []string{"HAPPY"} }, wantErr: campaign.ErrInvalidInput},
+		{name: "bad tier", edit: func(s *campaign.Schedule) { s.Audience.Tiers = []string{"PLATINUM"} }, wantErr: customer.ErrInvalidInput},
+		{name: "custom without date", edit: func(s *campaign.Schedule) { s.Occasion = "Sale" }, wantErr: campaign.ErrInvalidInput},
+		{name: "past date", edit: func(s *campaign.Schedule) { s.Date = calendar.MustParse("2024-02-10") }, wantErr: campaign.ErrInvalidInput},
+		{name: "window on a holiday", edit: func(s *campaign.Schedule) { s.WindowDays = 3 }, wantErr: campaign.ErrInvalidInput},
+		{name: "no name", edit: func(s *campaign.Schedule) { s.Name = " " }, wantErr: campaign.ErrInvalidInput},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// given a new campaign
+			c, err := campaign.New("c1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := valid()
+			tt.edit(&cmd)
+			// when it is scheduled
+			err = c.Schedule(cmd, now)
+			// then
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || !errors.Is(err, campaign.ErrInvalidInput) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if len(c.Changes()) != 0 || c.Exists() {
+					t.Fatal("a refused command recorded something")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch := c.Changes()
+			if len(ch) != 1 {
+				t.Fatalf("changes %d", len(ch))
+			}
+			tt.check(t, ch[0].Event.(*campaign.GreetingCampaignScheduled))
+			if c.Status() != campaign.StatusScheduled {
+				t.Errorf("status %s", c.Status())
+			}
+		})
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	scheduled := func(t *testing.T) *campaign.Campaign {
+		c, _ := campaign.New("c1")
+		if err := c.Schedule(valid(), now); err != nil {
+			t.Fatal(err)
+		}
+		h := []campaign.Historic{{Event: c.Changes()[0].Event, Revision: 0, OccurredAt: now}}
+		c, err := campaign.Rehydrate("c1", h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	counts := campaign.Counts{AudienceSize: 3, Sent: 1, Failed: 1, Skipped: 1, SkippedByReason: map[string]int{"NO_CONSENT": 1}}
+	tests := []struct {
+		name       string
+		given      func(*campaign.Campaign) error
+		when       func(*campaign.Campaign) error
+		wantErr    error
+		wantStatus campaign.Status
+	}{
+		{"start", nil, func(c *campaign.Campaign) error { return c.Start("d", now) }, nil, campaign.StatusRunning},
+		{"start twice", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Start("d", now) }, campaign.ErrFailedPrecondition, campaign.StatusRunning},
+		{"complete running", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, nil, campaign.StatusCompleted},
+		{"complete before start", nil, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
+		{"complete with inconsistent counts", func(c *campaign.Campaign) error { return c.Start("d", now) },
+			func(c *campaign.Campaign) error { return c.Complete(campaign.Counts{Skipped: 2}, "d", now) }, campaign.ErrInvalidInput, campaign.StatusRunning},
+		{"cancel scheduled", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
+		{"cancel running", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
+		{"cancel without reason", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m"}, now) }, campaign.ErrInvalidInput, campaign.StatusScheduled},
+		{"cancel cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
+			func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
+		{"start cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
+			func(c *campaign.Campaign) error { return c.Start("d", now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
+		{"reschedule", nil, func(c *campaign.Campaign) error { s := valid(); return c.Schedule(s, now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := scheduled(t)
+			if tt.given != nil {
+				if err := tt.given(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := len(c.Changes())
+			err := tt.when(c)
+			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil && len(c.Changes()) != before {
+				t.Fatal("a refused command recorded something")
+			}
+			if c.Status() != tt.wantStatus {
+				t.Errorf("status %s, want %s", c.Status(), tt.wantStatus)
+			}
+		})
+	}
+}
+
+func TestNotFoundAndCorrupt(t *testing.T) {
+	c, _ := campaign.New("c1")
+	if err := c.Start("d", now); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("start unknown: %v", err)
+	}
+	if _, err := campaign.Rehydrate("c1", []campaign.Historic{{Event: &campaign.GreetingCampaignStarted{}}}); !errors.Is(err, campaign.ErrCorruptHistory) {
+		t.Errorf("rehydrate: %v", err)
+	}
+	if _, err := campaign.New("bad id"); !errors.Is(err, campaign.ErrInvalidInput) {
+		t.Errorf("new: %v", err)
+	}
+}
+
+func TestRender(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{"{{name}}，{{occasion}}快乐", "李雷，春节快乐"},
+		{"Dear {{ name }}", "Dear 李雷"},
+		{"no placeholders", "no placeholders"},
+		{"{{other}} stays", "{{other}} stays"},
+	}
+	for _, tt := range tests {
+		if got := campaign.Render(tt.body, "李雷", "春节"); got != tt.want {
+			t.Errorf("Render(%q) = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}
+
+func FuzzParseTemplate(f *testing.F) {
+	for _, s := range []string{"{{name}}", "{{occasion}} {{name}}", "{{x}}", "}}{{", "{{name", "a}}b", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		err := campaign.ParseTemplate("body", body)
+		if err != nil {
+			if !errors.Is(err, campaign.ErrInvalidInput) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		// An accepted body renders with every placeholder replaced.
+		out := campaign.Render(body, "N", "O")
+		if err := campaign.ParseTemplate("out", out); err != nil && (len(out) >= 2) {
+			// Rendering can only remove braces that belonged to placeholders;
+			// values without braces cannot create new ones.
+			t.Fatalf("rendered %q of accepted %q does not parse: %v", out, body, err)
+		}
+	})
+}

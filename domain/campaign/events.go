@@ -1,0 +1,123 @@
+package campaign
+
+import "github.com/kefu-crm/kefu/domain/calendar"
+
+// Event type names: stable string constants stored with every event, never
+// derived from Go type names.
+const (
+	TypeGreetingCampaignScheduled = "GreetingCampaignScheduled"
+	TypeGreetingCampaignCancelled = "GreetingCampaignCancelled"
+	TypeGreetingCampaignStarted   = "GreetingCampaignStarted"
+	TypeGreetingCampaignCompleted = "GreetingCampaignCompleted"
+)
+
+// StreamCategory is the category of campaign streams: "campaign-<id>".
+const StreamCategory = "campaign"
+
+// Event is a fact recorded in a campaign's stream. Events travel as
+// pointers, so type switches use pointer cases.
+type Event interface {
+	// EventType is the stable stored type name.
+	EventType() string
+}
+
+// Audience is who a campaign is for. It is evaluated per customer at send
+// time. Marketing consent is always required.
+type Audience struct {
+	// Stages included; empty means every stage.
+	Stages []string `json:"stages,omitempty"`
+	// Tiers included; empty means every tier.
+	Tiers []string `json:"tiers,omitempty"`
+	// AccountManager, when set, scopes the campaign to that manager's
+	// customers: the others are not part of it at all (not skipped).
+	AccountManager string `json:"accountManager,omitempty"`
+	// ExcludeConductFlagged skips customers flagged for abusive conduct.
+	ExcludeConductFlagged bool `json:"excludeConductFlagged"`
+}
+
+// Template is one message of a campaign. The first template whose Stages
+// contain the customer's stage (or that has no stages) is used.
+type Template struct {
+	Stages  []string `json:"stages,omitempty"`
+	Channel string   `json:"channel"`
+	// Body may use the placeholders {{name}} and {{occasion}}.
+	Body string `json:"body"`
+}
+
+// GreetingCampaignScheduled opens a campaign's stream.
+type GreetingCampaignScheduled struct {
+	CampaignID string `json:"campaignId"`
+	Name       string `json:"name"`
+	// Occasion is a holiday key ("CN:spring_festival"), BIRTHDAY,
+	// ANNIVERSARY, or a custom label.
+	Occasion string `json:"occasion"`
+	// Kind is HOLIDAY, BIRTHDAY, ANNIVERSARY or CUSTOM.
+	Kind string `json:"kind"`
+	// Date is the occasion's day (HOLIDAY, CUSTOM) or the first day of the
+	// window (BIRTHDAY, ANNIVERSARY).
+	Date calendar.Date `json:"date"`
+	// WindowDays is the length of the window of a BIRTHDAY or ANNIVERSARY
+	// campaign (0 for the others).
+	WindowDays int `json:"windowDays,omitempty"`
+	// SendAtLocal is HH:MM in each customer's own timezone.
+	SendAtLocal string     `json:"sendAtLocal"`
+	Audience    Audience   `json:"audience"`
+	Templates   []Template `json:"templates"`
+	CreatedBy   string     `json:"createdBy"`
+}
+
+// GreetingCampaignCancelled stops the sends that have not happened yet.
+type GreetingCampaignCancelled struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// GreetingCampaignStarted: the dispatcher began sending (the first send
+// instant came).
+type GreetingCampaignStarted struct {
+	By string `json:"by,omitempty"`
+}
+
+// Counts are a campaign's delivery totals.
+type Counts struct {
+	// AudienceSize is the number of customers evaluated.
+	AudienceSize    int            `json:"audienceSize"`
+	Sent            int            `json:"sent"`
+	Failed          int            `json:"failed"`
+	Skipped         int            `json:"skipped"`
+	SkippedByReason map[string]int `json:"skippedByReason,omitempty"`
+}
+
+// GreetingCampaignCompleted: every customer of the campaign was handled.
+type GreetingCampaignCompleted struct {
+	Counts
+	By string `json:"by,omitempty"`
+}
+
+func (GreetingCampaignScheduled) EventType() string { return TypeGreetingCampaignScheduled }
+func (GreetingCampaignCancelled) EventType() string { return TypeGreetingCampaignCancelled }
+func (GreetingCampaignStarted) EventType() string   { return TypeGreetingCampaignStarted }
+func (GreetingCampaignCompleted) EventType() string { return TypeGreetingCampaignCompleted }
+
+// EventSpec describes one stored event type for a codec (the same shape as
+// customer.EventSpec).
+type EventSpec struct {
+	Type    string
+	Version int
+	// New returns a pointer to a zero event of the type.
+	New func() Event
+	// Upcast maps a stored version to a function turning its JSON into the
+	// next version's JSON.
+	Upcast map[int]func(data []byte) ([]byte, error)
+}
+
+// Events lists every campaign-stream event type.
+func Events() []EventSpec {
+	spec := func(t string, f func() Event) EventSpec { return EventSpec{Type: t, Version: 1, New: f} }
+	return []EventSpec{
+		spec(TypeGreetingCampaignScheduled, func() Event { return &GreetingCampaignScheduled{} }),
+		spec(TypeGreetingCampaignCancelled, func() Event { return &GreetingCampaignCancelled{} }),
+		spec(TypeGreetingCampaignStarted, func() Event { return &GreetingCampaignStarted{} }),
+		spec(TypeGreetingCampaignCompleted, func() Event { return &GreetingCampaignCompleted{} }),
+	}
+}
