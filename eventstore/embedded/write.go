@@ -1,10 +1,10 @@
 package embedded
 
 import (
-	"time"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"

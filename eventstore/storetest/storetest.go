@@ -1021,7 +1021,7 @@ func (s *suite) testManyStreams(t *testing.T) {
 	name := func(i int) string { return eventstore.StreamID("test", fmt.Sprintf("%s_%d", prefix, i)) }
 	head0 := mustHead(t, st)
 	// Many concurrent appenders, so that stores that batch commits can.
-	const workers = 64
+	const workers = 256
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
