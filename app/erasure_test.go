@@ -1,0 +1,216 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/embedded"
+	"github.com/kefu-crm/kefu/pii"
+)
+
+// personal returns the personal strings of the registration and the
+// contacts the erasure tests record.
+func personal() []string {
+	r := registration()
+	return []string{r.Name, r.Phone, r.Email, r.WeChat, r.Birthday, "complained about the parcel to Zhou", "asked for 周巧玲's invoice"}
+}
+
+func recordHistory(t *testing.T, f *fixture, id string) {
+	t.Helper()
+	register(t, f, id)
+	p := personal()
+	for _, s := range p[5:] {
+		if _, err := logContact(t.Context(), f, id, nil, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := app.Do(t.Context(), f.svc, id, nil, customer.RecordPurchase{OrderID: "o-1", Amount: customer.Money{AmountMinor: 100, Currency: "CNY"}}, (*customer.Customer).RecordPurchase); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPersonalDataIsEncryptedAtRest(t *testing.T) {
+	f := newMemFixture(t)
+	recordHistory(t, f, "c1")
+	evs, err := f.store.ReadStream(t.Context(), "customer-c1", eventstore.StreamRead{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		for _, s := range personal() {
+			if bytes.Contains(ev.Data, []byte(s)) || bytes.Contains(ev.Metadata, []byte(s)) {
+				t.Errorf("%s stores %q in clear: %s", ev.Type, s, ev.Data)
+			}
+		}
+	}
+	c, err := f.repo.Load(t.Context(), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name() != registration().Name || c.Phone() != registration().Phone {
+		t.Fatalf("loaded %q %q: want the plaintext back", c.Name(), c.Phone())
+	}
+}
+
+func TestAfterErasureEveryPersonalFieldReadsErased(t *testing.T) {
+	f := newMemFixture(t)
+	recordHistory(t, f, "c1")
+	recordHistory(t, f, "c2")
+	if _, err := f.svc.Erase(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.store.ReadStream(t.Context(), "customer-c1", eventstore.StreamRead{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := evs[len(evs)-1]; last.Type != customer.TypeCustomerErased {
+		t.Fatalf("last event %s, want CustomerErased", last.Type)
+	}
+	sealed := 0
+	for _, ev := range evs {
+		d, err := f.codec.Decode(t.Context(), ev)
+		if err != nil {
+			t.Fatalf("decode %s after erasure: %v", ev.Type, err)
+		}
+		if p, ok := d.Payload.(customer.Personal); ok {
+			for _, field := range p.PersonalData() {
+				if *field != "" {
+					sealed++
+					if *field != pii.Erased {
+						t.Errorf("%s field reads %q, want %q", ev.Type, *field, pii.Erased)
+					}
+				}
+			}
+		}
+	}
+	if sealed != 7 {
+		t.Fatalf("%d personal fields seen, want 7", sealed)
+	}
+	c, err := f.repo.Load(t.Context(), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (The aggregate itself forgets personal data on CustomerErased.)
+	if !c.Erased() || (c.Name() != pii.Erased && c.Name() != "") {
+		t.Fatalf("erased customer loads as %q (erased %v)", c.Name(), c.Erased())
+	}
+	// The other customer is untouched.
+	if c2, err := f.repo.Load(t.Context(), "c2"); err != nil || c2.Name() != registration().Name {
+		t.Fatalf("other customer: %v, %v", c2, err)
+	}
+	// Erasing again is refused by the domain, and still makes sure the key is gone.
+	if _, err := f.svc.Erase(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "again"}); !errors.Is(err, customer.ErrFailedPrecondition) {
+		t.Fatalf("second erase: %v", err)
+	}
+}
+
+// TestErasureLeavesNoPersonalDataInTheDataDirectory is issue 2 §3's scan:
+// with the embedded store and the file keystore in one data directory,
+// register a customer with distinctive personal data and some contacts,
+// erase them, close everything, and read every file under the directory.
+// None may contain the name, phone, email or contact summaries as UTF-8,
+// as JSON-escaped text, or base64 (standard and URL alphabets, padded or
+// not) of the UTF-8 — nor the customer's data key.
+func TestErasureLeavesNoPersonalDataInTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	store, err := embedded.Open(dir, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pii.OpenFileKeystore(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, store, keys, 0)
+	recordHistory(t, f, "c1")
+	recordHistory(t, f, "keep") // another customer, not erased: a positive control
+	key, err := keys.Key(t.Context(), "c1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Erase(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	needles := map[string][]byte{"c1's data key": key}
+	for _, s := range personal() {
+		if len(s) < 8 {
+			continue // the birthday; too short to be distinctive in binary files
+		}
+		b := []byte(s)
+		esc, _ := json.Marshal(s)
+		needles[s] = b
+		needles[s+" (JSON)"] = esc[1 : len(esc)-1]
+		for i, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			needles[s+" (base64 #"+string(rune('0'+i))+")"] = []byte(enc.EncodeToString(b))
+		}
+	}
+	files := 0
+	var keeps int
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for name, n := range needles {
+			if bytes.Contains(b, n) {
+				t.Errorf("%s contains %s", p, name)
+			}
+		}
+		if bytes.Contains(b, []byte("kefudk01K")) {
+			keeps++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 2 || keeps != 1 {
+		t.Fatalf("scanned %d files, %d live key files: want the store, keys and exactly one live key (the other customer's)", files, keeps)
+	}
+
+	// Reopened, the history replays with the marker.
+	store, err = embedded.Open(dir, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	keys, err = pii.OpenFileKeystore(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = newFixture(t, store, keys, 0)
+	evs, err := store.ReadStream(t.Context(), "customer-c1", eventstore.StreamRead{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.codec.Decode(t.Context(), evs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg := d.Payload.(*customer.CustomerRegistered); reg.Name != pii.Erased || reg.Email != pii.Erased || reg.Phone != pii.Erased {
+		t.Fatalf("after reopen: %+v", reg)
+	}
+	if c, err := f.repo.Load(t.Context(), "c1"); err != nil || !c.Erased() {
+		t.Fatalf("erased customer after reopen: %v", err)
+	}
+	if k, err := f.repo.Load(t.Context(), "keep"); err != nil || k.Name() != registration().Name {
+		t.Fatalf("kept customer after reopen: %v", err)
+	}
+}
