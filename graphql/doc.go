@@ -1,0 +1,73 @@
+// Package graphql is kefu's GraphQL API: the schema of the contract
+// (shared/schema.graphql) built with graphql-go, and its HTTP handler.
+//
+// NewSchema(Deps) assembles the schema from per-area field maps over small
+// ports (CustomerReader, ComplaintReader, …, Commands) that return plain
+// view structs; resolvers only read views and mutations only call Commands.
+// NewHandler serves it over HTTP with a parse/validate cache, depth and
+// complexity limits, a body limit, a per-request timeout, bearer-token
+// authentication and a built-in explorer page for browsers.
+//
+// # Errors
+//
+// Every error carries extensions.code: BAD_USER_INPUT, NOT_FOUND, CONFLICT,
+// FAILED_PRECONDITION, UNAUTHENTICATED, FORBIDDEN or INTERNAL. Ports signal
+// the class by wrapping ErrBadInput, ErrNotFound, ErrConflict,
+// ErrPrecondition or ErrForbidden; anything else is INTERNAL, logged with
+// slog and shown as "internal error". graphql-go's own errors (syntax,
+// validation, variable coercion, a wrong enum value, a missing argument)
+// are BAD_USER_INPUT. Request-level failures keep a GraphQL-shaped body:
+//
+//	malformed JSON, bad variables, parse/validation,
+//	depth or complexity over the limit          → 400 BAD_USER_INPUT
+//	missing or unknown bearer token             → 401 UNAUTHENTICATED
+//	mutation over GET, method not GET/POST      → 405 BAD_USER_INPUT
+//	body over MaxBodyBytes (1 MiB)              → 413 BAD_USER_INPUT
+//	Content-Type not application/json (POST)    → 415 BAD_USER_INPUT
+//	executed (with or without field errors)     → 200
+//
+// # Access control
+//
+// With HandlerConfig.Tokens set, each request needs "Authorization: Bearer
+// <token>"; the token maps to an Actor{User, Role} (see AuthFile for the
+// --auth file format). Without Tokens every caller is LocalActor, an ADMIN
+// named "local" — only safe on loopback. The actor is passed to every
+// Commands method so that it is recorded in the events' metadata.
+//
+//	                                   ADMIN  ACCOUNT_MANAGER  MARKETING  ANALYST
+//	read customers, complaints, …        ✓           ✓              ✓         ✓
+//	see PII (name, phone, email,         ✓           ✓              ✓         –  (null / removed)
+//	  birthday, descriptions, notes,
+//	  summaries, comments, event data)
+//	customers(filter: {search})          ✓           ✓              ✓         FORBIDDEN
+//	customer mutations (register,        ✓           ✓              –         –
+//	  updateProfile, consent, contact,
+//	  purchase, referral, grumble,
+//	  satisfaction, markLost, flag)
+//	complaint mutations                  ✓           ✓              –         –
+//	follow-up mutations                  ✓           ✓              –         –
+//	schedule/cancel greeting campaigns   ✓           –              ✓         –
+//	previewGreetingCampaign (read-only)  ✓           ✓              ✓         ✓
+//	eraseCustomer                        ✓           –              –         –
+//
+// A refused mutation is FORBIDDEN and reaches no command. For ANALYST the
+// PII fields resolve to null, timeline summaries use the view's
+// SafeSummary, and event data loses the keys name, phone, email, wechat,
+// birthday, summary, description, comment and note.
+//
+// # Protection
+//
+// Query depth (default 15) is checked on the parsed document before
+// validation; complexity (default 25 000) before execution: each field
+// costs 1 and a field's selection is multiplied by its `first` (or the
+// argument's default) or, for other lists, by 10; introspection costs 1.
+// Every `first` is capped at Deps.MaxFirst (default 500): a larger value is
+// BAD_USER_INPUT, not silently clamped. occurredAt more than 5 s ahead of
+// the server clock is BAD_USER_INPUT.
+//
+// # Cache
+//
+// Parsed and validated documents are kept in an LRU keyed by the query
+// text (1024 entries and 8 MiB of query text by default); a hit skips
+// parsing, the depth check and validation, leaving execution only.
+package graphql

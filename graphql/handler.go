@@ -1,0 +1,469 @@
+package graphql
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	gql "github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/language/source"
+)
+
+// HandlerConfig configures NewHandler. Zero values take the defaults.
+type HandlerConfig struct {
+	// Tokens enables authentication: every GraphQL request needs a known
+	// bearer token. Nil disables it: every caller is LocalActor (ADMIN);
+	// the caller (kefu serve) must then bind to loopback only.
+	Tokens *Tokens
+	// Logger receives request failures. Nil means slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes limits a POST body (default 1 MiB); larger → HTTP 413.
+	MaxBodyBytes int64
+	// Timeout bounds each request's execution (default 10 s).
+	Timeout time.Duration
+	// MaxDepth is the deepest field nesting accepted (default DefaultMaxDepth).
+	MaxDepth int
+	// MaxComplexity is the highest estimated cost accepted (default DefaultMaxComplexity).
+	MaxComplexity int
+	// CacheEntries bounds the parse/validate cache (default 1024; negative disables it).
+	CacheEntries int
+	// CacheBytes bounds the total query text held by the cache (default 8 MiB).
+	CacheBytes int
+	// DisableExplorer turns off the browser page.
+	DisableExplorer bool
+	// OnRequest, if set, is called after every GraphQL request (for metrics).
+	OnRequest func(RequestInfo)
+}
+
+// RequestInfo describes one finished GraphQL request.
+type RequestInfo struct {
+	OperationName string
+	// OperationType is "query", "mutation" or "" when the request never got that far.
+	OperationType string
+	Status        int
+	Duration      time.Duration
+	CacheHit      bool
+	// ErrorCodes lists the extensions.code of each error in the response.
+	ErrorCodes []Code
+}
+
+// Default handler limits.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultTimeout      = 10 * time.Second
+	DefaultCacheEntries = 1024
+	DefaultCacheBytes   = 8 << 20
+)
+
+// Validate reports invalid settings.
+func (c HandlerConfig) Validate() error {
+	var errs []error
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, errors.New("graphql: MaxBodyBytes is negative"))
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, errors.New("graphql: Timeout is negative"))
+	}
+	if c.MaxDepth < 0 {
+		errs = append(errs, errors.New("graphql: MaxDepth is negative"))
+	}
+	if c.MaxComplexity < 0 {
+		errs = append(errs, errors.New("graphql: MaxComplexity is negative"))
+	}
+	if c.CacheBytes < 0 {
+		errs = append(errs, errors.New("graphql: CacheBytes is negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Handler serves GraphQL over HTTP. Build it with NewHandler.
+type Handler struct {
+	schema gql.Schema
+	cfg    HandlerConfig
+	log    *slog.Logger
+	cache  *docCache
+	page   []byte
+}
+
+// NewHandler serves schema at whatever path it is mounted on:
+//
+//   - POST with a JSON body {query, variables, operationName};
+//   - GET with ?query=…&variables=…&operationName=… (queries only; a
+//     mutation over GET is refused with HTTP 405);
+//   - GET from a browser (Accept: text/html, no query): the explorer page.
+func NewHandler(schema gql.Schema, cfg HandlerConfig) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if schema.QueryType() == nil {
+		return nil, errors.New("graphql: schema has no query type")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxDepth == 0 {
+		cfg.MaxDepth = DefaultMaxDepth
+	}
+	if cfg.MaxComplexity == 0 {
+		cfg.MaxComplexity = DefaultMaxComplexity
+	}
+	if cfg.CacheEntries == 0 {
+		cfg.CacheEntries = DefaultCacheEntries
+	}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	h := &Handler{schema: schema, cfg: cfg, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if cfg.CacheEntries > 0 {
+		h.cache = newDocCache(cfg.CacheEntries, cfg.CacheBytes)
+	}
+	if !cfg.DisableExplorer {
+		p, err := explorerPage()
+		if err != nil {
+			return nil, err
+		}
+		h.page = p
+	}
+	return h, nil
+}
+
+// CacheStats reports the parse/validate cache's counters.
+func (h *Handler) CacheStats() CacheStats { return h.cache.stats() }
+
+// Request is the body of a GraphQL POST.
+type Request struct {
+	Query         string         `json:"query"`
+	Variables     map[string]any `json:"variables"`
+	OperationName string         `json:"operationName"`
+}
+
+// DecodeRequest reads a GraphQL POST body. Variables may be an object,
+// null, or (as some clients send) a JSON string holding an object.
+func DecodeRequest(body []byte) (Request, error) {
+	var raw struct {
+		Query         *string         `json:"query"`
+		Variables     json.RawMessage `json:"variables"`
+		OperationName *string         `json:"operationName"`
+		Extensions    json.RawMessage `json:"extensions"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&raw); err != nil {
+		return Request{}, fmt.Errorf("%w: malformed JSON body: %v", ErrBadInput, err)
+	}
+	if dec.More() {
+		return Request{}, fmt.Errorf("%w: malformed JSON body: trailing data", ErrBadInput)
+	}
+	var req Request
+	if raw.Query != nil {
+		req.Query = *raw.Query
+	}
+	if raw.OperationName != nil {
+		req.OperationName = *raw.OperationName
+	}
+	vars, err := decodeVariables(raw.Variables)
+	if err != nil {
+		return Request{}, err
+	}
+	req.Variables = vars
+	return req, nil
+}
+
+func decodeVariables(raw []byte) (map[string]any, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("%w: variables: %v", ErrBadInput, err)
+		}
+		return decodeVariables([]byte(s))
+	}
+	var vars map[string]any
+	if err := json.Unmarshal(raw, &vars); err != nil {
+		return nil, fmt.Errorf("%w: variables must be a JSON object", ErrBadInput)
+	}
+	return vars, nil
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	info := RequestInfo{}
+	status, errs := h.serve(w, r, &info)
+	if errs != nil {
+		writeErrors(w, status, errs...)
+	}
+	if h.cfg.OnRequest != nil && status != 0 {
+		info.Status = status
+		info.Duration = time.Since(start)
+		h.cfg.OnRequest(info)
+	}
+}
+
+// serve handles one request. It either writes the response itself and
+// returns its status, or returns a status and errors for ServeHTTP to write.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *RequestInfo) (int, []*Error) {
+	var req Request
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		q := r.URL.Query()
+		if q.Get("query") == "" {
+			if h.page != nil && acceptsHTML(r) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Header().Set("Cache-Control", "no-cache")
+				w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
+				w.WriteHeader(http.StatusOK)
+				if r.Method == http.MethodGet {
+					_, _ = w.Write(h.page)
+				}
+				return 0, nil
+			}
+			return http.StatusBadRequest, []*Error{badInput("query", "query is required")}
+		}
+		req.Query = q.Get("query")
+		req.OperationName = q.Get("operationName")
+		vars, err := decodeVariables([]byte(q.Get("variables")))
+		if err != nil {
+			return http.StatusBadRequest, []*Error{toError(r.Context(), h.log, err)}
+		}
+		req.Variables = vars
+	case http.MethodPost:
+		ct := r.Header.Get("Content-Type")
+		if ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+			return http.StatusUnsupportedMediaType, []*Error{badInput("", "Content-Type must be application/json")}
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return http.StatusRequestEntityTooLarge, []*Error{badInput("", fmt.Sprintf("request body exceeds %d bytes", h.cfg.MaxBodyBytes))}
+			}
+			return http.StatusBadRequest, []*Error{badInput("", "cannot read request body")}
+		}
+		req, err = DecodeRequest(body)
+		if err != nil {
+			return http.StatusBadRequest, []*Error{toError(r.Context(), h.log, err)}
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		return http.StatusMethodNotAllowed, []*Error{badInput("", "use GET or POST")}
+	}
+	info.OperationName = req.OperationName
+
+	actor, err := Authenticate(r, h.cfg.Tokens)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kefu"`)
+		return http.StatusUnauthorized, []*Error{err.(*Error)}
+	}
+	ctx, cancel := context.WithTimeout(WithActor(r.Context(), actor), h.cfg.Timeout)
+	defer cancel()
+
+	if strings.TrimSpace(req.Query) == "" {
+		return http.StatusBadRequest, []*Error{badInput("query", "query is required")}
+	}
+	doc, hit, errs := h.document(req.Query)
+	info.CacheHit = hit
+	if errs != nil {
+		return http.StatusBadRequest, errs
+	}
+	op := selectOperation(doc, req.OperationName)
+	if op != nil {
+		info.OperationType = op.Operation
+		if op.Operation == ast.OperationTypeMutation && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			return http.StatusMethodNotAllowed, []*Error{badInput("", "mutations must be sent with POST")}
+		}
+		if c := operationComplexity(&h.schema, doc, op, req.Variables, h.cfg.MaxComplexity); c > h.cfg.MaxComplexity {
+			return http.StatusBadRequest, []*Error{{Code: CodeBadUserInput,
+				Message: fmt.Sprintf("query complexity %d exceeds the maximum %d (lower `first` or select less)", c, h.cfg.MaxComplexity),
+				Details: map[string]any{"complexity": c, "maxComplexity": h.cfg.MaxComplexity}}}
+		}
+	}
+
+	res := gql.Execute(gql.ExecuteParams{
+		Schema:        h.schema,
+		AST:           doc,
+		OperationName: req.OperationName,
+		Args:          req.Variables,
+		Context:       ctx,
+	})
+	out := h.classify(ctx, res.Errors)
+	status := http.StatusOK
+	if res.Data == nil && len(out) > 0 && len(res.Errors) > 0 && !hasPath(res.Errors) {
+		// The request failed before execution (variables, operation name).
+		status = http.StatusBadRequest
+	}
+	for _, e := range out {
+		info.ErrorCodes = append(info.ErrorCodes, e.Code)
+	}
+	writeJSON(w, status, response{Data: res.Data, Errors: formatted(res.Errors, out)})
+	return status, nil
+}
+
+// document returns the parsed and validated document for query, from the
+// cache when possible. Depth is checked before validation (so a hostile
+// query is not walked by every validation rule).
+func (h *Handler) document(query string) (*ast.Document, bool, []*Error) {
+	if doc, ok := h.cache.get(query); ok {
+		return doc, true, nil
+	}
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
+	if err != nil {
+		return nil, false, []*Error{{Code: CodeBadUserInput, Message: gqlerrors.FormatError(err).Message}}
+	}
+	if d := queryDepth(doc, h.cfg.MaxDepth); d > h.cfg.MaxDepth {
+		return nil, false, []*Error{{Code: CodeBadUserInput,
+			Message: fmt.Sprintf("query depth %d exceeds the maximum %d", d, h.cfg.MaxDepth),
+			Details: map[string]any{"depth": d, "maxDepth": h.cfg.MaxDepth}}}
+	}
+	vr := gql.ValidateDocument(&h.schema, doc, nil)
+	if !vr.IsValid {
+		out := make([]*Error, len(vr.Errors))
+		for i, e := range vr.Errors {
+			out[i] = &Error{Code: CodeBadUserInput, Message: e.Message}
+		}
+		return nil, false, out
+	}
+	h.cache.put(query, doc)
+	return doc, false, nil
+}
+
+// selectOperation finds the operation Execute will run, or nil (Execute
+// then reports the problem).
+func selectOperation(doc *ast.Document, name string) *ast.OperationDefinition {
+	var found *ast.OperationDefinition
+	for _, d := range doc.Definitions {
+		op, ok := d.(*ast.OperationDefinition)
+		if !ok {
+			continue
+		}
+		if name == "" {
+			if found != nil {
+				return nil
+			}
+			found = op
+			continue
+		}
+		if op.Name != nil && op.Name.Value == name {
+			return op
+		}
+	}
+	return found
+}
+
+// classify gives every error a code: errors from our resolvers carry one;
+// graphql-go's own errors are input errors when they arise before
+// execution (variable coercion, operation selection) and INTERNAL during it.
+func (h *Handler) classify(ctx context.Context, errs []gqlerrors.FormattedError) []*Error {
+	out := make([]*Error, len(errs))
+	for i, fe := range errs {
+		if c, ok := fe.Extensions["code"].(string); ok {
+			out[i] = &Error{Code: Code(c), Message: fe.Message}
+			continue
+		}
+		orig := fe.OriginalError()
+		switch {
+		case errors.Is(orig, context.DeadlineExceeded):
+			out[i] = &Error{Code: CodeInternal, Message: "request timed out"}
+		case errors.Is(orig, context.Canceled):
+			out[i] = &Error{Code: CodeInternal, Message: "request cancelled"}
+		case len(fe.Path) == 0:
+			out[i] = &Error{Code: CodeBadUserInput, Message: fe.Message}
+		default:
+			h.log.ErrorContext(ctx, "graphql: execution error", "path", fe.Path, "err", fe.Message)
+			out[i] = &Error{Code: CodeInternal, Message: fe.Message}
+		}
+	}
+	return out
+}
+
+func hasPath(errs []gqlerrors.FormattedError) bool {
+	for _, e := range errs {
+		if len(e.Path) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// wireError is one error of a response body.
+type wireError struct {
+	Message    string         `json:"message"`
+	Locations  any            `json:"locations,omitempty"`
+	Path       []any          `json:"path,omitempty"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type response struct {
+	Data   any         `json:"data"`
+	Errors []wireError `json:"errors,omitempty"`
+}
+
+type errorsOnly struct {
+	Errors []wireError `json:"errors"`
+}
+
+func formatted(fes []gqlerrors.FormattedError, coded []*Error) []wireError {
+	if len(fes) == 0 {
+		return nil
+	}
+	out := make([]wireError, len(fes))
+	for i, fe := range fes {
+		ext := coded[i].Extensions()
+		for k, v := range fe.Extensions {
+			if _, set := ext[k]; !set {
+				ext[k] = v
+			}
+		}
+		var loc any
+		if len(fe.Locations) > 0 {
+			loc = fe.Locations
+		}
+		out[i] = wireError{Message: coded[i].Message, Locations: loc, Path: fe.Path, Extensions: ext}
+	}
+	return out
+}
+
+// writeErrors writes a GraphQL-shaped error body with the given status.
+func writeErrors(w http.ResponseWriter, status int, errs ...*Error) {
+	body := errorsOnly{Errors: make([]wireError, len(errs))}
+	for i, e := range errs {
+		body.Errors[i] = wireError{Message: e.Message, Extensions: e.Extensions()}
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		buf.WriteString(`{"errors":[{"message":"cannot encode response","extensions":{"code":"INTERNAL"}}]}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}

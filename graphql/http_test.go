@@ -1,0 +1,175 @@
+package graphql_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kefu-crm/kefu/graphql"
+)
+
+// server is a kefu API over real HTTP with a fake behind the ports.
+type server struct {
+	*httptest.Server
+	fake *fakeDeps
+	h    *graphql.Handler
+}
+
+func newServer(t testing.TB, cfg graphql.HandlerConfig) *server {
+	t.Helper()
+	f := newFake()
+	s, err := graphql.NewSchema(f.deps())
+	if err != nil {
+		t.Fatalf("NewSchema: %v", err)
+	}
+	h, err := graphql.NewHandler(s, cfg)
+	if err != nil {
+		t.Fatalf("NewHandler: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", h)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return &server{Server: ts, fake: f, h: h}
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Status int
+	Data   map[string]any `json:"data"`
+	Errors []gqlError     `json:"errors"`
+	Raw    string
+}
+
+func (r gqlResponse) codes() []string {
+	var out []string
+	for _, e := range r.Errors {
+		c, _ := e.Extensions["code"].(string)
+		out = append(out, c)
+	}
+	return out
+}
+
+func decode(t testing.TB, resp *http.Response) gqlResponse {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := gqlResponse{Status: resp.StatusCode, Raw: string(b)}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, b)
+	}
+	for _, e := range out.Errors {
+		if _, ok := e.Extensions["code"].(string); !ok {
+			t.Errorf("error without extensions.code: %s", b)
+		}
+	}
+	return out
+}
+
+func (s *server) post(t testing.TB, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return s.postRaw(t, token, "application/json", body)
+}
+
+func (s *server) postRaw(t testing.TB, token, contentType string, body []byte) gqlResponse {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, resp)
+}
+
+func (s *server) get(t testing.TB, token, query string, vars string) gqlResponse {
+	t.Helper()
+	u := s.URL + "/graphql?query=" + url.QueryEscape(query)
+	if vars != "" {
+		u += "&variables=" + url.QueryEscape(vars)
+	}
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, resp)
+}
+
+// at walks a decoded response: at(data, "customer", "loyalty", "score").
+func at(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func mustOK(t testing.TB, r gqlResponse) {
+	t.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("want success, got %d: %s", r.Status, r.Raw)
+	}
+}
+
+func wantCode(t testing.TB, r gqlResponse, status int, code string) {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("status %d, want %d: %s", r.Status, status, r.Raw)
+	}
+	if len(r.Errors) == 0 {
+		t.Fatalf("want error %s, got none: %s", code, r.Raw)
+	}
+	for _, c := range r.codes() {
+		if c != code {
+			t.Errorf("code %s, want %s: %s", c, code, r.Raw)
+		}
+	}
+}
+
+func TestSmoke(t *testing.T) {
+	s := newServer(t, graphql.HandlerConfig{})
+	r := s.post(t, "", `{ customer(id: "c1") { id name stage loyalty { score level expectedPurchases } } }`, nil)
+	mustOK(t, r)
+	if got := at(r.Data, "customer", "name"); got != "王芳" {
+		t.Errorf("name = %v: %s", got, r.Raw)
+	}
+	if !strings.Contains(r.Raw, `"expectedPurchases":0.9`) {
+		t.Errorf("expectedPurchases(90) not resolved: %s", r.Raw)
+	}
+}
