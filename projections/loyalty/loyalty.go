@@ -209,10 +209,12 @@ type State struct {
 	purchased    bool
 }
 
-// Apply folds one fact into the state. The order of facts matters only as
-// it does for complaints (filed before resolved).
-func (s *State) Apply(r *Rules, f lifecycle.Fact) {
+// Apply folds one fact into the state and reports whether the fact is
+// one the score depends on. The order of facts matters only as it does
+// for complaints (filed before resolved).
+func (s *State) Apply(r *Rules, f lifecycle.Fact) bool {
 	at := f.At.UnixNano()
+	relevant := true
 	switch e := f.Event.(type) {
 	case *customer.CustomerRegistered:
 		if !s.isRegistered {
@@ -231,8 +233,10 @@ func (s *State) Apply(r *Rules, f lifecycle.Fact) {
 		if e.Outcome == customer.Satisfied {
 			s.recovered++
 		}
+	default:
+		relevant = false
 	}
-	s.g.Observe(f.Event, r.cfg.SatisfiedScore)
+	return s.g.Observe(f.Event, r.cfg.SatisfiedScore) || relevant
 }
 
 func (s *State) addPurchase(r *Rules, at int64, m customer.Money) {

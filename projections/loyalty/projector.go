@@ -55,8 +55,9 @@ func (p *Projector) Apply(customerID string, f lifecycle.Fact) {
 		p.entries[i].pos = int32(len(p.buckets[0]) - 1)
 	}
 	e := &p.entries[i]
-	e.st.Apply(p.rules, f)
-	p.rescore(i, max(p.now, f.At.UnixNano()))
+	if e.st.Apply(p.rules, f) || !ok {
+		p.rescore(i, max(p.now, f.At.UnixNano()))
+	}
 }
 
 // Refresh moves the clock to now and rescores every customer (O(n); run
