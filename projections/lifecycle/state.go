@@ -10,7 +10,8 @@ import (
 
 // Fact is one event of a customer's stream with the business time it
 // happened (the envelope's occurredAt). Events are pointers, as decoded
-// (*customer.PurchaseMade, …).
+// (*customer.PurchaseMade, …). At must lie within the range of
+// time.Time.UnixNano (years 1678–2262); the zero time.Time does not.
 type Fact struct {
 	At    time.Time
 	Event customer.Event
