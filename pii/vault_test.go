@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/pii"
 )
 
@@ -177,4 +178,23 @@ func TestVaultRefusesOtherCategories(t *testing.T) {
 			t.Errorf("Seal in %s: %v, want ErrInvalidSubject", stream, err)
 		}
 	}
+}
+
+// FuzzSubject: the vault's own stream parsing agrees with the port's.
+func FuzzSubject(f *testing.F) {
+	v := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
+	for _, s := range []string{"customer-42", "customer-", "customer-a-b", "campaign-1", "customer-" + strings.Repeat("x", 65), "customer-ä", "-x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, stream string) {
+		got, err := v.Subject(stream)
+		cat, id, perr := eventstore.ParseStreamID(stream)
+		want := perr == nil && cat == "customer"
+		if (err == nil) != want || (want && got != id) {
+			t.Fatalf("Subject(%q) = %q, %v; ParseStreamID = %q %q %v", stream, got, err, cat, id, perr)
+		}
+		if err != nil && !errors.Is(err, pii.ErrInvalidSubject) {
+			t.Fatalf("untyped error %v", err)
+		}
+	})
 }
