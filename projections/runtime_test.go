@@ -350,3 +350,42 @@ func TestRebuildHonoursCancel(t *testing.T) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }
+
+// Cancelling Run while a handler is in the middle of an event closes the
+// router cleanly and saves the checkpoint of what was applied.
+func TestShutdownWhileHandlerBusy(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	pm := durable{&counter{name: "pm", gate: make(chan struct{})}}
+	r := mustNew(t, projections.Deps{Store: s, Decoder: testDecoder, Projections: []projections.Projection{pm}},
+		projections.Config{CheckpointDir: dir, FlushInterval: time.Hour})
+	stop := running(t, r)
+	appendRange(t, ctx, s, 0, 10, 3)
+	for range 4 {
+		pm.gate <- struct{}{}
+	}
+	if err := r.WaitFor(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	// The handler now waits inside Apply for event 5; the forwarder waits for
+	// its ack.
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	d, err := checkpoint.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := d.Load("pm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Position != 4 {
+		t.Fatalf("checkpoint at %d, want 4", ck.Position)
+	}
+	checkExactlyOnce(t, "pm", pm.Seen(), 4)
+	if st, err := r.Status(ctx); err != nil || st[0].State != projections.Ended || st[0].Err != nil {
+		t.Fatalf("status after shutdown: %+v, %v", st, err)
+	}
+}
