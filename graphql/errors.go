@@ -48,6 +48,8 @@ type Error struct {
 	Fields []string
 	// Details are extra extensions (e.g. "allowed" next steps).
 	Details map[string]any
+
+	locations any // source locations of a request-level error, if known
 }
 
 func (e *Error) Error() string { return e.Message }

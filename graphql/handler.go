@@ -337,7 +337,10 @@ func (h *Handler) document(query string) (*ast.Document, bool, []*Error) {
 	if !vr.IsValid {
 		out := make([]*Error, len(vr.Errors))
 		for i, e := range vr.Errors {
-			out[i] = &Error{Code: CodeBadUserInput, Message: e.Message}
+			out[i] = &Error{Code: CodeBadUserInput, Message: hint(e.Message)}
+			if len(e.Locations) > 0 {
+				out[i].locations = e.Locations
+			}
 		}
 		return nil, false, out
 	}
@@ -385,7 +388,7 @@ func (h *Handler) classify(ctx context.Context, errs []gqlerrors.FormattedError)
 		case errors.Is(orig, context.Canceled):
 			out[i] = &Error{Code: CodeInternal, Message: "request cancelled"}
 		case len(fe.Path) == 0:
-			out[i] = &Error{Code: CodeBadUserInput, Message: fe.Message}
+			out[i] = &Error{Code: CodeBadUserInput, Message: hint(fe.Message)}
 		default:
 			h.log.ErrorContext(ctx, "graphql: execution error", "path", fe.Path, "err", fe.Message)
 			out[i] = &Error{Code: CodeInternal, Message: fe.Message}
@@ -445,7 +448,7 @@ func formatted(fes []gqlerrors.FormattedError, coded []*Error) []wireError {
 func writeErrors(w http.ResponseWriter, status int, errs ...*Error) {
 	body := errorsOnly{Errors: make([]wireError, len(errs))}
 	for i, e := range errs {
-		body.Errors[i] = wireError{Message: e.Message, Extensions: e.Extensions()}
+		body.Errors[i] = wireError{Message: e.Message, Locations: e.locations, Extensions: e.Extensions()}
 	}
 	writeJSON(w, status, body)
 }
@@ -462,6 +465,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// hint adds the expected format to graphql-go's coercion messages for our
+// scalars, which it cannot describe itself.
+func hint(msg string) string {
+	switch {
+	case strings.Contains(msg, `Expected type "DateTime"`):
+		return msg + " (want RFC 3339 with an offset, e.g. 2025-03-04T10:00:00+08:00)"
+	case strings.Contains(msg, `Expected type "Date"`):
+		return msg + " (want an existing day as YYYY-MM-DD)"
+	}
+	return msg
 }
 
 func acceptsHTML(r *http.Request) bool {
