@@ -259,7 +259,9 @@ func TestErrorCodes(t *testing.T) {
 		{name: "unknown follow-up", query: `mutation { completeFollowUp(input: {followUpId: "nope", by: "a", outcome: SATISFIED}) { version } }`, status: 200, code: "NOT_FOUND"},
 		{name: "unknown customer in a mutation", query: `mutation { logContact(input: {customerId: "nope", channel: SMS, direction: OUTBOUND, agent: "a"}) { version } }`, status: 200, code: "NOT_FOUND"},
 		{name: "expectedVersion mismatch", query: `mutation { logContact(input: {customerId: "c1", channel: SMS, direction: OUTBOUND, agent: "a", expectedVersion: 3}) { version } }`, status: 200, code: "CONFLICT"},
-		{name: "domain rule", before: func() { s.fake.fail = fmt.Errorf("wrapped: %w", precondition{allowed: []string{"acknowledgeComplaint"}}) },
+		{name: "domain rule", before: func() {
+			s.fake.fail = fmt.Errorf("wrapped: %w", precondition{allowed: []string{"acknowledgeComplaint"}})
+		},
 			query: `mutation { resolveComplaint(input: {complaintId: "k1", by: "a", outcome: SATISFIED}) { version } }`, status: 200, code: "FAILED_PRECONDITION",
 			check: func(t *testing.T, r gqlResponse) {
 				if fmt.Sprint(r.Errors[0].Extensions["allowed"]) != "[acknowledgeComplaint]" {
