@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/internal/progress"
+	"github.com/kefu-crm/kefu/seed"
+)
+
+func runSeed(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "seed", "seed [--data DIR] [--customers N] [--seed S] [--end T]")
+	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
+	n := fs.Int("customers", 1000, "number of customers to generate")
+	s := fs.Uint64("seed", 1, "random seed: the same seed writes the same history")
+	end := fs.String("end", "", "end of the simulated history, RFC 3339 or YYYY-MM-DD (default: today 00:00 UTC)")
+	years := fs.Float64("years", 2, "how many years of history before --end")
+	workers := fs.Int("workers", 8, "concurrent writers")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	endAt, err := parseEnd(*end, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w: --end: %v", errUsage, err)
+	}
+	if *n < 1 {
+		return fmt.Errorf("%w: --customers must be at least 1", errUsage)
+	}
+	dir, err := datadir.Open(*data, datadir.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	sum, took, err := seedInto(ctx, e, dir, seedConfig(*n, *s, endAt, *years), *workers)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "seeded %s in %s (%.0f events/s)\n", *data, took.Round(time.Millisecond), float64(sum.Events)/took.Seconds())
+	printSummary(e, sum)
+	return nil
+}
+
+func seedConfig(customers int, s uint64, end time.Time, years float64) seed.Config {
+	return seed.Config{Customers: customers, Seed: s, End: end, Years: years}
+}
+
+// seedInto writes a seeded history into an empty data directory with a
+// progress bar on stderr.
+func seedInto(ctx context.Context, e *env, dir *datadir.Dir, cfg seed.Config, workers int) (seed.Summary, time.Duration, error) {
+	head, err := dir.Store.Head(ctx)
+	if err != nil {
+		return seed.Summary{}, 0, err
+	}
+	if head != 0 {
+		return seed.Summary{}, 0, fmt.Errorf("%s already holds %d events: seed only into an empty data directory (choose another --data)", dir.Path, head)
+	}
+	wc, err := calendar.NewWorkingCalendar(calendar.WorkingCalendarConfig{})
+	if err != nil {
+		return seed.Summary{}, 0, err
+	}
+	cfg.ReplyClock = customer.ReplyClockFunc(wc.ReplyDue)
+	bar := progress.New(e.stderr, "seed", int64(cfg.Customers), "customers")
+	sum, err := seed.Write(ctx, dir.Store, dir.Codec, cfg, seed.WriteOptions{Workers: workers, Progress: func(n int) { bar.Add(int64(n)) }})
+	took := bar.Finish()
+	return sum, took, err
+}
+
+func printSummary(e *env, s seed.Summary) {
+	w := e.stdout
+	fmt.Fprintf(w, "  customers            %d\n", s.Customers)
+	fmt.Fprintf(w, "  events               %d\n", s.Events)
+	fmt.Fprintf(w, "  purchases            %d\n", s.Purchases)
+	fmt.Fprintf(w, "  bad experiences      %d (grumbled %d, complained %d)\n", s.BadExperiences, s.Grumbles, s.Complaints)
+	fmt.Fprintf(w, "  complaints resolved  %d satisfied, %d unsatisfied, %d declined, %d left open\n", s.ResolvedSatisfied, s.ResolvedUnsatisfied, s.Declined, s.LeftOpen)
+	fmt.Fprintf(w, "  went silent          %d\n", s.WentSilent)
+	fmt.Fprintf(w, "  follow-ups           %d (%d completed)\n", s.FollowUps, s.FollowUpsCompleted)
+	fmt.Fprintf(w, "  referrals            %d\n", s.Referrals)
+	fmt.Fprintf(w, "  marked lost          %d\n", s.MarkedLost)
+}
+
+// parseEnd reads an RFC 3339 time or a date; empty means today 00:00 UTC.
+func parseEnd(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return now.UTC().Truncate(24 * time.Hour), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := calendar.Parse(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
+	}
+	return d.In(time.UTC), nil
+}

@@ -1,0 +1,87 @@
+// Package datadir opens a kefu data directory: the embedded event store,
+// the personal-data keystore and the codec that seals personal data with
+// it. Every command that touches a data directory (serve, seed, replay,
+// export, import) opens it here, so they all agree on its layout:
+//
+//	<dir>/events/       the embedded event store (one bbolt file)
+//	<dir>/keys/         one data key per customer (crypto-shredding)
+//	<dir>/checkpoints/  process managers' and projections' checkpoints
+//	<dir>/outbox.ndjson greetings delivered by the default outbox sender
+package datadir
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/eventstore/embedded"
+	"github.com/kefu-crm/kefu/pii"
+)
+
+// Dir is an open data directory.
+type Dir struct {
+	Path  string
+	Store *embedded.Store
+	Keys  *pii.FileKeystore
+	Vault *pii.Vault
+	Codec *codec.Codec
+}
+
+// Options configures Open.
+type Options struct {
+	Logger *slog.Logger
+	// Clock is the store's and codec's clock; nil means time.Now.
+	Clock func() time.Time
+	// Specs are extra event specs beyond the customer stream's (campaigns).
+	Specs [][]codec.Spec
+	// MustExist refuses to create a new data directory (for read-only tools
+	// such as replay and export, where a typo should not create one).
+	MustExist bool
+}
+
+// ErrNoData: the directory holds no kefu data (with Options.MustExist).
+var ErrNoData = errors.New("datadir: no kefu data directory")
+
+// Open opens (or creates) the data directory at path.
+func Open(path string, opts Options) (*Dir, error) {
+	if opts.MustExist {
+		if _, err := os.Stat(filepath.Join(path, "events", embedded.FileName)); err != nil {
+			return nil, fmt.Errorf("%w at %s (create one with `kefu seed --data %s` or `kefu serve --data %s`)", ErrNoData, path, path, path)
+		}
+	}
+	store, err := embedded.Open(filepath.Join(path, "events"), embedded.Options{Logger: opts.Logger, Clock: opts.Clock})
+	if err != nil {
+		if errors.Is(err, eventstore.ErrLocked) {
+			return nil, fmt.Errorf("%w — is `kefu serve` running on %s? Stop it, or point this command at another --data directory", err, path)
+		}
+		return nil, err
+	}
+	keys, err := pii.OpenFileKeystore(filepath.Join(path, "keys"))
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	vault := pii.NewVault(keys, pii.VaultOptions{})
+	specs := append([][]codec.Spec{app.CustomerSpecs()}, opts.Specs...)
+	c, err := codec.New(codec.Options{Protector: vault, Clock: opts.Clock}, specs...)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return &Dir{Path: path, Store: store, Keys: keys, Vault: vault, Codec: c}, nil
+}
+
+// CheckpointDir is where checkpoints live.
+func (d *Dir) CheckpointDir() string { return filepath.Join(d.Path, "checkpoints") }
+
+// OutboxPath is the default outbox sender's file.
+func (d *Dir) OutboxPath() string { return filepath.Join(d.Path, "outbox.ndjson") }
+
+// Close closes the store.
+func (d *Dir) Close() error { return d.Store.Close() }
