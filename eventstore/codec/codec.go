@@ -227,9 +227,9 @@ func (c *Codec) Types() []string {
 }
 
 // Encode turns event (a pointer of a registered type) into a record for
-// stream. Personal data is sealed in the JSON; event itself is left as it
-// was (its personal fields are swapped for ciphertext during marshalling and
-// restored before Encode returns, so event must not be read concurrently).
+// stream. Personal data is sealed in the JSON (on a copy: event itself is
+// never modified). Without an envelope ID the event gets a random one;
+// without an OccurredAt, the codec's clock.
 func (c *Codec) Encode(ctx context.Context, stream string, event any, env Envelope) (eventstore.Record, error) {
 	if event == nil {
 		return eventstore.Record{}, fmt.Errorf("%w: nil event", ErrEncode)
@@ -248,7 +248,7 @@ func (c *Codec) Encode(ctx context.Context, stream string, event any, env Envelo
 	if reflect.ValueOf(event).IsNil() {
 		return eventstore.Record{}, fmt.Errorf("%w: nil %T", ErrEncode, event)
 	}
-	data, err := c.marshalSealed(ctx, stream, sp.Type, event)
+	data, err := c.marshalSealed(ctx, stream, sp, event)
 	if err != nil {
 		return eventstore.Record{}, err
 	}
@@ -276,35 +276,25 @@ func (c *Codec) Encode(ctx context.Context, stream string, event any, env Envelo
 	}, nil
 }
 
-func (c *Codec) marshalSealed(ctx context.Context, stream, typ string, event any) ([]byte, error) {
-	p, ok := event.(Personal)
-	if !ok || c.protector == nil {
-		data, err := marshal(event)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrEncode, typ, err)
-		}
-		return data, nil
-	}
-	fields := p.PersonalData()
-	saved := make([]string, len(fields))
-	for i, f := range fields {
-		if f != nil {
-			saved[i] = *f
-		}
-	}
-	defer func() {
-		for i, f := range fields {
-			if f != nil {
-				*f = saved[i]
-			}
-		}
-	}()
-	if err := c.protector.Seal(ctx, stream, typ, fields); err != nil {
-		return nil, fmt.Errorf("%w: personal data of %s in %s: %w", ErrEncode, typ, stream, err)
-	}
+func (c *Codec) marshalSealed(ctx context.Context, stream string, sp *spec, event any) ([]byte, error) {
 	data, err := marshal(event)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrEncode, typ, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrEncode, sp.Type, err)
+	}
+	if _, ok := event.(Personal); !ok || c.protector == nil {
+		return data, nil
+	}
+	// Seal a copy, never the caller's event: its personal fields may be
+	// pointers the caller still holds (a command's *string).
+	cp := sp.New()
+	if err := unmarshal(data, cp); err != nil {
+		return nil, fmt.Errorf("%w: %s does not survive a JSON round trip: %w", ErrEncode, sp.Type, err)
+	}
+	if err := c.protector.Seal(ctx, stream, sp.Type, cp.(Personal).PersonalData()); err != nil {
+		return nil, fmt.Errorf("%w: personal data of %s in %s: %w", ErrEncode, sp.Type, stream, err)
+	}
+	if data, err = marshal(cp); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrEncode, sp.Type, err)
 	}
 	return data, nil
 }

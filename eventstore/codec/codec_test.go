@@ -309,3 +309,28 @@ func TestDeterministicID(t *testing.T) {
 		t.Fatal(got, want)
 	}
 }
+
+// TestEncodeNeverWritesTheEvent: a command's *string may end up in the
+// event; sealing must not write through it while others read it (run with
+// -race).
+func TestEncodeNeverWritesTheEvent(t *testing.T) {
+	c := newCodec(t, codec.Options{Protector: hexProtector{}})
+	name := "Li Lei"
+	ev := &customer.ProfileUpdated{Name: &name}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			if name != "Li Lei" {
+				t.Error("the caller's string changed")
+				return
+			}
+		}
+	}()
+	for range 200 {
+		if _, err := c.Encode(t.Context(), "customer-1", ev, codec.Envelope{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+}
