@@ -49,7 +49,17 @@ func TestKillChild(t *testing.T) {
 	// The store is rebuilt identically in every run: same records, same
 	// order, so the same positions.
 	s := memstore.New(memstore.Options{})
-	appendRange(t, ctx, s, 0, killEvents/2, 9)
+	// Half the events (or up to the saved checkpoint, which must not be
+	// ahead of the log) before Run, the rest while live.
+	before := killEvents / 2
+	d, err := checkpoint.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck, err := d.Load("pm"); err == nil {
+		before = max(before, int(ck.Position))
+	}
+	appendRange(t, ctx, s, 0, before, 9)
 	pm := slowDurable{durable{newCounter("pm")}, new(sync.Once)}
 	r, err := projections.New(projections.Deps{Store: s, Decoder: testDecoder, Projections: []projections.Projection{pm, newCounter("view")}},
 		projections.Config{CheckpointDir: dir, FlushInterval: 2 * time.Millisecond})
@@ -60,7 +70,7 @@ func TestKillChild(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(runCtx) }()
 	<-r.Ready()
-	appendRange(t, ctx, s, killEvents/2, killEvents, 9)
+	appendRange(t, ctx, s, before, killEvents, 9)
 	if err := r.WaitFor(ctx, killEvents); err != nil {
 		t.Fatal(err)
 	}

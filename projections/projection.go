@@ -85,6 +85,9 @@ var (
 	// ErrNotRunning: WaitFor or Status before Run started or after it ended
 	// with an error.
 	ErrNotRunning = errors.New("projections: runtime not running")
+	// ErrCheckpointAhead: a durable projection's checkpoint is beyond the
+	// log's head — the checkpoint directory belongs to another store.
+	ErrCheckpointAhead = errors.New("projections: checkpoint ahead of the log")
 )
 
 // StoppedError says which event stopped a projection and why. It matches

@@ -241,6 +241,11 @@ func (r *Runtime) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return r.cancelled(ctx, err)
 	}
+	for _, c := range r.cs {
+		if p := eventstore.Position(c.applied.Load()); p > head {
+			return fmt.Errorf("%w: %s at position %d, log head %d", ErrCheckpointAhead, c.name, p, head)
+		}
+	}
 	start := time.Now()
 	if err := catchUp(runCtx, r.deps.Store, r.deps.Decoder, head, r.cfg.Workers, r.cs); err != nil {
 		return r.cancelled(ctx, err)
@@ -334,15 +339,19 @@ func (r *Runtime) live(ctx context.Context) (err error) {
 
 // forwardFrom is the lowest checkpoint of the projections still running.
 func (r *Runtime) forwardFrom() eventstore.Position {
-	from, any := eventstore.Position(0), false
+	from, running, highest := eventstore.Position(0), false, eventstore.Position(0)
 	for _, c := range r.cs {
+		p := eventstore.Position(c.applied.Load())
+		highest = max(highest, p)
 		if c.stopped.Load() != nil {
 			continue
 		}
-		p := eventstore.Position(c.applied.Load())
-		if !any || p < from {
-			from, any = p, true
+		if !running || p < from {
+			from, running = p, true
 		}
+	}
+	if !running {
+		return highest // every projection stopped: nothing to replay
 	}
 	return from
 }
@@ -517,10 +526,13 @@ func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 	now := r.clock()
 	state := CatchingUp
 	select {
-	case <-r.done:
-		state = Ended
 	case <-r.ready:
 		state = Live
+	default:
+	}
+	select {
+	case <-r.done:
+		state = Ended
 	default:
 	}
 	out := make([]Status, len(r.cs))

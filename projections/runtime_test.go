@@ -389,3 +389,24 @@ func TestShutdownWhileHandlerBusy(t *testing.T) {
 		t.Fatalf("status after shutdown: %+v, %v", st, err)
 	}
 }
+
+// A checkpoint beyond the log's head means the checkpoint directory belongs
+// to another store: Run refuses instead of skipping events.
+func TestRunRefusesCheckpointAheadOfLog(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	appendRange(t, ctx, s, 0, 5, 1)
+	dir := t.TempDir()
+	d, err := checkpoint.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Save("pm", checkpoint.Checkpoint{Position: 10, Snapshot: []byte("[]")}); err != nil {
+		t.Fatal(err)
+	}
+	r := mustNew(t, projections.Deps{Store: s, Decoder: testDecoder, Projections: []projections.Projection{durable{newCounter("pm")}}},
+		projections.Config{CheckpointDir: dir})
+	if err := r.Run(ctx); !errors.Is(err, projections.ErrCheckpointAhead) {
+		t.Fatalf("got %v, want ErrCheckpointAhead", err)
+	}
+}
