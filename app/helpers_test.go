@@ -95,3 +95,4 @@ func counting(n *atomic.Int64) func(*customer.Customer) error {
 		return c.LogContact(contact("counted"), now)
 	}
 }
+
