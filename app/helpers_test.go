@@ -95,4 +95,3 @@ func counting(n *atomic.Int64) func(*customer.Customer) error {
 		return c.LogContact(contact("counted"), now)
 	}
 }
-
