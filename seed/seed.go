@@ -680,7 +680,7 @@ func (s *sim) resolve(at time.Time, id, owner string, satisfied bool) error {
 		plan = []time.Duration{7 * day}
 	}
 	for k, d := range plan {
-		fid := fmt.Sprintf("fu-%s-%d", id, k+1)
+		fid := customer.RecoveryFollowUpID(id, k+1)
 		due := at.Add(d)
 		s.followUps++
 		s.sum.FollowUps++
