@@ -1,0 +1,328 @@
+// Package customers is the book: the read model of every customer's profile
+// and counters — who they are (personal data opened by the codec), their
+// tier, account manager and consent, when they last reached out or bought,
+// how much they spent, what greetings they got — indexed by ID and by
+// account manager. Stage and loyalty live in their own read models
+// (projections/lifecycle, projections/loyalty); the API joins them by ID.
+package customers
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+)
+
+// Greeting is one campaign outcome on a customer.
+type Greeting struct {
+	CampaignID string
+	Occasion   string
+	Channel    customer.Channel
+	Status     string // SENT, FAILED, SKIPPED
+	Reason     string
+	At         time.Time
+}
+
+// Customer is the book's entry of one customer. Values returned are copies.
+type Customer struct {
+	ID               string
+	Name             string
+	Phone            string
+	Email            string
+	WeChat           string
+	Tier             customer.Tier
+	Segment          string
+	AccountManager   string
+	Timezone         string
+	Locale           string
+	Birthday         string
+	MarketingConsent bool
+	Erased           bool
+	ConductFlagged   bool
+	MarkedLost       bool
+	RegisteredAt     time.Time
+	LastInboundAt    *time.Time
+	LastPurchaseAt   *time.Time
+	PurchaseCount    int
+	LifetimeValue    []customer.Money // per currency, sorted by currency
+	Referrals        int
+	Greetings        []Greeting
+	// Version is the stream revision of the customer's last event.
+	Version uint64
+}
+
+func (c *Customer) clone() Customer {
+	out := *c
+	out.LifetimeValue = slices.Clone(c.LifetimeValue)
+	out.Greetings = slices.Clone(c.Greetings)
+	return out
+}
+
+// Model is the book, safe for one writer and many readers.
+type Model struct {
+	mu       sync.RWMutex
+	byID     map[string]*Customer
+	ids      []string // sorted
+	sorted   bool
+	byAM     map[string]map[string]struct{}
+	position eventstore.Position
+}
+
+// New returns an empty book.
+func New() *Model {
+	return &Model{byID: map[string]*Customer{}, byAM: map[string]map[string]struct{}{}, sorted: true}
+}
+
+// Name is the projection's permanent name.
+func (m *Model) Name() string { return "customers" }
+
+// Position is the global position of the last applied event.
+func (m *Model) Position() eventstore.Position {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.position
+}
+
+// Apply folds one stored event into the book; re-delivered positions are
+// ignored.
+func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ev.Position != 0 && ev.Position <= m.position {
+		return
+	}
+	m.position = ev.Position
+	id, ok := strings.CutPrefix(ev.StreamID, customer.StreamCategory+"-")
+	if !ok {
+		return
+	}
+	at := ev.OccurredAt
+	if e, ok := payload.(*customer.CustomerRegistered); ok {
+		if _, exists := m.byID[id]; exists {
+			return
+		}
+		c := &Customer{ID: id, Name: e.Name, Phone: e.Phone, Email: e.Email, WeChat: e.WeChat, Tier: e.Tier,
+			Segment: e.Segment, AccountManager: e.AccountManager, Timezone: e.Timezone, Locale: e.Locale,
+			Birthday: e.Birthday, MarketingConsent: e.MarketingConsent, RegisteredAt: at, Version: ev.Revision}
+		m.byID[id] = c
+		if n := len(m.ids); n > 0 && m.ids[n-1] > id {
+			m.sorted = false
+		}
+		m.ids = append(m.ids, id)
+		m.indexAM(c, "")
+		return
+	}
+	c := m.byID[id]
+	if c == nil {
+		return
+	}
+	c.Version = ev.Revision
+	inbound := func() {
+		if c.LastInboundAt == nil || at.After(*c.LastInboundAt) {
+			t := at
+			c.LastInboundAt = &t
+		}
+	}
+	switch e := payload.(type) {
+	case *customer.ProfileUpdated:
+		oldAM := c.AccountManager
+		setStr(&c.Name, e.Name)
+		setStr(&c.Phone, e.Phone)
+		setStr(&c.Email, e.Email)
+		setStr(&c.WeChat, e.WeChat)
+		setStr(&c.Segment, e.Segment)
+		setStr(&c.AccountManager, e.AccountManager)
+		setStr(&c.Timezone, e.Timezone)
+		setStr(&c.Locale, e.Locale)
+		setStr(&c.Birthday, e.Birthday)
+		if e.Tier != nil {
+			c.Tier = *e.Tier
+		}
+		if c.AccountManager != oldAM {
+			m.indexAM(c, oldAM)
+		}
+	case *customer.MarketingConsentChanged:
+		c.MarketingConsent = e.Consent
+	case *customer.ContactLogged:
+		if e.Direction == customer.Inbound {
+			inbound()
+		}
+	case *customer.PurchaseMade:
+		inbound()
+		c.PurchaseCount++
+		if c.LastPurchaseAt == nil || at.After(*c.LastPurchaseAt) {
+			t := at
+			c.LastPurchaseAt = &t
+		}
+		c.LifetimeValue = addMoney(c.LifetimeValue, e.Amount)
+	case *customer.ReferralMade:
+		inbound()
+		c.Referrals++
+	case *customer.GrumbleVoiced, *customer.ComplaintFiled, *customer.SatisfactionRecorded:
+		inbound()
+	case *customer.GreetingSent:
+		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "SENT", At: at})
+	case *customer.GreetingFailed:
+		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "FAILED", Reason: e.Reason, At: at})
+	case *customer.GreetingSkipped:
+		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Status: "SKIPPED", Reason: e.Reason, At: at})
+	case *customer.CustomerMarkedLost:
+		c.MarkedLost = true
+	case *customer.CustomerWonBack:
+		c.MarkedLost = false
+	case *customer.ConductFlagged:
+		c.ConductFlagged = true
+	case *customer.CustomerErased:
+		c.Erased = true
+		c.Name, c.Phone, c.Email, c.WeChat, c.Birthday = "", "", "", "", ""
+	}
+}
+
+func setStr(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func (m *Model) indexAM(c *Customer, old string) {
+	if set := m.byAM[old]; set != nil && old != "" {
+		delete(set, c.ID)
+	}
+	if c.AccountManager == "" {
+		return
+	}
+	set := m.byAM[c.AccountManager]
+	if set == nil {
+		set = map[string]struct{}{}
+		m.byAM[c.AccountManager] = set
+	}
+	set[c.ID] = struct{}{}
+}
+
+func addMoney(totals []customer.Money, m customer.Money) []customer.Money {
+	for i := range totals {
+		if totals[i].Currency == m.Currency {
+			totals[i].AmountMinor += m.AmountMinor
+			return totals
+		}
+	}
+	totals = append(totals, m)
+	slices.SortFunc(totals, func(a, b customer.Money) int { return cmp.Compare(a.Currency, b.Currency) })
+	return totals
+}
+
+// Get returns one customer.
+func (m *Model) Get(id string) (Customer, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.byID[id]
+	if !ok {
+		return Customer{}, false
+	}
+	return c.clone(), true
+}
+
+// Len is the number of customers.
+func (m *Model) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.byID)
+}
+
+// IDs returns every customer ID in ascending order.
+func (m *Model) IDs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sortLocked()
+	return slices.Clone(m.ids)
+}
+
+func (m *Model) sortLocked() {
+	if !m.sorted {
+		slices.Sort(m.ids)
+		m.sorted = true
+	}
+}
+
+// OfAccountManager returns the IDs of an account manager's customers,
+// ascending.
+func (m *Model) OfAccountManager(am string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	set := m.byAM[am]
+	out := make([]string, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Each calls fn for every customer in ID order until fn returns false. fn
+// gets a pointer to the stored entry: it must not keep or modify it. The
+// book is read-locked meanwhile, so fn must not call back into the Model.
+func (m *Model) Each(fn func(*Customer) bool) {
+	m.mu.Lock()
+	m.sortLocked()
+	m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, id := range m.ids {
+		if !fn(m.byID[id]) {
+			return
+		}
+	}
+}
+
+// Matches reports whether c's name or contact details contain q (case
+// folded) — the book's full-text search.
+func Matches(c *Customer, q string) bool {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return true
+	}
+	for _, f := range []string{c.Name, c.Phone, c.Email, c.WeChat, c.ID} {
+		if f != "" && strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	// Phone numbers match without their spaces and dashes too.
+	if digits := onlyDigits(q); digits != "" && len(digits) >= 4 && strings.Contains(onlyDigits(c.Phone), digits) {
+		return true
+	}
+	return false
+}
+
+func onlyDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Digest is a deterministic hash of the book.
+func (m *Model) Digest() [32]byte {
+	m.mu.Lock()
+	m.sortLocked()
+	m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	h := sha256.New()
+	for _, id := range m.ids {
+		c := m.byID[id]
+		fmt.Fprintf(h, "%s|%s|%s|%s|%v|%v|%v|%d|%v|%d|%d|%d\n", c.ID, c.Name, c.Tier, c.AccountManager, c.MarketingConsent,
+			c.Erased, c.ConductFlagged, c.PurchaseCount, c.LifetimeValue, c.Referrals, len(c.Greetings), c.Version)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
