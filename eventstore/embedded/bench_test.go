@@ -1,7 +1,11 @@
 package embedded_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,9 +14,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/embedded"
 )
 
-// contactLogged is a ~320-byte record shaped like a real ContactLogged.
+// contactLogged is a ~320-byte record (data plus metadata) shaped like a
+// real ContactLogged with an encrypted summary.
 func contactLogged(n int) eventstore.Record {
 	return eventstore.Record{
 		ID:            uuid.New(),
@@ -25,19 +31,161 @@ func contactLogged(n int) eventstore.Record {
 	}
 }
 
+// contactLoggedData is the shape benchmarks decode contactLogged's data into.
+type contactLoggedData struct {
+	Channel            string          `json:"channel"`
+	Direction          string          `json:"direction"`
+	Agent              string          `json:"agent"`
+	Summary            json.RawMessage `json:"summary"`
+	RelatesToComplaint *string         `json:"relatesToComplaint"`
+	N                  int             `json:"n"`
+}
+
+// Fixture sizes: shortStreams streams of 10 events, then longStreams
+// streams of 50 events, appended round-robin so that a stream's events
+// spread over the log as they would over time.
+const (
+	shortStreams = 98_000
+	longStreams  = 2_000
+	shortEvents  = 10
+	longEvents   = 50
+	fixtureTotal = shortStreams*shortEvents + longStreams*longEvents
+)
+
+func longStream(i int) string  { return fmt.Sprintf("customer-long%d", i) }
+func shortStream(i int) string { return fmt.Sprintf("customer-%d", i) }
+
+// Fill appends, round after round, perAppend events to every stream that
+// wants more, with many concurrent appenders so that group commit batches
+// them. It is how benchmarks build a large store quickly through the public
+// API.
+func fill(ctx context.Context, s eventstore.Store, streams []string, events func(i int) int, perAppend, workers int) error {
+	var n atomic.Int64
+	for round := 0; ; round++ {
+		var todo []int
+		for i := range streams {
+			if events(i) > round*perAppend {
+				todo = append(todo, i)
+			}
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		var (
+			wg    sync.WaitGroup
+			next  atomic.Int64
+			first atomic.Pointer[error]
+		)
+		for range workers {
+			wg.Go(func() {
+				for {
+					j := int(next.Add(1)) - 1
+					if j >= len(todo) || first.Load() != nil {
+						return
+					}
+					i := todo[j]
+					k := min(perAppend, events(i)-round*perAppend)
+					batch := make([]eventstore.Record, k)
+					for b := range batch {
+						batch[b] = contactLogged(int(n.Add(1)))
+					}
+					if _, err := s.Append(ctx, streams[i], eventstore.Any(), batch...); err != nil {
+						first.CompareAndSwap(nil, &err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := first.Load(); err != nil {
+			return *err
+		}
+	}
+}
+
+var (
+	fixtureOnce sync.Once
+	fixtureDir  string
+	fixtureErr  error
+)
+
+// fixture returns the directory of a closed store of fixtureTotal events,
+// built once per test binary run.
+func fixture(b *testing.B) string {
+	fixtureOnce.Do(func() {
+		fixtureDir, fixtureErr = os.MkdirTemp("", "kefu-embedded-bench-")
+		if fixtureErr != nil {
+			return
+		}
+		start := time.Now()
+		s, err := embedded.Open(fixtureDir, embedded.Options{})
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		defer s.Close()
+		streams := make([]string, 0, shortStreams+longStreams)
+		for i := range shortStreams {
+			streams = append(streams, shortStream(i))
+		}
+		for i := range longStreams {
+			streams = append(streams, longStream(i))
+		}
+		fixtureErr = fill(context.Background(), s, streams, func(i int) int {
+			if i < shortStreams {
+				return shortEvents
+			}
+			return longEvents
+		}, 5, 512)
+		st, _ := os.Stat(fixtureDir + "/" + embedded.FileName)
+		fmt.Fprintf(os.Stderr, "fixture: %d events in %d streams built in %v, file %d MiB\n",
+			fixtureTotal, shortStreams+longStreams, time.Since(start).Round(time.Millisecond), st.Size()>>20)
+	})
+	if fixtureErr != nil {
+		b.Fatal(fixtureErr)
+	}
+	return fixtureDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureDir != "" {
+		_ = os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+func BenchmarkAppendBatch100(b *testing.B) {
+	s := open(b, b.TempDir())
+	defer s.Close()
+	batch := make([]eventstore.Record, 100)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		for j := range batch {
+			batch[j] = contactLogged(i*100 + j)
+		}
+		if _, err := s.Append(b.Context(), shortStream(i), eventstore.NoStream(), batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkAppendConcurrent64 has 64 goroutines append one event each to
+// their own streams; each append is durable when it returns.
 func BenchmarkAppendConcurrent64(b *testing.B) {
 	s := open(b, b.TempDir())
 	defer s.Close()
 	var next atomic.Int64
+	per := b.N/64 + 1
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
-	per := b.N/64 + 1
 	for w := range 64 {
 		wg.Go(func() {
-			for i := 0; i < per; i++ {
+			for i := range per {
 				n := int(next.Add(1))
-				if _, err := s.Append(b.Context(), fmt.Sprintf("customer-%d", w*per+i), eventstore.Any(), contactLogged(n)); err != nil {
+				if _, err := s.Append(b.Context(), shortStream(w*per+i), eventstore.Any(), contactLogged(n)); err != nil {
 					b.Error(err)
 					return
 				}
@@ -46,4 +194,66 @@ func BenchmarkAppendConcurrent64(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(64*per)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkReadAll reads the whole fixture log: raw is the chunked bbolt
+// scan alone, decode is ReadAll (scan + envelope decode into Events), json
+// adds encoding/json decoding of each event's data.
+func BenchmarkReadAll(b *testing.B) {
+	dir := fixture(b)
+	s := open(b, dir)
+	defer s.Close()
+	var rawRate float64
+	b.Run("raw", func(b *testing.B) {
+		for b.Loop() {
+			n, _, err := s.ScanRaw(b.Context())
+			if err != nil || n != fixtureTotal {
+				b.Fatalf("scanned %d, %v", n, err)
+			}
+		}
+		rawRate = float64(b.N*fixtureTotal) / b.Elapsed().Seconds()
+		b.ReportMetric(rawRate, "events/s")
+	})
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			if err := s.ReadAll(b.Context(), eventstore.Start, func(e eventstore.Event) error {
+				n += len(e.Data)
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rate := float64(b.N*fixtureTotal) / b.Elapsed().Seconds()
+		b.ReportMetric(rate, "events/s")
+		if rawRate > 0 {
+			b.ReportMetric(rate/rawRate, "x_raw")
+		}
+	})
+	b.Run("decode+json", func(b *testing.B) {
+		for b.Loop() {
+			var d contactLoggedData
+			if err := s.ReadAll(b.Context(), eventstore.Start, func(e eventstore.Event) error {
+				return json.Unmarshal(e.Data, &d)
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*fixtureTotal)/b.Elapsed().Seconds(), "events/s")
+	})
+}
+
+// BenchmarkReadStream50 reads a whole 50-event stream, a random one each
+// time, from the fixture of 100,000 streams.
+func BenchmarkReadStream50(b *testing.B) {
+	dir := fixture(b)
+	s := open(b, dir)
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for b.Loop() {
+		evs, err := s.ReadStream(b.Context(), longStream(rng.IntN(longStreams)), eventstore.StreamRead{})
+		if err != nil || len(evs) != longEvents {
+			b.Fatalf("%d events, %v", len(evs), err)
+		}
+	}
 }

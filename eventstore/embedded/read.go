@@ -40,9 +40,21 @@ func (s *Store) ReadStream(ctx context.Context, stream string, read eventstore.S
 				k, v = c.Prev()
 			}
 		}
-		if read.Limit > 0 {
-			out = make([]eventstore.Event, 0, min(read.Limit, 1024))
+		// Size the result from the stream's last revision (one seek).
+		last, exists := lastRevision(streams, stream)
+		if !exists {
+			return eventstore.ErrStreamNotFound
 		}
+		n := last + 1
+		if read.Direction == eventstore.Forward {
+			n = last + 1 - min(read.From, last+1)
+		} else if read.From < last {
+			n = read.From + 1
+		}
+		if read.Limit > 0 {
+			n = min(n, uint64(read.Limit))
+		}
+		out = make([]eventstore.Event, 0, min(n, 4096))
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = next(c, read.Direction) {
 			if read.Limit > 0 && len(out) == read.Limit {
 				break
@@ -60,11 +72,6 @@ func (s *Store) ReadStream(ctx context.Context, stream string, read eventstore.S
 				return &CorruptError{Position: pos, Detail: fmt.Sprintf("stream index says %s@%d, the event is %s@%d", stream, rev, e.StreamID, e.Revision)}
 			}
 			out = append(out, e)
-		}
-		if len(out) == 0 {
-			if _, exists := lastRevision(streams, stream); !exists {
-				return eventstore.ErrStreamNotFound
-			}
 		}
 		return nil
 	})
