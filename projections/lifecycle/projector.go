@@ -181,6 +181,28 @@ func (p *Projector) Get(customerID string) (Status, bool) {
 	return s, true
 }
 
+// EachPurchases calls fn with every customer's purchase history, in no
+// particular order — what fitting the churn model needs. fn runs under the
+// read lock: it must not call the Projector.
+func (p *Projector) EachPurchases(fn func(customerID string, h Purchases)) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for i := range p.entries {
+		fn(p.entries[i].id, p.entries[i].st.Purchases())
+	}
+}
+
+// Purchases returns one customer's purchase history.
+func (p *Projector) Purchases(customerID string) (Purchases, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	i, ok := p.ids[customerID]
+	if !ok {
+		return Purchases{}, false
+	}
+	return p.entries[i].st.Purchases(), true
+}
+
 // Count is the number of customers in a stage.
 func (p *Projector) Count(s Stage) int {
 	if int(s) >= NumStages {
