@@ -30,9 +30,34 @@ func RecoveryFollowUpID(complaintID string, n int) string {
 // RetryFollowUpID is the ID of the try-th (1-based) extra try of the
 // follow-up followUpID, planned when that follow-up was completed
 // UNSATISFIED or NO_ANSWER: "<followUpID>.r<try>". Retries of a retry use
-// the original follow-up's ID with the next try number.
+// the original follow-up's ID with the next try number (see
+// ParseRetryFollowUpID). A followUpID too long to take the suffix is
+// shortened first, so the suffix always survives.
 func RetryFollowUpID(followUpID string, try int) string {
-	return boundedID(followUpID + ".r" + strconv.Itoa(try))
+	suffix := ".r" + strconv.Itoa(try)
+	return boundedIDTo(followUpID, maxIDLen-len(suffix)) + suffix
+}
+
+// ParseRetryFollowUpID splits an ID made by RetryFollowUpID into the
+// follow-up it retries (as shortened by RetryFollowUpID) and the try
+// number; ok is false for any other ID. An ID chosen by hand that happens
+// to end in ".r<digits>" reads as a retry too.
+func ParseRetryFollowUpID(id string) (original string, try int, ok bool) {
+	i := strings.LastIndex(id, ".r")
+	if i <= 0 || i+2 == len(id) || len(id)-i-2 > 4 {
+		return "", 0, false
+	}
+	n := 0
+	for _, b := range []byte(id[i+2:]) {
+		if b < '0' || b > '9' {
+			return "", 0, false
+		}
+		n = n*10 + int(b-'0')
+	}
+	if n < 1 || id[i+2] == '0' {
+		return "", 0, false
+	}
+	return id[:i], n, true
 }
 
 // WinBackFollowUpID is the ID of the win-back follow-up planned when the
@@ -53,13 +78,27 @@ func HolidayFollowUpID(customerID, occasion string, year int) string {
 	return boundedID("hol-" + customerID + "-" + occasion + "-" + strconv.Itoa(year))
 }
 
-// boundedID returns id when it is at most 64 characters, else its prefix
-// up to the first '-' and 40 hex digits of its SHA-256.
-func boundedID(id string) string {
-	if len(id) <= 64 {
+const maxIDLen = 64
+
+// boundedID returns id when ValidID's length allows it, else a shortened
+// form (see boundedIDTo).
+func boundedID(id string) string { return boundedIDTo(id, maxIDLen) }
+
+// boundedIDTo returns id when it is at most limit characters, else its
+// prefix up to the first '-' (at most 8 characters), "-h" and as many hex
+// digits of its SHA-256 as fit (at most 40).
+func boundedIDTo(id string, limit int) string {
+	if len(id) <= limit {
 		return id
 	}
 	prefix, _, _ := strings.Cut(id, "-")
+	if len(prefix) > 8 {
+		prefix = prefix[:8]
+	}
 	sum := sha256.Sum256([]byte(id))
-	return prefix + "-h" + hex.EncodeToString(sum[:20])
+	h := hex.EncodeToString(sum[:20])
+	if n := limit - len(prefix) - 2; n < len(h) {
+		h = h[:n]
+	}
+	return prefix + "-h" + h
 }

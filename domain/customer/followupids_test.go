@@ -38,3 +38,40 @@ func TestFollowUpIDs(t *testing.T) {
 		t.Fatalf("hashed ID not deterministic: %q vs %q", a, b)
 	}
 }
+
+func TestParseRetryFollowUpID(t *testing.T) {
+	long := "fu-" + strings.Repeat("y", 61)
+	tests := []struct {
+		id       string
+		original string
+		try      int
+		ok       bool
+	}{
+		{customer.RetryFollowUpID("fu-cp-1-1", 1), "fu-cp-1-1", 1, true},
+		{customer.RetryFollowUpID("fu-cp-1-1", 12), "fu-cp-1-1", 12, true},
+		{"fu-cp-1-1", "", 0, false},
+		{"x.r", "", 0, false},
+		{"x.r0", "", 0, false},
+		{"x.r01", "", 0, false},
+		{"x.rx", "", 0, false},
+		{".r1", "", 0, false},
+		{"x.r12345", "", 0, false},
+	}
+	for _, tt := range tests {
+		o, n, ok := customer.ParseRetryFollowUpID(tt.id)
+		if o != tt.original || n != tt.try || ok != tt.ok {
+			t.Errorf("ParseRetryFollowUpID(%q) = %q, %d, %v; want %q, %d, %v", tt.id, o, n, ok, tt.original, tt.try, tt.ok)
+		}
+	}
+	// A long ID keeps its suffix: the next try derives from the parsed
+	// original and stays valid.
+	r1 := customer.RetryFollowUpID(long, 1)
+	o, n, ok := customer.ParseRetryFollowUpID(r1)
+	if !ok || n != 1 || !customer.ValidID(r1) {
+		t.Fatalf("long retry %q: parsed %q %d %v", r1, o, n, ok)
+	}
+	r2 := customer.RetryFollowUpID(o, 2)
+	if o2, n2, ok := customer.ParseRetryFollowUpID(r2); !ok || o2 != o || n2 != 2 || !customer.ValidID(r2) {
+		t.Fatalf("second try %q: parsed %q %d %v, want %q 2", r2, o2, n2, ok, o)
+	}
+}
