@@ -125,8 +125,8 @@ func (s *Store) write() {
 				break gather
 			}
 		}
-		if deadline != nil && !timer.Stop() {
-			<-timer.C
+		if deadline != nil {
+			timer.Stop() // since Go 1.23 no stale tick can follow Stop
 		}
 		w.commit(batch)
 		clear(batch)
