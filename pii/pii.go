@@ -184,9 +184,11 @@ func (v *Vault) Seal(ctx context.Context, stream, eventType string, fields []*st
 }
 
 // Open decrypts sealed fields in place. When the subject's key was
-// destroyed (or is missing) every sealed field becomes Erased and Open
-// returns nil. A sealed field that does not authenticate under a live key
-// is ErrTampered.
+// destroyed every sealed field becomes Erased and Open returns nil. A
+// subject with sealed fields but neither a key nor a record of its
+// destruction is ErrNoKey: the keystore is lost or not the one the data was
+// written with, and reading on would pass real data off as erased. A sealed
+// field that does not authenticate under a live key is ErrTampered.
 func (v *Vault) Open(ctx context.Context, stream, eventType string, fields []*string) error {
 	var aead cipher.AEAD
 	var subject string
@@ -201,7 +203,10 @@ func (v *Vault) Open(ctx context.Context, stream, eventType string, fields []*st
 				return err
 			}
 			aead, err = v.cipher(ctx, subject, false)
-			if err != nil && !errors.Is(err, ErrDestroyed) && !errors.Is(err, ErrNoKey) {
+			if errors.Is(err, ErrNoKey) {
+				return fmt.Errorf("%w: %s has sealed personal data but no key and no record of its destruction (lost or wrong keystore?)", ErrNoKey, subject)
+			}
+			if err != nil && !errors.Is(err, ErrDestroyed) {
 				return err
 			}
 			looked = true

@@ -198,3 +198,15 @@ func FuzzSubject(f *testing.F) {
 		}
 	})
 }
+
+func TestVaultOpenWithoutAnyKeyIsAnError(t *testing.T) {
+	ctx := t.Context()
+	fs := fields("secret")
+	if err := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{}).Seal(ctx, "customer-c1", "ContactLogged", fs); err != nil {
+		t.Fatal(err)
+	}
+	// Another, empty keystore: the data must not silently read as erased.
+	if err := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{}).Open(ctx, "customer-c1", "ContactLogged", fs); !errors.Is(err, pii.ErrNoKey) {
+		t.Fatalf("err = %v, want ErrNoKey", err)
+	}
+}
