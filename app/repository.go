@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -214,8 +215,8 @@ func (r *Repository) Load(ctx context.Context, id string) (*customer.Customer, e
 // expected is the revision the caller last saw, nil for none. With an
 // expected revision, a stream at another revision is a *ConflictError
 // before fn runs, and a concurrent append that wins the race is one too.
-// Without one, a lost race is retried from a fresh load, up to MaxAttempts
-// times. fn's errors (the domain's typed errors) are returned as they are.
+// Without one, a lost race is retried from a fresh load after a short
+// random pause, up to MaxAttempts times in all. fn's errors (the domain's typed errors) are returned as they are.
 // With an idempotency key in ctx (WithIdempotencyKey), a repeated command
 // appends nothing and returns the first attempt's result without calling
 // fn.
@@ -266,6 +267,9 @@ func (r *Repository) Update(ctx context.Context, id string, expected *uint64, fn
 		res, err := r.store.Append(ctx, stream, exp, records...)
 		if errors.Is(err, eventstore.ErrConcurrency) {
 			if expected == nil && attempt < r.maxAttempts {
+				if err := backoff(ctx, attempt); err != nil {
+					return Result{}, err
+				}
 				continue
 			}
 			var ce *eventstore.ConcurrencyError
@@ -318,6 +322,19 @@ func replay(id, key string, events []codec.Decoded) (Result, bool) {
 		return Result{Revision: last.Revision, Position: last.Position, Events: events[j : j+n]}, true
 	}
 	return Result{}, false
+}
+
+// backoff waits a random time below attempt milliseconds, so that writers
+// that keep colliding spread out.
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(rand.N(time.Duration(attempt) * time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func actual(rev uint64, exists bool) int64 {
