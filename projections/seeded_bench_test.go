@@ -1,0 +1,104 @@
+package projections_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/eventstore/memstore"
+	"github.com/kefu-crm/kefu/pii"
+	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/complaints"
+	"github.com/kefu-crm/kefu/projections/followups"
+	"github.com/kefu-crm/kefu/seed"
+)
+
+var seeded struct {
+	once  sync.Once
+	store *memstore.Store
+	codec *codec.Codec
+	head  eventstore.Position
+	err   error
+}
+
+// loadSeeded writes a seeded history (KEFU_BENCH_CUSTOMERS customers,
+// default 20,000) with the real codec and personal-data vault.
+func loadSeeded(b *testing.B) (*memstore.Store, *codec.Codec, eventstore.Position) {
+	seeded.once.Do(func() {
+		n := 20_000
+		if s := os.Getenv("KEFU_BENCH_CUSTOMERS"); s != "" {
+			n, seeded.err = strconv.Atoi(s)
+			if seeded.err != nil {
+				return
+			}
+		}
+		vault := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
+		seeded.codec, seeded.err = codec.New(codec.Options{Protector: vault}, app.CustomerSpecs())
+		if seeded.err != nil {
+			return
+		}
+		seeded.store = memstore.New(memstore.Options{})
+		ctx := context.Background()
+		halfDay := customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false })
+		_, seeded.err = seed.Write(ctx, seeded.store, seeded.codec, seed.Config{
+			Customers: n, Seed: 1, End: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ReplyClock: halfDay,
+		}, seed.WriteOptions{Workers: 2})
+		if seeded.err != nil {
+			return
+		}
+		seeded.head, seeded.err = seeded.store.Head(ctx)
+	})
+	if seeded.err != nil {
+		b.Fatal(seeded.err)
+	}
+	return seeded.store, seeded.codec, seeded.head
+}
+
+// BenchmarkRebuildSeeded rebuilds real read models (complaints, follow-ups)
+// from a seeded history with the real codec (personal data opened by the
+// vault).
+func BenchmarkRebuildSeeded(b *testing.B) {
+	s, c, h := loadSeeded(b)
+	ctx := b.Context()
+	dec := projections.DecoderFunc(func(ctx context.Context, e eventstore.Event) (any, error) {
+		d, err := c.Decode(ctx, e)
+		return d.Payload, err
+	})
+	b.Run("ReadAll", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			if err := s.ReadAll(ctx, 0, func(eventstore.Event) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRates(b, float64(h)*float64(b.N), cpu0)
+	})
+	b.Run("DecodeOnly", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			if err := projections.Rebuild(ctx, s, dec, h, newTally("t")); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRates(b, float64(h)*float64(b.N), cpu0)
+	})
+	b.Run("ComplaintsFollowups", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			err := projections.Rebuild(ctx, s, dec, h,
+				projections.Adapt[customer.Event](complaints.New()), projections.Adapt[customer.Event](followups.New()))
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRates(b, float64(h)*float64(b.N), cpu0)
+	})
+	b.ReportMetric(float64(h), "events")
+}
