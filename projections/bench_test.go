@@ -164,7 +164,7 @@ func BenchmarkRebuild(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cpu0 := cpuTime()
-		for b.Loop() {
+			for b.Loop() {
 				ps := make([]projections.Projection, bc.projs)
 				for i := range ps {
 					ps[i] = newTally("t" + strconv.Itoa(i))
