@@ -45,7 +45,10 @@ func TestSchedule(t *testing.T) {
 					t.Errorf("got %+v", e)
 				}
 			}},
-		{name: "custom with date", edit: func(s *campaign.Schedule) { s.Occasion = "Store anniversary"; s.Date = calendar.MustParse("2025-03-01") },
+		{name: "custom with date", edit: func(s *campaign.Schedule) {
+			s.Occasion = "Store anniversary"
+			s.Date = calendar.MustParse("2025-03-01")
+		},
 			check: func(t *testing.T, e *campaign.GreetingCampaignScheduled) {
 				if e.Kind != campaign.KindCustom {
 					t.Errorf("kind %s", e.Kind)

@@ -1,0 +1,504 @@
+package greeting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+)
+
+// CampaignLister names the campaigns that may have work: SCHEDULED or
+// RUNNING ones (the campaigns read model implements it). The dispatcher
+// re-reads each campaign's own stream before acting, so a lagging list only
+// delays work.
+type CampaignLister interface {
+	ActiveCampaigns(ctx context.Context) ([]string, error)
+}
+
+// Config wires a Dispatcher.
+type Config struct {
+	// Store holds the customer and campaign streams.
+	Store eventstore.Store
+	// Codec decodes customer and campaign events and encodes the ones the
+	// dispatcher appends (built with customer events and CodecSpecs()).
+	Codec *codec.Codec
+	// Directory enumerates the customers.
+	Directory Directory
+	// Stages gives each customer's lifecycle stage at send time.
+	Stages StageSource
+	// Sender delivers greetings (Route by channel; the outbox by default).
+	Sender Sender
+	// Campaigns lists the campaigns to look at on each tick.
+	Campaigns CampaignLister
+	// Policy is the quiet-hours and MISSED policy; zero fields take the
+	// defaults.
+	Policy Policy
+	// Workers is how many customers are handled concurrently (their
+	// appends share the store's group commits); 0 means 256.
+	Workers int
+	// Interval is Run's tick; 0 means 30 s.
+	Interval time.Duration
+	// Clock is Run's clock; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives per-tick errors; nil discards them.
+	Logger *slog.Logger
+	// Name is the actor in the metadata of appended events; "" means Actor.
+	Name string
+}
+
+// Validate reports every problem of c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is nil"))
+	}
+	if c.Codec == nil {
+		errs = append(errs, errors.New("Codec is nil"))
+	}
+	if c.Directory == nil {
+		errs = append(errs, errors.New("Directory is nil"))
+	}
+	if c.Stages == nil {
+		errs = append(errs, errors.New("Stages is nil"))
+	}
+	if c.Sender == nil {
+		errs = append(errs, errors.New("Sender is nil"))
+	}
+	if c.Campaigns == nil {
+		errs = append(errs, errors.New("Campaigns is nil"))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, errors.New("Workers is negative"))
+	}
+	if c.Interval < 0 {
+		errs = append(errs, errors.New("Interval is negative"))
+	}
+	if _, err := c.Policy.compile(); err != nil {
+		errs = append(errs, fmt.Errorf("Policy: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return nil
+}
+
+// Dispatcher is the greeting process manager. On each tick it reads every
+// active campaign from its stream and greets the customers whose send
+// instant has come: the campaign's date (or, for BIRTHDAY and ANNIVERSARY,
+// the customer's occasion in the window) at sendAtLocal in the customer's
+// timezone, moved out of the quiet hours.
+//
+// Exactly once per customer per campaign: before sending, the dispatcher
+// loads the customer's stream; an outcome already recorded there means
+// "done". The outcome (GreetingSent, GreetingFailed, GreetingSkipped) is
+// appended with the deterministic ID GreetingID(campaign, customer), so a
+// retried, restarted or concurrent dispatcher writes it at most once. The
+// same ID is the delivery's idempotency key: a crash between the send and
+// the append, or two dispatchers racing on one customer, can deliver the
+// message to the sender twice — with the same key, which the outbox and
+// any well-behaved gateway dedupe. Delivery to the gateway is
+// at-least-once; recording is exactly-once.
+//
+// Progress lives in the store, not in the process: after a restart the
+// first tick reloads the due customers, finds their outcomes, and goes on
+// with the rest. Erased customers are counted as skipped (ERASED) but
+// nothing is recorded on their streams: the customer aggregate accepts no
+// event after erasure.
+type Dispatcher struct {
+	cfg    Config
+	pol    policy
+	st     streams
+	zones  *zones
+	logger *slog.Logger
+	name   string
+
+	mu   sync.Mutex // one tick at a time
+	runs map[string]*run
+}
+
+// run is the in-process progress of one campaign.
+type run struct {
+	// watermark: every customer whose send instant is at or before it was
+	// handled by this process. Zero after a start.
+	watermark time.Time
+	started   bool
+
+	mu     sync.Mutex
+	counts campaign.Counts
+}
+
+// New returns a dispatcher.
+func New(cfg Config) (*Dispatcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pol, _ := cfg.Policy.compile()
+	if cfg.Workers == 0 {
+		cfg.Workers = 256
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = 30 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	name := cfg.Name
+	if name == "" {
+		name = Actor
+	}
+	return &Dispatcher{
+		cfg: cfg, pol: pol, st: streams{store: cfg.Store, codec: cfg.Codec},
+		zones: &zones{}, logger: logger, name: name, runs: map[string]*run{},
+	}, nil
+}
+
+// Run ticks every Interval until ctx ends; tick errors are logged and the
+// work is retried on the next tick. It returns nil when ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	t := time.NewTicker(d.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := d.Tick(ctx, d.cfg.Clock()); err != nil && ctx.Err() == nil {
+			d.logger.Error("greeting dispatch failed; retrying on the next tick", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Tick does the work due at now for every active campaign.
+func (d *Dispatcher) Tick(ctx context.Context, now time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids, err := d.cfg.Campaigns.ActiveCampaigns(ctx)
+	if err != nil {
+		return fmt.Errorf("greeting: list campaigns: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := d.tickCampaign(ctx, id, now); err != nil {
+			errs = append(errs, fmt.Errorf("greeting: campaign %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Progress returns the counts this process has seen for a campaign so far
+// (zero when it has not worked on it).
+func (d *Dispatcher) Progress(campaignID string) campaign.Counts {
+	d.mu.Lock()
+	r := d.runs[campaignID]
+	d.mu.Unlock()
+	if r == nil {
+		return campaign.Counts{}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.counts
+	c.SkippedByReason = cloneCounts(c.SkippedByReason)
+	return c
+}
+
+var errCancelled = errors.New("campaign cancelled")
+
+// cancelCheckEvery is how many customers are handed to workers between two
+// re-reads of the campaign stream (to stop after a cancellation).
+const cancelCheckEvery = 2048
+
+func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time) error {
+	c, err := d.st.loadCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !c.Exists() || c.Status() == campaign.StatusCompleted || c.Status() == campaign.StatusCancelled {
+		delete(d.runs, id)
+		return nil
+	}
+	def := c.Definition()
+	if now.Before(def.Date.In(time.UTC).Add(-14 * time.Hour)) {
+		return nil // not even the easternmost timezone has reached the day
+	}
+	r := d.runs[id]
+	if r == nil {
+		r = &run{counts: campaign.Counts{SkippedByReason: map[string]int{}}}
+		d.runs[id] = r
+	}
+	r.started = r.started || c.Status() == campaign.StatusRunning
+	sendAt, err := campaign.ParseClock(def.SendAtLocal)
+	if err != nil {
+		return err
+	}
+
+	type item struct {
+		rec     Recipient
+		instant time.Time
+	}
+	work := make(chan item, d.cfg.Workers)
+	var (
+		wg      sync.WaitGroup
+		errMu   sync.Mutex
+		failed  []error
+		nFailed int
+	)
+	for range d.cfg.Workers {
+		wg.Go(func() {
+			for it := range work {
+				if err := d.handle(ctx, def, r, it.rec, it.instant, now); err != nil {
+					errMu.Lock()
+					nFailed++
+					if len(failed) < 5 {
+						failed = append(failed, fmt.Errorf("customer %s: %w", it.rec.CustomerID, err))
+					}
+					errMu.Unlock()
+				}
+			}
+		})
+	}
+	future, handed := false, 0
+	eachErr := d.cfg.Directory.Each(ctx, func(rec Recipient) error {
+		day, ok := occasionDay(def, &rec)
+		if !ok {
+			return nil
+		}
+		inst := d.pol.sendInstant(day, sendAt, d.zones.get(rec.Timezone))
+		if inst.After(now) {
+			future = true
+			return nil
+		}
+		if !r.watermark.IsZero() && !inst.After(r.watermark) {
+			return nil
+		}
+		if !r.started {
+			if err := d.start(ctx, id, now); err != nil {
+				return err
+			}
+			r.started = true
+		}
+		if handed++; handed%cancelCheckEvery == 0 {
+			c, err := d.st.loadCampaign(ctx, id)
+			if err != nil {
+				return err
+			}
+			if c.Status() == campaign.StatusCancelled {
+				return errCancelled
+			}
+		}
+		select {
+		case work <- item{rec, inst}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(work)
+	wg.Wait()
+	if errors.Is(eachErr, errCancelled) {
+		delete(d.runs, id)
+		return nil
+	}
+	if eachErr != nil {
+		return eachErr
+	}
+	if nFailed > 0 {
+		return fmt.Errorf("%d customer(s) not handled, retried on the next tick: %w", nFailed, errors.Join(failed...))
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.watermark = now
+	last := def.Date
+	if def.WindowDays > 0 {
+		last = def.Date.AddDays(def.WindowDays - 1)
+	}
+	if future || now.Before(last.In(time.UTC).Add(38*time.Hour)) {
+		return nil
+	}
+	return d.complete(ctx, id, r, now)
+}
+
+func (d *Dispatcher) meta(causation, key string) codec.Metadata {
+	return codec.Metadata{Actor: d.name, CausationID: causation, IdempotencyKey: key}
+}
+
+func (d *Dispatcher) start(ctx context.Context, id string, now time.Time) error {
+	return d.updateCampaign(ctx, id, "started", func(c *campaign.Campaign) error { return c.Start(d.name, now) }, now)
+}
+
+func (d *Dispatcher) complete(ctx context.Context, id string, r *run, now time.Time) error {
+	r.mu.Lock()
+	counts := r.counts
+	counts.SkippedByReason = cloneCounts(counts.SkippedByReason)
+	r.mu.Unlock()
+	if err := d.updateCampaign(ctx, id, "completed", func(c *campaign.Campaign) error {
+		if !c.Exists() || c.Status() == campaign.StatusScheduled {
+			// Nobody was due: start and complete together.
+			if err := c.Start(d.name, now); err != nil {
+				return err
+			}
+		}
+		return c.Complete(counts, d.name, now)
+	}, now); err != nil {
+		return err
+	}
+	delete(d.runs, id)
+	return nil
+}
+
+// updateCampaign applies a dispatcher verb with deterministic event IDs; a
+// refusal because another dispatcher already did it is success.
+func (d *Dispatcher) updateCampaign(ctx context.Context, id, step string, fn func(*campaign.Campaign) error, now time.Time) error {
+	for range 5 {
+		c, err := d.st.loadCampaign(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			if errors.Is(err, campaign.ErrFailedPrecondition) {
+				return nil // already done (or cancelled) by someone else
+			}
+			return err
+		}
+		rev, exists := c.Version()
+		stream := eventstore.StreamID(campaign.StreamCategory, id)
+		var errs error
+		for i, ch := range c.Changes() {
+			key := fmt.Sprintf("%s/%s/%d", id, step, i)
+			rec, err := d.st.codec.Encode(ctx, stream, ch.Event, codec.Envelope{
+				ID: codecID(NamespaceCampaign, key), OccurredAt: ch.OccurredAt, Meta: d.meta(id, key)})
+			if err != nil {
+				return err
+			}
+			if _, err := d.cfg.Store.Append(ctx, stream, eventstore.Exact(rev+uint64(i)), rec); err != nil {
+				errs = err
+				break
+			}
+		}
+		if errs == nil {
+			return nil
+		}
+		if !errors.Is(errs, eventstore.ErrConcurrency) {
+			return errs
+		}
+		_ = exists
+	}
+	return fmt.Errorf("greeting: campaign %s: %s: too many concurrent changes", id, step)
+}
+
+func codecID(ns, key string) [16]byte { return codec.DeterministicID(ns, key) }
+
+// handle greets one customer whose instant has come (or records why not).
+func (d *Dispatcher) handle(ctx context.Context, def *campaign.GreetingCampaignScheduled, r *run, planned Recipient, instant, now time.Time) error {
+	id := planned.CustomerID
+	eid := GreetingID(def.CampaignID, id)
+	stream := eventstore.StreamID(customer.StreamCategory, id)
+	var (
+		dec     decision
+		decided bool
+		failure *DeliveryError
+		attempt int
+	)
+	for range 5 {
+		c, found, err := d.st.loadCustomer(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return nil // listed but not (yet) in the store: not part of the campaign
+		}
+		if g, done := c.Greeting(def.CampaignID); done {
+			r.count(g.Status.String(), g.Reason)
+			return nil
+		}
+		if !decided {
+			rec := recipientOf(c, d.zones)
+			dec = decide(def, &rec, d.cfg.Stages.StageOf(id), now.Sub(instant), d.pol)
+			decided = true
+			if dec.skip == ReasonErased {
+				r.count("SKIPPED", ReasonErased)
+				return nil
+			}
+			if dec.skip == "" {
+				msg := Message{
+					IdempotencyKey: eid.String(), CampaignID: def.CampaignID, CustomerID: id,
+					Occasion: def.Occasion, OccasionName: OccasionName(def, rec.Locale),
+					Channel: dec.channel, To: dec.to, Locale: rec.Locale, Template: dec.template,
+				}
+				msg.Body = campaign.Render(def.Templates[dec.template].Body, rec.Name, msg.OccasionName)
+				receipt, err := d.cfg.Sender.Send(ctx, msg)
+				switch {
+				case errors.As(err, &failure):
+					attempt = failure.Attempts
+				case err != nil:
+					return err // nothing recorded; retried later with the same key
+				default:
+					attempt = receipt.Attempts
+				}
+			}
+		}
+		ch, _ := customer.ParseChannel(dec.channel)
+		var status, reason string
+		switch {
+		case dec.skip != "":
+			status, reason = "SKIPPED", dec.skip
+			err = c.RecordGreetingSkipped(customer.RecordGreetingSkipped{CampaignID: def.CampaignID, Occasion: def.Occasion, Reason: dec.skip, OccurredAt: now}, now)
+		case failure != nil:
+			status, reason = "FAILED", failure.Reason
+			err = c.RecordGreetingFailed(customer.RecordGreetingFailed{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Reason: failure.Reason, Attempts: attempt, OccurredAt: now}, now)
+		default:
+			status = "SENT"
+			err = c.RecordGreetingSent(customer.RecordGreetingSent{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Template: dec.template, Attempts: attempt, OccurredAt: now}, now)
+		}
+		if err != nil {
+			return err
+		}
+		rev, exists := c.Version()
+		err = d.st.appendOne(ctx, stream, rev, exists, c.Changes()[0].Event, codec.Envelope{ID: eid, OccurredAt: now, Meta: d.meta(def.CampaignID, eid.String())})
+		if errors.Is(err, eventstore.ErrConcurrency) {
+			continue // the customer changed meanwhile: reload and record again (never re-send)
+		}
+		if err != nil {
+			return err
+		}
+		r.count(status, reason)
+		return nil
+	}
+	return fmt.Errorf("too many concurrent changes to %s", stream)
+}
+
+func (r *run) count(status, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts.AudienceSize++
+	switch status {
+	case "SENT":
+		r.counts.Sent++
+	case "FAILED":
+		r.counts.Failed++
+	default:
+		r.counts.Skipped++
+		r.counts.SkippedByReason[reason]++
+	}
+}
+
+func cloneCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

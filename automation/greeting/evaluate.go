@@ -1,0 +1,237 @@
+package greeting
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
+)
+
+// Skip reasons recorded in GreetingSkipped.
+const (
+	ReasonNoConsent      = "NO_CONSENT"
+	ReasonStageExcluded  = "STAGE_EXCLUDED"
+	ReasonTierExcluded   = "TIER_EXCLUDED"
+	ReasonConductFlagged = "CONDUCT_FLAGGED"
+	ReasonErased         = "ERASED"
+	ReasonNoChannel      = "NO_CHANNEL"
+	ReasonMissed         = "MISSED"
+)
+
+// Policy is the send-time policy.
+type Policy struct {
+	// QuietStart and QuietEnd bound the quiet hours in local time,
+	// "HH:MM"; a send inside them is moved to QuietEnd of the same day.
+	// Equal values disable quiet hours. Defaults 21:00 and 08:00.
+	QuietStart string
+	QuietEnd   string
+	// MissedAfter: a send this much later than its instant is skipped as
+	// MISSED. Default 24 h.
+	MissedAfter time.Duration
+}
+
+// DefaultPolicy returns quiet hours 21:00–08:00 and MISSED after 24 h.
+func DefaultPolicy() Policy {
+	return Policy{QuietStart: "21:00", QuietEnd: "08:00", MissedAfter: 24 * time.Hour}
+}
+
+type policy struct {
+	quietStart, quietEnd int // minutes after midnight
+	missedAfter          time.Duration
+}
+
+func (p Policy) compile() (policy, error) {
+	d := DefaultPolicy()
+	if p.QuietStart == "" {
+		p.QuietStart = d.QuietStart
+	}
+	if p.QuietEnd == "" {
+		p.QuietEnd = d.QuietEnd
+	}
+	if p.MissedAfter == 0 {
+		p.MissedAfter = d.MissedAfter
+	}
+	qs, err := campaign.ParseClock(p.QuietStart)
+	if err != nil {
+		return policy{}, err
+	}
+	qe, err := campaign.ParseClock(p.QuietEnd)
+	if err != nil {
+		return policy{}, err
+	}
+	if p.MissedAfter < 0 {
+		return policy{}, errNegative
+	}
+	return policy{quietStart: qs, quietEnd: qe, missedAfter: p.MissedAfter}, nil
+}
+
+func (p policy) quiet(m int) bool {
+	switch {
+	case p.quietStart == p.quietEnd:
+		return false
+	case p.quietStart < p.quietEnd:
+		return m >= p.quietStart && m < p.quietEnd
+	default: // wraps midnight
+		return m >= p.quietStart || m < p.quietEnd
+	}
+}
+
+// sendInstant is day at the campaign's local time in loc, moved to the end
+// of the quiet hours when it falls inside them.
+func (p policy) sendInstant(day calendar.Date, sendAt int, loc *time.Location) time.Time {
+	if p.quiet(sendAt) {
+		sendAt = p.quietEnd
+	}
+	return time.Date(day.Year, day.Month, day.Day, sendAt/60, sendAt%60, 0, 0, loc)
+}
+
+// occasionDay is the day a customer is greeted, and whether the customer is
+// part of the campaign at all (account manager scope; for BIRTHDAY and
+// ANNIVERSARY, an occasion inside the window).
+func occasionDay(def *campaign.GreetingCampaignScheduled, r *Recipient) (calendar.Date, bool) {
+	if def.Audience.AccountManager != "" && r.AccountManager != def.Audience.AccountManager {
+		return calendar.Date{}, false
+	}
+	var origin calendar.Date
+	switch def.Kind {
+	case campaign.KindBirthday:
+		origin = r.Birthday
+	case campaign.KindAnniversary:
+		origin = r.RegisteredOn
+	default:
+		return def.Date, true
+	}
+	if origin.IsZero() {
+		return calendar.Date{}, false
+	}
+	d := calendar.NextYearly(origin, def.Date.AddDays(-1))
+	if d.IsZero() || d.Sub(def.Date) >= def.WindowDays {
+		return calendar.Date{}, false
+	}
+	return d, true
+}
+
+// decision is what to do for one customer.
+type decision struct {
+	skip     string // a skip reason, or "" to send
+	template int
+	channel  string
+	to       string
+}
+
+// decide evaluates the audience for one customer at send time. late is how
+// late the send is.
+func decide(def *campaign.GreetingCampaignScheduled, r *Recipient, stage string, late time.Duration, p policy) decision {
+	a := &def.Audience
+	switch {
+	case r.Erased:
+		return decision{skip: ReasonErased}
+	case late > p.missedAfter:
+		return decision{skip: ReasonMissed}
+	case !r.MarketingConsent:
+		return decision{skip: ReasonNoConsent}
+	case a.ExcludeConductFlagged && r.ConductFlagged:
+		return decision{skip: ReasonConductFlagged}
+	case len(a.Stages) > 0 && !slices.Contains(a.Stages, stage):
+		return decision{skip: ReasonStageExcluded}
+	case len(a.Tiers) > 0 && !slices.Contains(a.Tiers, r.Tier):
+		return decision{skip: ReasonTierExcluded}
+	}
+	for i, t := range def.Templates {
+		if len(t.Stages) > 0 && !slices.Contains(t.Stages, stage) {
+			continue
+		}
+		to := address(r, t.Channel)
+		if to == "" {
+			return decision{skip: ReasonNoChannel, template: i, channel: t.Channel}
+		}
+		return decision{template: i, channel: t.Channel, to: to}
+	}
+	// No template is meant for this stage.
+	return decision{skip: ReasonStageExcluded}
+}
+
+func address(r *Recipient, channel string) string {
+	switch channel {
+	case "SMS":
+		return r.Phone
+	case "EMAIL":
+		return r.Email
+	case "WECHAT":
+		return r.WeChat
+	}
+	return ""
+}
+
+// OccasionName is the occasion's name for a locale: a holiday's local or
+// English name (calendar.Holiday.NameFor), 生日/周年纪念 or
+// birthday/anniversary, or the custom label as given.
+func OccasionName(def *campaign.GreetingCampaignScheduled, locale string) string {
+	zh := strings.HasPrefix(strings.ToLower(locale), "zh")
+	switch def.Kind {
+	case campaign.KindHoliday:
+		h, err := calendar.Lookup(def.Occasion, def.Date.Year)
+		if err != nil {
+			return def.Occasion
+		}
+		return h.NameFor(locale)
+	case campaign.KindBirthday:
+		if zh {
+			return "生日"
+		}
+		return "birthday"
+	case campaign.KindAnniversary:
+		if zh {
+			return "周年纪念"
+		}
+		return "anniversary"
+	}
+	return def.Occasion
+}
+
+// RecipientOf builds a Recipient from a customer aggregate: the
+// authoritative data the dispatcher evaluates at send time.
+func RecipientOf(c *customer.Customer) Recipient { return recipientOf(c, nil) }
+
+func recipientOf(c *customer.Customer, z *zones) Recipient {
+	r := Recipient{
+		CustomerID: c.ID(), Name: c.Name(), Phone: c.Phone(), Email: c.Email(), WeChat: c.WeChat(),
+		Tier: c.Tier().String(), AccountManager: c.AccountManager(), Timezone: c.Timezone(), Locale: c.Locale(),
+		MarketingConsent: c.MarketingConsent(), ConductFlagged: c.ConductFlagged(), Erased: c.Erased(),
+	}
+	if b, err := calendar.Parse(c.Birthday()); err == nil {
+		r.Birthday = b
+	}
+	if !c.RegisteredAt().IsZero() {
+		r.RegisteredOn = calendar.DateOf(c.RegisteredAt().In(z.get(r.Timezone)))
+	}
+	return r
+}
+
+// zones caches loaded timezones (time.LoadLocation reads the zone data at
+// every call). A nil *zones loads without caching.
+type zones struct{ m sync.Map }
+
+// get returns the zone, UTC when the name is unknown.
+func (z *zones) get(name string) *time.Location {
+	if z != nil {
+		if loc, ok := z.m.Load(name); ok {
+			return loc.(*time.Location)
+		}
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		loc = time.UTC
+	}
+	if z != nil {
+		z.m.Store(name, loc)
+	}
+	return loc
+}
+
+var errNegative = errors.New("MissedAfter is negative")

@@ -1,0 +1,173 @@
+package greeting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+)
+
+// ServiceConfig wires a Service.
+type ServiceConfig struct {
+	Store     eventstore.Store
+	Codec     *codec.Codec
+	Directory Directory
+	Stages    StageSource
+	Policy    Policy
+	// Clock is "now" for scheduling and previews; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Service is the command side of campaigns for the API: schedule, cancel,
+// preview.
+type Service struct {
+	st     streams
+	dir    Directory
+	stages StageSource
+	pol    policy
+	clock  func() time.Time
+	zones  *zones
+}
+
+// NewService returns a Service.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	var errs []error
+	if cfg.Store == nil || cfg.Codec == nil || cfg.Directory == nil || cfg.Stages == nil {
+		errs = append(errs, errors.New("Store, Codec, Directory and Stages are required"))
+	}
+	pol, err := cfg.Policy.compile()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Service{st: streams{cfg.Store, cfg.Codec}, dir: cfg.Directory, stages: cfg.Stages, pol: pol, clock: cfg.Clock, zones: &zones{}}, nil
+}
+
+// Schedule records a new campaign and returns it. With an idempotency key
+// the campaign ID and event ID derive from it, so a repeated request
+// returns the campaign the first one scheduled. cmd.CampaignID may be
+// empty (an ID is chosen). Invalid input returns a
+// *campaign.InvalidInputError and stores nothing.
+func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempotencyKey string) (*campaign.Campaign, error) {
+	now := s.clock()
+	eventID := uuid.New()
+	if idempotencyKey != "" {
+		eventID = codec.DeterministicID(NamespaceCampaign, "schedule/"+idempotencyKey)
+	}
+	if cmd.CampaignID == "" {
+		cmd.CampaignID = eventID.String()
+	}
+	c, err := s.st.loadCampaign(ctx, cmd.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Exists() && idempotencyKey != "" {
+		return c, nil // a retry of the request that scheduled it
+	}
+	if err := c.Schedule(cmd, now); err != nil {
+		return nil, err
+	}
+	stream := eventstore.StreamID(campaign.StreamCategory, cmd.CampaignID)
+	ch := c.Changes()[0]
+	if err := s.st.appendOne(ctx, stream, 0, false, ch.Event, codec.Envelope{ID: eventID, OccurredAt: ch.OccurredAt,
+		Meta: codec.Metadata{Actor: cmd.By, IdempotencyKey: idempotencyKey}}); err != nil {
+		if errors.Is(err, eventstore.ErrConcurrency) {
+			return nil, &campaign.PreconditionError{Action: "schedule campaign " + cmd.CampaignID, Reason: "the campaign is already scheduled"}
+		}
+		return nil, err
+	}
+	return s.st.loadCampaign(ctx, cmd.CampaignID)
+}
+
+// Cancel records GreetingCampaignCancelled; the dispatcher stops the
+// remaining sends (sends already handed to a sender finish).
+func (s *Service) Cancel(ctx context.Context, campaignID string, cmd campaign.Cancel) (*campaign.Campaign, error) {
+	stream := eventstore.StreamID(campaign.StreamCategory, campaignID)
+	for range 5 {
+		c, err := s.st.loadCampaign(ctx, campaignID)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Cancel(cmd, s.clock()); err != nil {
+			return nil, err
+		}
+		rev, exists := c.Version()
+		ch := c.Changes()[0]
+		err = s.st.appendOne(ctx, stream, rev, exists, ch.Event, codec.Envelope{OccurredAt: ch.OccurredAt, Meta: codec.Metadata{Actor: cmd.By}})
+		if errors.Is(err, eventstore.ErrConcurrency) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.st.loadCampaign(ctx, campaignID)
+	}
+	return nil, fmt.Errorf("greeting: cancel %s: too many concurrent changes", campaignID)
+}
+
+// Load returns a campaign from its stream (*campaign.NotFoundError when
+// it does not exist).
+func (s *Service) Load(ctx context.Context, campaignID string) (*campaign.Campaign, error) {
+	c, err := s.st.loadCampaign(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Exists() {
+		return nil, &campaign.NotFoundError{ID: campaignID}
+	}
+	return c, nil
+}
+
+// Preview is what a campaign would do if its audience were evaluated now.
+type Preview struct {
+	// Evaluated customers: those the campaign covers (account manager
+	// scope; for BIRTHDAY and ANNIVERSARY, an occasion in the window).
+	Evaluated int
+	Greeted   int
+	Skipped   int
+	// SkippedByReason and ByChannel count skips per reason and greetings
+	// per channel.
+	SkippedByReason map[string]int
+	ByChannel       map[string]int
+}
+
+// Preview validates cmd (as Schedule would) and evaluates the audience
+// from the Directory and the stages now, without storing or sending
+// anything. MISSED cannot be predicted and is never counted.
+func (s *Service) Preview(ctx context.Context, cmd campaign.Schedule) (Preview, error) {
+	if cmd.CampaignID == "" {
+		cmd.CampaignID = "preview"
+	}
+	def, err := campaign.Validate(cmd, s.clock())
+	if err != nil {
+		return Preview{}, err
+	}
+	p := Preview{SkippedByReason: map[string]int{}, ByChannel: map[string]int{}}
+	err = s.dir.Each(ctx, func(r Recipient) error {
+		if _, ok := occasionDay(def, &r); !ok {
+			return nil
+		}
+		p.Evaluated++
+		d := decide(def, &r, s.stages.StageOf(r.CustomerID), 0, s.pol)
+		if d.skip != "" {
+			p.Skipped++
+			p.SkippedByReason[d.skip]++
+			return nil
+		}
+		p.Greeted++
+		p.ByChannel[d.channel]++
+		return nil
+	})
+	return p, err
+}
