@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -257,4 +258,28 @@ func Authenticator(tokens *Tokens, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), a)))
 	})
+}
+
+// ErrInsecureBind is returned by CheckBind for a non-loopback address
+// without authentication.
+var ErrInsecureBind = errors.New("refusing to serve without --auth on a non-loopback address")
+
+// CheckBind enforces DESIGN §7: without authentication the API may only
+// listen on a loopback address (127.0.0.0/8, ::1, localhost). addr is a
+// host:port as given to net.Listen; an empty host means all interfaces.
+func CheckBind(addr string, authEnabled bool) error {
+	if authEnabled {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInsecureBind, addr)
 }

@@ -148,7 +148,7 @@ func (b *builder) defineCustomer() {
 						if !ok {
 							return nil, nil
 						}
-						conn, err := b.d.Complaints.Complaints(p.Context, ComplaintQuery{CustomerID: c.ID, AsOf: c.AsOf, Statuses: OpenStatuses}, Page{First: b.maxFirst})
+						conn, err := b.d.Complaints.Complaints(p.Context, ComplaintQuery{CustomerID: c.ID, AsOf: c.AsOf, Statuses: OpenStatuses()}, Page{First: b.maxFirst})
 						if err != nil {
 							return nil, err
 						}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
@@ -90,7 +92,8 @@ func newFake() *fakeDeps {
 func (f *fakeDeps) deps() graphql.Deps {
 	return graphql.Deps{
 		Customers: f, Complaints: f, FollowUps: f, Campaigns: f, Calendar: f, Analytics: f, Events: f, Commands: f,
-		Now: func() time.Time { return t0.Add(time.Hour) },
+		Now:    func() time.Time { return t0.Add(time.Hour) },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 

@@ -195,8 +195,11 @@ type ComplaintQuery struct {
 	FiledTo    *time.Time
 }
 
-// OpenStatuses are the complaint statuses of a complaint still open.
-var OpenStatuses = []string{"OPEN", "ACKNOWLEDGED", "ESCALATED", "RESOLUTION_PROPOSED"}
+// OpenStatuses returns the statuses of a complaint still open (what
+// Customer.openComplaints asks the ComplaintReader for).
+func OpenStatuses() []string {
+	return []string{"OPEN", "ACKNOWLEDGED", "ESCALATED", "RESOLUTION_PROPOSED"}
+}
 
 // FollowUpQuery is the followUps(filter) input plus a customer scope.
 type FollowUpQuery struct {
