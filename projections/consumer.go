@@ -87,6 +87,18 @@ func (c *consumer) safeApply(ctx context.Context, d *Decoded) (err error) {
 	return c.proj.Apply(ctx, *d)
 }
 
+// decode calls dec, turning a panic into a decode error: a decoder that
+// panics on a malformed event must stop the projections that want it, not
+// the process (catch-up) or loop on redelivery (live).
+func decode(ctx context.Context, dec Decoder, ev eventstore.Event) (p any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	return dec.Decode(ctx, ev)
+}
+
 func (c *consumer) stop(d *Decoded, decode bool, err error) {
 	c.stopped.CompareAndSwap(nil, &StoppedError{
 		Projection: c.name,

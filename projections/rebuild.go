@@ -151,7 +151,7 @@ func catchUp(ctx context.Context, store eventstore.Store, dec Decoder, until eve
 					if !wantsAny(d.Event.Type) {
 						continue
 					}
-					p, err := dec.Decode(gctx, d.Event)
+					p, err := decode(gctx, dec, d.Event)
 					if err != nil {
 						if b.errs == nil {
 							b.errs = make([]error, len(b.evs))

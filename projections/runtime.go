@@ -370,7 +370,7 @@ func (r *Runtime) handler(c *consumer) func(ctx context.Context, d *delivery) er
 		ev := Decoded{Event: d.event}
 		var derr error
 		if ev.Event.Position > c.pos && c.stopped.Load() == nil && c.wants(ev.Event.Type) {
-			ev.Payload, derr = r.deps.Decoder.Decode(ctx, ev.Event)
+			ev.Payload, derr = decode(ctx, r.deps.Decoder, ev.Event)
 		}
 		if err := c.applyLocked(ctx, &ev, derr); err != nil {
 			return err

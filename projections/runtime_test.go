@@ -410,3 +410,35 @@ func TestRunRefusesCheckpointAheadOfLog(t *testing.T) {
 		t.Fatalf("got %v, want ErrCheckpointAhead", err)
 	}
 }
+
+// A decoder that panics on an event counts as a decode failure, in both
+// phases.
+func TestDecoderPanicIsADecodeFailure(t *testing.T) {
+	panicky := projections.DecoderFunc(func(ctx context.Context, e eventstore.Event) (any, error) {
+		if e.Type == poison {
+			panic("malformed")
+		}
+		return testDecoder.Decode(ctx, e)
+	})
+	s := newStore(t)
+	ctx := t.Context()
+	appendRange(t, ctx, s, 0, 3, 1)
+	if _, err := s.Append(ctx, "customer-0", eventstore.Any(), record(poison, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := projections.Rebuild(ctx, s, panicky, 4, newCounter("a")); !errors.Is(err, projections.ErrStopped) {
+		t.Fatalf("Rebuild: got %v, want ErrStopped", err)
+	}
+	live := newStore(t)
+	appendRange(t, ctx, live, 0, 3, 1)
+	a := newCounter("a")
+	r := mustNew(t, projections.Deps{Store: live, Decoder: panicky, Projections: []projections.Projection{a}}, projections.Config{})
+	running(t, r)
+	if _, err := live.Append(ctx, "customer-0", eventstore.Any(), record(poison, 2)); err != nil {
+		t.Fatal(err)
+	}
+	err := r.WaitFor(ctx, 4)
+	if se, ok := errors.AsType[*projections.StoppedError](err); !ok || se.Position != 4 || !se.Decode {
+		t.Fatalf("WaitFor: got %v, want a decode StoppedError at 4", err)
+	}
+}
