@@ -31,6 +31,8 @@ type consumer struct {
 	// position (guarded by flushMu).
 	flushMu sync.Mutex
 	flushed eventstore.Position
+	// flushErr is the last checkpoint save's error (nil after a success).
+	flushErr atomic.Pointer[error]
 
 	notify func() // called after progress or a stop; never nil
 }

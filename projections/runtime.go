@@ -430,12 +430,16 @@ func (r *Runtime) flush(c *consumer) error {
 	snap, err := c.snap.Snapshot()
 	c.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("projections: snapshot %s at position %d: %w", c.name, pos, err)
+		err = fmt.Errorf("projections: snapshot %s at position %d: %w", c.name, pos, err)
+		c.flushErr.Store(&err)
+		return err
 	}
 	if err := r.ckpt.Save(c.name, checkpoint.Checkpoint{Position: pos, RecordedAt: rec, Snapshot: snap}); err != nil {
+		c.flushErr.Store(&err)
 		return err
 	}
 	c.flushed = pos
+	c.flushErr.Store(nil)
 	return nil
 }
 
@@ -514,6 +518,9 @@ type Status struct {
 	LagSeconds float64
 	// Err is the *StoppedError of a stopped projection.
 	Err error
+	// CheckpointErr is the last failed attempt to save a durable
+	// projection's checkpoint; nil once a save succeeds.
+	CheckpointErr error
 }
 
 // Status reports every projection's progress and lag, in registration
@@ -547,6 +554,9 @@ func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 		}
 		if e := c.stopped.Load(); e != nil {
 			s.State, s.Err = Stopped, e
+		}
+		if e := c.flushErr.Load(); e != nil {
+			s.CheckpointErr = *e
 		}
 		out[i] = s
 	}

@@ -442,3 +442,31 @@ func TestDecoderPanicIsADecodeFailure(t *testing.T) {
 		t.Fatalf("WaitFor: got %v, want a decode StoppedError at 4", err)
 	}
 }
+
+// failingSnapshot is a durable projection whose snapshots fail.
+type failingSnapshot struct{ *counter }
+
+var errSnapshot = errors.New("snapshot failed")
+
+func (failingSnapshot) Snapshot() ([]byte, error) { return nil, errSnapshot }
+func (failingSnapshot) Restore([]byte) error      { return nil }
+
+// A checkpoint that cannot be saved shows in Status and in Run's error.
+func TestCheckpointFailureIsReported(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	appendRange(t, ctx, s, 0, 3, 1)
+	r := mustNew(t, projections.Deps{Store: s, Decoder: testDecoder, Projections: []projections.Projection{failingSnapshot{newCounter("pm")}}},
+		projections.Config{CheckpointDir: t.TempDir(), FlushInterval: time.Hour})
+	stop := running(t, r)
+	st, err := r.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(st[0].CheckpointErr, errSnapshot) {
+		t.Fatalf("CheckpointErr %v, want errSnapshot (the save at the end of catch-up failed)", st[0].CheckpointErr)
+	}
+	if err := stop(); !errors.Is(err, errSnapshot) {
+		t.Fatalf("Run: got %v, want the failed final save", err)
+	}
+}
