@@ -300,6 +300,20 @@
     $("docsBody").innerHTML = h || '<span class="muted">Nothing matches.</span>';
   });
 
+  // Links may carry the query: #query=…&variables=…&run (run executes it on load).
+  (function fromHash() {
+    var h = window.location.hash.replace(/^#/, "");
+    if (!h) { return; }
+    var params = {};
+    h.split("&").forEach(function (kv) {
+      var i = kv.indexOf("="), k = i < 0 ? kv : kv.slice(0, i), v = i < 0 ? "" : kv.slice(i + 1);
+      try { params[decodeURIComponent(k)] = decodeURIComponent(v.replace(/\+/g, " ")); } catch (e) { /* ignore */ }
+    });
+    if (params.query) { q.value = params.query; }
+    if (params.variables !== undefined && params.query) { vars.value = params.variables; }
+    if ("run" in params) { run(); }
+  })();
+
   loadSchema();
   q.focus();
 })();
