@@ -1,0 +1,137 @@
+package campaigns_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/eventstore/memstore"
+	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/campaigns"
+)
+
+type dir []greeting.Recipient
+
+func (d dir) Each(ctx context.Context, fn func(greeting.Recipient) error) error {
+	for _, r := range d {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestCountsFromTheLog(t *testing.T) {
+	ctx := t.Context()
+	var specs []codec.Spec
+	for _, s := range customer.Events() {
+		f := s.New
+		specs = append(specs, codec.Spec{Type: s.Type, Version: 1, New: func() any { return f() }})
+	}
+	cd, err := codec.New(codec.Options{}, specs, greeting.CodecSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memstore.New(memstore.Options{})
+	// given five customers: 3 consenting, 1 not, 1 erased
+	var d dir
+	reg := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, p := range []struct {
+		consent, erase bool
+	}{{true, false}, {true, false}, {true, false}, {false, false}, {true, true}} {
+		id := string(rune('a' + i))
+		c, _ := customer.New(id)
+		if err := c.Register(customer.Register{Name: "n" + id, Phone: "1380000000" + id[:0] + "1", Tier: customer.TierGold, Timezone: "Asia/Shanghai", Locale: "zh-CN", MarketingConsent: p.consent, OccurredAt: reg}, reg); err != nil {
+			t.Fatal(err)
+		}
+		if p.erase {
+			_ = c.Erase(customer.Erase{By: "x", Reason: "y", OccurredAt: reg}, reg)
+		}
+		var recs []eventstore.Record
+		for _, ch := range c.Changes() {
+			r, _ := cd.Encode(ctx, "customer-"+id, ch.Event, codec.Envelope{OccurredAt: ch.OccurredAt})
+			recs = append(recs, r)
+		}
+		if _, err := st.Append(ctx, "customer-"+id, eventstore.NoStream(), recs...); err != nil {
+			t.Fatal(err)
+		}
+		d = append(d, greeting.RecipientOf(c))
+	}
+	stages := greeting.StageFunc(func(string) string { return "ACTIVE" })
+	svc, _ := greeting.NewService(greeting.ServiceConfig{Store: st, Codec: cd, Directory: d, Stages: stages,
+		Clock: func() time.Time { return time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC) }})
+	tmpl := []campaign.Template{{Channel: "SMS", Body: "{{name}}"}}
+	first, err := svc.Schedule(ctx, campaign.Schedule{Name: "one", Occasion: "CN:spring_festival", By: "m", Templates: tmpl}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := svc.Schedule(ctx, campaign.Schedule{Name: "two", Occasion: "CN:dragon_boat", By: "m", Templates: tmpl}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := campaigns.New()
+	feed := func() {
+		t.Helper()
+		if err := st.ReadAll(ctx, m.Position(), func(ev eventstore.Event) error {
+			if !m.Wants(ev.Type) {
+				return nil
+			}
+			dec, err := cd.Decode(ctx, ev)
+			if err != nil {
+				return err
+			}
+			return m.Apply(ctx, projections.Decoded{Event: ev, Payload: dec.Payload})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed()
+	if ids, _ := m.ActiveCampaigns(ctx); len(ids) != 2 {
+		t.Fatalf("active %v", ids)
+	}
+	// when the first campaign runs and completes
+	disp, err := greeting.New(greeting.Config{Store: st, Codec: cd, Directory: d, Stages: stages, Sender: greeting.Route{Default: nopSender{}}, Campaigns: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{time.Date(2025, 1, 29, 2, 0, 0, 0, time.UTC), time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)} {
+		if err := disp.Tick(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+		feed()
+	}
+	// then the read model's counts include the erased skip from Completed
+	c, ok := m.Get(first.ID())
+	if !ok || c.Status != campaign.StatusCompleted || c.Sent != 3 || c.Skipped != 2 || c.AudienceSize != 5 ||
+		c.SkippedByReason["NO_CONSENT"] != 1 || c.SkippedByReason["ERASED"] != 1 || c.StartedAt == nil {
+		t.Fatalf("campaign %+v", c)
+	}
+	// and campaigns list newest first
+	p, err := m.List("", 1)
+	if err != nil || len(p.Items) != 1 || p.Items[0].ID != second.ID() || !p.HasNextPage || p.TotalCount != 2 {
+		t.Fatalf("page %+v %v", p, err)
+	}
+	p2, _ := m.List(p.Cursors[0], 5)
+	if len(p2.Items) != 1 || p2.Items[0].ID != first.ID() || p2.HasNextPage {
+		t.Fatalf("page 2 %+v", p2)
+	}
+	// a rebuild from zero gives the same digest
+	again := campaigns.New()
+	m2 := m
+	m = again
+	feed()
+	if m.Digest() != m2.Digest() {
+		t.Fatal("rebuild digest differs")
+	}
+}
+
+type nopSender struct{}
+
+func (nopSender) Send(context.Context, greeting.Message) (greeting.Receipt, error) {
+	return greeting.Receipt{Attempts: 1}, nil
+}
