@@ -109,7 +109,7 @@ func TestKillAndRestart(t *testing.T) {
 	}
 	// start runs the child; its stdout lines arrive on the returned channel,
 	// closed at EOF.
-	start := func(mode string) (*exec.Cmd, <-chan string) {
+	start := func(mode string) (*exec.Cmd, <-chan string, <-chan error) {
 		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), killDirEnv+"="+dir, killModeEnv+"="+mode)
 		cmd.Stderr = os.Stderr
@@ -120,15 +120,17 @@ func TestKillAndRestart(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		lines := make(chan string, 16)
+		lines := make(chan string, 1<<16)
+		exited := make(chan error, 1)
 		go func() {
-			defer close(lines)
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
 				lines <- sc.Text()
 			}
+			close(lines)
+			exited <- cmd.Wait()
 		}()
-		return cmd, lines
+		return cmd, lines, exited
 	}
 	// firstApplied is the first position a run applied, which must follow
 	// the checkpoint it started from.
@@ -150,17 +152,21 @@ func TestKillAndRestart(t *testing.T) {
 
 	var last eventstore.Position
 	for round := 1; round <= 2; round++ {
-		cmd, lines := start("kill")
+		cmd, lines, exited := start("kill")
 		// Kill as soon as a checkpoint beyond the previous one is on disk:
 		// the projection is then part-way, its memory ahead of the file.
 		for saved() <= last {
-			time.Sleep(time.Millisecond)
+			select {
+			case err := <-exited:
+				t.Fatalf("round %d: child exited before it was killed: %v\n%s", round, err, strings.Join(collect(lines), "\n"))
+			case <-time.After(time.Millisecond):
+			}
 		}
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
 		got := collect(lines)
-		_ = cmd.Wait()
+		<-exited
 		if want := fmt.Sprint(last + 1); firstApplied(got) != want {
 			t.Fatalf("round %d started applying at %s, want %s (right after the checkpoint)", round, firstApplied(got), want)
 		}
@@ -168,9 +174,9 @@ func TestKillAndRestart(t *testing.T) {
 		t.Logf("round %d: killed with checkpoint at %d of %d", round, last, killEvents)
 	}
 
-	cmd, out := start("finish")
+	_, out, exited := start("finish")
 	lines := collect(out)
-	if err := cmd.Wait(); err != nil {
+	if err := <-exited; err != nil {
 		t.Fatalf("final run: %v\n%s", err, strings.Join(lines, "\n"))
 	}
 	if !strings.Contains(strings.Join(lines, "\n"), "finished") {

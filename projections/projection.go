@@ -55,7 +55,9 @@ type Projection interface {
 // Filter is implemented by projections that only care about some event
 // types. Events of other types are neither decoded nor applied for that
 // projection (its checkpoint still moves past them), so an event that cannot
-// be decoded only stops the projections that want it.
+// be decoded only stops the projections that want it. Wants is called from
+// the parallel decode workers, so it must be safe for concurrent use (a pure
+// function of the type).
 type Filter interface {
 	Wants(eventType string) bool
 }
