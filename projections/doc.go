@@ -66,6 +66,14 @@
 // projection's lag in events (head − checkpoint) and in seconds (now −
 // recordedAt of the last applied event, 0 when caught up).
 //
+// # Requirements on collaborators
+//
+// Apply must return (and should honour ctx): shutdown waits for an in-flight
+// Apply before saving checkpoints. The catch-up pipeline keeps the events
+// ReadAll hands it after the callback returns, so a store must not reuse an
+// event's Data or Metadata between callbacks (memstore and the embedded
+// store allocate them per event).
+//
 // Names (Projection.Name, the topic) are permanent: they name the watermill
 // handlers and groups and the checkpoint files.
 package projections
