@@ -133,6 +133,37 @@ type run struct {
 
 	mu     sync.Mutex
 	counts campaign.Counts
+	names  map[string]string // occasion name by locale
+}
+
+// occasionName caches OccasionName per locale.
+func (r *run) occasionName(def *campaign.GreetingCampaignScheduled, locale string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n, ok := r.names[locale]; ok {
+		return n
+	}
+	if r.names == nil {
+		r.names = map[string]string{}
+	}
+	n := OccasionName(def, locale)
+	r.names[locale] = n
+	return n
+}
+
+// channelOf maps a template's channel to the customer enum without
+// customer.ParseChannel's allocations (this is on the hot path).
+func channelOf(s string) customer.Channel {
+	switch s {
+	case "SMS":
+		return customer.ChannelSMS
+	case "EMAIL":
+		return customer.ChannelEmail
+	case "WECHAT":
+		return customer.ChannelWeChat
+	}
+	ch, _ := customer.ParseChannel(s)
+	return ch
 }
 
 // New returns a dispatcher.
@@ -435,7 +466,7 @@ func (d *Dispatcher) handle(ctx context.Context, def *campaign.GreetingCampaignS
 			if dec.skip == "" {
 				msg := Message{
 					IdempotencyKey: eid.String(), CampaignID: def.CampaignID, CustomerID: id,
-					Occasion: def.Occasion, OccasionName: OccasionName(def, rec.Locale),
+					Occasion: def.Occasion, OccasionName: r.occasionName(def, rec.Locale),
 					Channel: dec.channel, To: dec.to, Locale: rec.Locale, Template: dec.template,
 				}
 				msg.Body = campaign.Render(def.Templates[dec.template].Body, rec.Name, msg.OccasionName)
@@ -450,7 +481,7 @@ func (d *Dispatcher) handle(ctx context.Context, def *campaign.GreetingCampaignS
 				}
 			}
 		}
-		ch, _ := customer.ParseChannel(dec.channel)
+		ch := channelOf(dec.channel)
 		var status, reason string
 		switch {
 		case dec.skip != "":
