@@ -18,6 +18,8 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	appends    prometheus.Histogram
 	appendErrs *prometheus.CounterVec
+	ops        *prometheus.CounterVec
+	opLatency  *prometheus.HistogramVec
 }
 
 // NewMetrics registers kefu's metrics and the Go runtime's.
@@ -42,8 +44,17 @@ func NewMetrics() *Metrics {
 			Name: "kefu_command_errors_total",
 			Help: "Refused or failed commands by error code.",
 		}, []string{"code"}),
+		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kefu_graphql_operations_total",
+			Help: "GraphQL operations by type (query, mutation) and first error code (OK when none).",
+		}, []string{"operation", "code"}),
+		opLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kefu_graphql_operation_duration_seconds",
+			Help:    "GraphQL operation latency by type.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"operation"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.appends, m.appendErrs,
+	m.reg.MustRegister(m.requests, m.latency, m.appends, m.appendErrs, m.ops, m.opLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

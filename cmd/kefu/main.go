@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	_ "time/tzdata" // customers' timezones must load on any machine
 )
 
 // command is one subcommand.

@@ -3,8 +3,151 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/server"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	return errors.New("serve: not wired yet")
+	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--demo]")
+	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
+	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
+	auth := fs.String("auth", envDefault(e, "KEFU_AUTH", ""), "bearer-token file: {\"tokens\":[{\"token\":…,\"user\":…,\"role\":\"ADMIN|ACCOUNT_MANAGER|MARKETING|ANALYST\"}]} (env KEFU_AUTH); without it the server only listens on loopback")
+	demo := fs.Bool("demo", false, "fill an empty data directory with a seeded demo history first")
+	demoCustomers := fs.Int("demo-customers", 2000, "customers in the --demo history")
+	policyFile := fs.String("policy", "", "lifecycle policy JSON (thresholds); default: the built-in policy")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+
+	var tokens *graphql.Tokens
+	if *auth != "" {
+		t, err := graphql.LoadTokens(*auth)
+		if err != nil {
+			return fmt.Errorf("--auth %s: %w", *auth, err)
+		}
+		tokens = t
+	}
+	if err := graphql.CheckBind(*addr, tokens != nil); err != nil {
+		return fmt.Errorf("%w: pass --auth FILE, or listen on 127.0.0.1", err)
+	}
+	if tokens == nil {
+		e.log.Warn("authentication is disabled: every caller is a local ADMIN; the server listens on loopback only", "addr", *addr)
+	}
+	var policy *lifecycle.Policy
+	if *policyFile != "" {
+		p, err := loadPolicy(*policyFile)
+		if err != nil {
+			return err
+		}
+		policy = &p
+	}
+	if *demo {
+		if err := seedDemo(ctx, e, *data, *demoCustomers); err != nil {
+			return err
+		}
+	}
+
+	srv, err := server.New(ctx, server.Config{DataDir: *data, Logger: e.log, Tokens: tokens, Policy: policy})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another kefu running? choose another --addr)", *addr, err)
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String() + "/graphql"
+
+	g, gctx := errgroup.WithContext(ctx)
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	g.Go(func() error { return srv.Run(runCtx) })
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		select {
+		case <-srv.Ready():
+			e.log.Info("kefu is ready", "graphql", url, "data", *data)
+			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  health %s  metrics %s\n",
+				*data, url, "http://"+ln.Addr().String()+"/healthz", "http://"+ln.Addr().String()+"/metrics")
+		case <-gctx.Done():
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		e.log.Info("shutting down: finishing in-flight requests")
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		err := httpSrv.Shutdown(shutdownCtx)
+		stopRun() // then flush checkpoints and stop the projections
+		return err
+	})
+	err = g.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	e.log.Info("kefu stopped")
+	return nil
+}
+
+func loadPolicy(path string) (lifecycle.Policy, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return lifecycle.Policy{}, fmt.Errorf("--policy: %w", err)
+	}
+	defer f.Close()
+	p, err := lifecycle.LoadPolicy(f)
+	if err != nil {
+		return lifecycle.Policy{}, fmt.Errorf("--policy %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// seedDemo fills an empty data directory with a seeded history; a data
+// directory that already has events is left alone.
+func seedDemo(ctx context.Context, e *env, path string, customers int) error {
+	if _, err := os.Stat(filepath.Join(path, "events")); err == nil {
+		dir, err := datadir.Open(path, datadir.Options{Logger: e.log})
+		if err != nil {
+			return err
+		}
+		head, err := dir.Store.Head(ctx)
+		_ = dir.Close()
+		if err != nil {
+			return err
+		}
+		if head > 0 {
+			e.log.Info("--demo: the data directory already has a history; serving it", "events", uint64(head))
+			return nil
+		}
+	}
+	dir, err := datadir.Open(path, datadir.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	fmt.Fprintf(e.stderr, "--demo: seeding %d customers into %s\n", customers, path)
+	sum, took, err := seedInto(ctx, e, dir, seedConfig(customers, 1, time.Now().UTC().Truncate(24*time.Hour), 2), 64)
+	if err != nil {
+		return err
+	}
+	e.log.Info("demo history written", "customers", sum.Customers, "events", sum.Events, "took", took.Round(time.Millisecond))
+	return nil
 }

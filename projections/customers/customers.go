@@ -52,7 +52,9 @@ type Customer struct {
 	PurchaseCount    int
 	LifetimeValue    []customer.Money // per currency, sorted by currency
 	Referrals        int
-	Greetings        []Greeting
+	// CSATSum and CSATCount are the satisfaction survey scores recorded.
+	CSATSum, CSATCount int
+	Greetings          []Greeting
 	// Version is the stream revision of the customer's last event.
 	Version uint64
 }
@@ -164,7 +166,11 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	case *customer.ReferralMade:
 		inbound()
 		c.Referrals++
-	case *customer.GrumbleVoiced, *customer.ComplaintFiled, *customer.SatisfactionRecorded:
+	case *customer.SatisfactionRecorded:
+		inbound()
+		c.CSATSum += e.Score
+		c.CSATCount++
+	case *customer.GrumbleVoiced, *customer.ComplaintFiled:
 		inbound()
 	case *customer.GreetingSent:
 		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "SENT", At: at})

@@ -319,3 +319,8 @@ func decodeCursor(s string) (deadline.Key, error) {
 	}
 	return deadline.Key{At: time.Unix(0, n), ID: id}, nil
 }
+
+// CursorOf is the cursor that continues a listing after f.
+func CursorOf(f FollowUp) string {
+	return encodeCursor(deadline.Key{At: f.DueAt, ID: Key(f.CustomerID, f.ID)})
+}

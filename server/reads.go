@@ -1,0 +1,682 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/projections/churn"
+	"github.com/kefu-crm/kefu/projections/complaints"
+	"github.com/kefu-crm/kefu/projections/customers"
+	"github.com/kefu-crm/kefu/projections/followups"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/loyalty"
+)
+
+// reads serves the API's queries from the read models; "as of" questions
+// are answered by folding the customer's own stream up to that instant
+// through the same read-model code, so the two paths cannot disagree.
+type reads struct{ s *Server }
+
+// stream reads and decodes a customer's whole stream (personal data opened
+// or marked erased). A customer without events is NOT_FOUND.
+func (s *Server) stream(ctx context.Context, id string) ([]codec.Decoded, error) {
+	if !customer.ValidID(id) {
+		return nil, notFound("customer", id)
+	}
+	evs, err := s.dir.Store.ReadStream(ctx, eventstore.StreamID(customer.StreamCategory, id), eventstore.StreamRead{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, notFound("customer", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]codec.Decoded, len(evs))
+	for i, ev := range evs {
+		if out[i], err = s.dir.Codec.Decode(ctx, ev); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// snapshot is one customer folded from their stream up to an instant.
+type snapshot struct {
+	book    *customers.Model
+	compl   *complaints.Model
+	facts   []lifecycle.Fact
+	stage   lifecycle.Result
+	version uint64
+}
+
+// fold folds a customer's decoded stream, keeping events that occurred at
+// or before asOf (all when asOf is nil), and evaluates the lifecycle at t.
+func (s *Server) fold(id string, evs []codec.Decoded, asOf *time.Time, t time.Time) (*snapshot, error) {
+	sn := &snapshot{book: customers.New(), compl: complaints.New()}
+	for _, d := range evs {
+		e, ok := d.Payload.(customer.Event)
+		if !ok || (asOf != nil && d.Event.OccurredAt.After(*asOf)) {
+			continue
+		}
+		sn.book.Apply(d.Event, e)
+		sn.compl.Apply(d.Event, e)
+		sn.facts = append(sn.facts, lifecycle.Fact{At: d.Event.OccurredAt, Event: e})
+		sn.version = d.Event.Revision
+	}
+	if len(sn.facts) == 0 {
+		return nil, notFound("customer", id)
+	}
+	var cv lifecycle.ChurnView
+	if m, _ := s.churn.get(); m != nil {
+		cv = bgnbdView{m: *m}
+	}
+	res, err := lifecycle.StageAt(sn.facts, t, s.policy, cv)
+	if err != nil {
+		return nil, err
+	}
+	sn.stage = res
+	return sn, nil
+}
+
+func (r reads) Customer(ctx context.Context, id string, asOf *time.Time) (graphql.CustomerView, error) {
+	evs, err := r.s.stream(ctx, id)
+	if err != nil {
+		return graphql.CustomerView{}, err
+	}
+	now := r.s.clock()
+	t := now
+	if asOf != nil {
+		if asOf.After(now) {
+			return graphql.CustomerView{}, apiErr(&customer.InvalidInputError{Field: "asOf", Reason: "is in the future"})
+		}
+		t = *asOf
+	}
+	sn, err := r.s.fold(id, evs, asOf, t)
+	if err != nil {
+		return graphql.CustomerView{}, err
+	}
+	c, _ := sn.book.Get(id)
+	v := r.s.customerView(c, sn.stage.Stage, sn.stage.Since, sn.stage.Changes)
+	v.Version = int(sn.version)
+	v.Loyalty = r.s.loyaltyView(c, sn.compl.OfCustomer(id), sn.facts, t)
+	if asOf != nil {
+		at := *asOf
+		v.AsOf = &at
+	}
+	return v, nil
+}
+
+// customerView maps the book's entry; stage history is given by the
+// caller (from StageAt over the stream).
+func (s *Server) customerView(c customers.Customer, stage lifecycle.Stage, since time.Time, changes []lifecycle.StageChange) graphql.CustomerView {
+	v := graphql.CustomerView{
+		ID: c.ID, Tier: c.Tier.String(), Timezone: c.Timezone, Locale: c.Locale,
+		MarketingConsent: c.MarketingConsent, Erased: c.Erased, ConductFlagged: c.ConductFlagged,
+		RegisteredAt: c.RegisteredAt, Stage: stage.String(), StageSince: since,
+		LastInboundAt: c.LastInboundAt, LastPurchaseAt: c.LastPurchaseAt, PurchaseCount: c.PurchaseCount,
+		Version: int(c.Version),
+	}
+	if !c.Erased {
+		v.Name, v.Phone, v.Email = strPtr(c.Name), strPtr(c.Phone), strPtr(c.Email)
+		if d, err := calendar.Parse(c.Birthday); err == nil {
+			v.Birthday = &d
+		}
+	}
+	v.Segment, v.AccountManager = strPtr(c.Segment), strPtr(c.AccountManager)
+	for _, m := range c.LifetimeValue {
+		v.LifetimeValue = append(v.LifetimeValue, graphql.Money{AmountMinor: m.AmountMinor, Currency: m.Currency})
+	}
+	for _, ch := range changes {
+		sc := graphql.StageChangeView{To: ch.To.String(), At: ch.At, Reason: ch.Reason}
+		if ch.From != lifecycle.StageNone {
+			f := ch.From.String()
+			sc.From = &f
+		}
+		v.StageHistory = append(v.StageHistory, sc)
+	}
+	return v
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// loyaltyView scores a customer at t from their facts (the same fold the
+// live loyalty read model runs).
+func (s *Server) loyaltyView(c customers.Customer, cs []complaints.Complaint, facts []lifecycle.Fact, t time.Time) graphql.LoyaltyView {
+	rules, _ := loyalty.NewRules(loyalty.DefaultConfig())
+	sc := rules.ScoreAt(facts, t)
+	v := graphql.LoyaltyView{Score: sc.Points, Level: sc.Level.String(), Referrals: c.Referrals}
+	if c.CSATCount > 0 {
+		avg := float64(c.CSATSum) / float64(c.CSATCount)
+		v.CSATAverage = &avg
+	}
+	for _, k := range cs {
+		if k.Outcome != nil && *k.Outcome == customer.Satisfied {
+			v.RecoveredComplaints++
+		}
+	}
+	if p, ok := s.pAlive(facts, t); ok {
+		v.PAlive = &p
+	}
+	return v
+}
+
+// purchasesOf reduces facts up to t to the churn model's inputs, counting
+// distinct UTC purchase days like the lifecycle does.
+func purchasesOf(facts []lifecycle.Fact, t time.Time) lifecycle.Purchases {
+	var st lifecycle.State
+	rules, _ := lifecycle.NewRules(lifecycle.DefaultPolicy(), nil)
+	for _, f := range facts {
+		if !f.At.After(t) {
+			st.Apply(rules, f, nil)
+		}
+	}
+	return st.Purchases()
+}
+
+func (s *Server) pAlive(facts []lifecycle.Fact, t time.Time) (float64, bool) {
+	m, _ := s.churn.get()
+	if m == nil {
+		return 0, false
+	}
+	h := purchasesOf(facts, t)
+	if h.Days == 0 {
+		return 0, false
+	}
+	p := m.PAlive(summaryOf(h, t))
+	return p, !math.IsNaN(p)
+}
+
+func (r reads) ExpectedPurchases(ctx context.Context, id string, asOf *time.Time, horizonDays int) (*float64, error) {
+	if horizonDays < 0 {
+		return nil, apiErr(&customer.InvalidInputError{Field: "horizonDays", Reason: "is negative"})
+	}
+	m, _ := r.s.churn.get()
+	if m == nil {
+		return nil, nil
+	}
+	evs, err := r.s.stream(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t := r.s.clock()
+	if asOf != nil {
+		t = *asOf
+	}
+	var facts []lifecycle.Fact
+	for _, d := range evs {
+		if e, ok := d.Payload.(customer.Event); ok {
+			facts = append(facts, lifecycle.Fact{At: d.Event.OccurredAt, Event: e})
+		}
+	}
+	h := purchasesOf(facts, t)
+	if h.Days == 0 {
+		return nil, nil
+	}
+	x := m.ExpectedPurchases(summaryOf(h, t), float64(horizonDays))
+	if math.IsNaN(x) {
+		return nil, nil
+	}
+	return &x, nil
+}
+
+func (r reads) Customers(ctx context.Context, q graphql.CustomerQuery, p graphql.Page) (graphql.Connection[graphql.CustomerView], error) {
+	s := r.s
+	var stages []lifecycle.Stage
+	for _, name := range q.Stages {
+		st, err := lifecycle.ParseStage(name)
+		if err != nil {
+			return graphql.Connection[graphql.CustomerView]{}, apiErr(&customer.InvalidInputError{Field: "filter.stages", Reason: err.Error()})
+		}
+		stages = append(stages, st)
+	}
+	var ids []string
+	switch {
+	case q.AccountManager != nil:
+		ids = s.book.OfAccountManager(*q.AccountManager)
+	case len(stages) > 0:
+		for _, st := range stages {
+			ids = append(ids, s.life.InStage(st)...)
+		}
+		slices.Sort(ids)
+	default:
+		ids = s.book.IDs()
+	}
+	after, err := decodeCursor(p.After)
+	if err != nil {
+		return graphql.Connection[graphql.CustomerView]{}, err
+	}
+	var out graphql.Connection[graphql.CustomerView]
+	for _, id := range ids {
+		c, ok := s.book.Get(id)
+		if !ok || !r.matches(c, q, stages) {
+			continue
+		}
+		out.TotalCount++
+		if after != "" && id <= after {
+			continue
+		}
+		if len(out.Edges) == p.First {
+			out.HasNextPage = true
+			continue
+		}
+		v, err := r.Customer(ctx, id, nil)
+		if err != nil {
+			return graphql.Connection[graphql.CustomerView]{}, err
+		}
+		out.Edges = append(out.Edges, graphql.Edge[graphql.CustomerView]{Cursor: encodeCursor(id), Node: v})
+	}
+	return out, nil
+}
+
+func (r reads) matches(c customers.Customer, q graphql.CustomerQuery, stages []lifecycle.Stage) bool {
+	s := r.s
+	if len(q.Tiers) > 0 && !slices.Contains(q.Tiers, c.Tier.String()) {
+		return false
+	}
+	if q.AccountManager != nil && c.AccountManager != *q.AccountManager {
+		return false
+	}
+	if len(stages) > 0 {
+		st, ok := s.life.Get(c.ID)
+		if !ok || !slices.Contains(stages, st.Stage) {
+			return false
+		}
+	}
+	if q.MinLoyaltyScore != nil {
+		sc, ok := s.loyal.Get(c.ID)
+		if !ok || sc.Points < *q.MinLoyaltyScore {
+			return false
+		}
+	}
+	if q.HasOpenComplaint != nil {
+		open := false
+		for _, k := range s.compl.OfCustomer(c.ID) {
+			if !k.Status.Closed() {
+				open = true
+				break
+			}
+		}
+		if open != *q.HasOpenComplaint {
+			return false
+		}
+	}
+	if q.Search != nil && !customers.Matches(&c, *q.Search) {
+		return false
+	}
+	return true
+}
+
+func (r reads) Greetings(ctx context.Context, id string, asOf *time.Time) ([]graphql.GreetingView, error) {
+	var c customers.Customer
+	if asOf == nil {
+		var ok bool
+		if c, ok = r.s.book.Get(id); !ok {
+			return nil, notFound("customer", id)
+		}
+	} else {
+		evs, err := r.s.stream(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		sn, err := r.s.fold(id, evs, asOf, *asOf)
+		if err != nil {
+			return nil, err
+		}
+		c, _ = sn.book.Get(id)
+	}
+	out := make([]graphql.GreetingView, 0, len(c.Greetings))
+	for _, g := range c.Greetings {
+		v := graphql.GreetingView{CampaignID: strPtr(g.CampaignID), Occasion: g.Occasion, Channel: g.Channel.String(), Status: g.Status, Reason: strPtr(g.Reason), At: g.At}
+		if v.Channel == "" {
+			v.Channel = customer.ChannelSMS.String()
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Timeline pages through a customer's events; the cursor is the revision.
+func (r reads) Timeline(ctx context.Context, id string, q graphql.TimelineQuery, p graphql.Page) (graphql.Connection[graphql.TimelineEntryView], error) {
+	evs, err := r.s.stream(ctx, id)
+	if err != nil {
+		return graphql.Connection[graphql.TimelineEntryView]{}, err
+	}
+	after := int64(-1)
+	if p.After != "" {
+		c, err := decodeCursor(p.After)
+		if err != nil {
+			return graphql.Connection[graphql.TimelineEntryView]{}, err
+		}
+		if after, err = strconv.ParseInt(c, 10, 64); err != nil {
+			return graphql.Connection[graphql.TimelineEntryView]{}, badCursor()
+		}
+	}
+	if !q.OldestFirst {
+		slices.Reverse(evs)
+	}
+	var out graphql.Connection[graphql.TimelineEntryView]
+	for _, d := range evs {
+		if (q.AsOf != nil && d.Event.OccurredAt.After(*q.AsOf)) || (len(q.Types) > 0 && !slices.Contains(q.Types, d.Event.Type)) {
+			continue
+		}
+		out.TotalCount++
+		rev := int64(d.Event.Revision)
+		if after >= 0 && ((q.OldestFirst && rev <= after) || (!q.OldestFirst && rev >= after)) {
+			continue
+		}
+		if len(out.Edges) == p.First {
+			out.HasNextPage = true
+			continue
+		}
+		data, err := json.Marshal(d.Payload)
+		if err != nil {
+			return graphql.Connection[graphql.TimelineEntryView]{}, err
+		}
+		full, safe := summarize(d.Payload)
+		out.Edges = append(out.Edges, graphql.Edge[graphql.TimelineEntryView]{
+			Cursor: encodeCursor(strconv.FormatInt(rev, 10)),
+			Node: graphql.TimelineEntryView{
+				EventID: d.Event.ID.String(), Type: d.Event.Type, Revision: int(d.Event.Revision),
+				Position: strconv.FormatUint(uint64(d.Event.Position), 10), OccurredAt: d.Event.OccurredAt,
+				RecordedAt: d.Event.RecordedAt, Summary: full, SafeSummary: safe, Data: data,
+			},
+		})
+	}
+	return out, nil
+}
+
+// Cursors are opaque: base64 of an ID, a revision or a position.
+func encodeCursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodeCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) == 0 {
+		return "", badCursor()
+	}
+	return string(b), nil
+}
+
+func badCursor() error {
+	return apiErr(&customer.InvalidInputError{Field: "after", Reason: "is not a cursor this API returned"})
+}
+
+// ---- complaints ----
+
+func complaintView(k complaints.Complaint, now time.Time) graphql.ComplaintView {
+	v := graphql.ComplaintView{
+		ID: k.ID, CustomerID: k.CustomerID, Status: string(k.Status), Severity: k.Severity.String(),
+		Category: k.Category, Channel: k.Channel.String(), Owner: k.Owner, FiledAt: k.FiledAt,
+		ReplyDueAt: k.ReplyDueAt, AcknowledgedAt: k.AcknowledgedAt, Overdue: k.Overdue(now),
+		EscalatedTo: strPtr(k.EscalatedTo), PromisedReplyBy: k.PromisedReplyBy,
+		ResolutionOptions: slices.Clone(k.ResolutionOptions), AcceptedOption: k.AcceptedOption,
+		ResolvedAt: k.ResolvedAt, DeclineReason: strPtr(k.DeclineReason), RepeatContacts: k.RepeatContacts,
+		IncidentReportFiled: k.IncidentReport, Version: int(k.Version), Description: strPtr(k.Description),
+	}
+	if v.ResolutionOptions == nil {
+		v.ResolutionOptions = []string{}
+	}
+	for _, st := range k.RecoverySteps {
+		v.RecoverySteps = append(v.RecoverySteps, graphql.RecoveryStepView{Step: st.Step.String(), At: st.At, By: st.By, Note: strPtr(st.Note)})
+	}
+	for _, m := range k.Compensation {
+		v.Compensation = append(v.Compensation, graphql.Money{AmountMinor: m.AmountMinor, Currency: m.Currency})
+	}
+	if k.Outcome != nil {
+		o := k.Outcome.String()
+		v.Outcome = &o
+	}
+	return v
+}
+
+func (r reads) Complaint(ctx context.Context, id string) (graphql.ComplaintView, error) {
+	k, ok := r.s.compl.Get(id)
+	if !ok {
+		return graphql.ComplaintView{}, notFound("complaint", id)
+	}
+	return complaintView(k, r.s.clock()), nil
+}
+
+func (r reads) Complaints(ctx context.Context, q graphql.ComplaintQuery, p graphql.Page) (graphql.Connection[graphql.ComplaintView], error) {
+	now := r.s.clock()
+	f := complaints.Filter{CustomerID: q.CustomerID, Overdue: q.Overdue, FiledFrom: q.FiledFrom, FiledTo: q.FiledTo, Now: now}
+	for _, st := range q.Statuses {
+		f.Statuses = append(f.Statuses, complaints.Status(st))
+	}
+	if q.Severity != nil {
+		sev, err := customer.ParseSeverity(*q.Severity)
+		if err != nil {
+			return graphql.Connection[graphql.ComplaintView]{}, apiErr(err)
+		}
+		f.Severity = &sev
+	}
+	if q.Owner != nil {
+		f.Owner = *q.Owner
+	}
+	model := r.s.compl
+	if q.AsOf != nil && q.CustomerID != "" {
+		evs, err := r.s.stream(ctx, q.CustomerID)
+		if err != nil {
+			return graphql.Connection[graphql.ComplaintView]{}, err
+		}
+		sn, err := r.s.fold(q.CustomerID, evs, q.AsOf, *q.AsOf)
+		if err != nil {
+			return graphql.Connection[graphql.ComplaintView]{}, err
+		}
+		model, f.Now, now = sn.compl, *q.AsOf, *q.AsOf
+	}
+	after, err := decodeCursor(p.After)
+	if err != nil {
+		return graphql.Connection[graphql.ComplaintView]{}, err
+	}
+	page := model.List(f, after, p.First)
+	out := graphql.Connection[graphql.ComplaintView]{TotalCount: page.Total, HasNextPage: page.HasMore}
+	for _, k := range page.Items {
+		out.Edges = append(out.Edges, graphql.Edge[graphql.ComplaintView]{Cursor: encodeCursor(k.ID), Node: complaintView(k, now)})
+	}
+	return out, nil
+}
+
+// ---- follow-ups ----
+
+func followUpView(f followups.FollowUp) graphql.FollowUpView {
+	v := graphql.FollowUpView{ID: f.ID, CustomerID: f.CustomerID, ComplaintID: strPtr(f.ComplaintID), Reason: f.Reason.String(),
+		Owner: f.Owner, DueAt: f.DueAt, Status: string(f.Status), Note: strPtr(f.Note)}
+	if f.Outcome != nil {
+		o := f.Outcome.String()
+		v.Outcome = &o
+	}
+	return v
+}
+
+func (r reads) FollowUps(ctx context.Context, q graphql.FollowUpQuery, p graphql.Page) (graphql.Connection[graphql.FollowUpView], error) {
+	f := followups.Filter{CustomerID: q.CustomerID, DueBefore: q.DueBefore}
+	if q.Owner != nil {
+		f.Owner = *q.Owner
+	}
+	if q.Status != nil {
+		f.Status = followups.Status(*q.Status)
+	}
+	for _, reason := range q.Reasons {
+		rr, err := customer.ParseFollowUpReason(reason)
+		if err != nil {
+			return graphql.Connection[graphql.FollowUpView]{}, apiErr(err)
+		}
+		f.Reasons = append(f.Reasons, rr)
+	}
+	page, err := r.s.fups.List(f, p.After, p.First)
+	if err != nil {
+		return graphql.Connection[graphql.FollowUpView]{}, badCursor()
+	}
+	out := graphql.Connection[graphql.FollowUpView]{TotalCount: page.Total, HasNextPage: page.HasMore}
+	for i, fu := range page.Items {
+		cursor := page.EndCursor
+		if i < len(page.Items)-1 {
+			cursor = followups.CursorOf(fu)
+		}
+		out.Edges = append(out.Edges, graphql.Edge[graphql.FollowUpView]{Cursor: cursor, Node: followUpView(fu)})
+	}
+	return out, nil
+}
+
+// ---- calendar ----
+
+func (r reads) Holidays(ctx context.Context, cal string, from, to calendar.Date) ([]graphql.HolidayView, error) {
+	hs, err := calendar.Holidays(cal, from, to)
+	if err != nil {
+		return nil, apiErr(err)
+	}
+	out := make([]graphql.HolidayView, len(hs))
+	for i, h := range hs {
+		out[i] = graphql.HolidayView{Calendar: h.Calendar, Key: h.Key, Name: h.Name, LocalName: strPtr(h.LocalName), Date: h.Date}
+	}
+	return out, nil
+}
+
+// ---- events ----
+
+// Events pages through the global log; the cursor is the position.
+func (r reads) Events(ctx context.Context, q graphql.EventQuery, p graphql.Page) (graphql.Connection[graphql.EventView], error) {
+	after := eventstore.Start
+	if p.After != "" {
+		c, err := decodeCursor(p.After)
+		if err != nil {
+			return graphql.Connection[graphql.EventView]{}, err
+		}
+		n, err := strconv.ParseUint(c, 10, 64)
+		if err != nil {
+			return graphql.Connection[graphql.EventView]{}, badCursor()
+		}
+		after = eventstore.Position(n)
+	}
+	var out graphql.Connection[graphql.EventView]
+	emit := func(ev eventstore.Event) error {
+		if (q.From != nil && ev.OccurredAt.Before(*q.From)) || (q.To != nil && ev.OccurredAt.After(*q.To)) ||
+			(len(q.Types) > 0 && !slices.Contains(q.Types, ev.Type)) {
+			return nil
+		}
+		if len(out.Edges) == p.First {
+			out.HasNextPage = true
+			return eventstore.ErrStop
+		}
+		d, err := r.s.dir.Codec.Decode(ctx, ev)
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(d.Payload)
+		if err != nil {
+			return err
+		}
+		meta := ev.Metadata
+		if len(meta) == 0 {
+			meta = json.RawMessage("{}")
+		}
+		out.Edges = append(out.Edges, graphql.Edge[graphql.EventView]{
+			Cursor: encodeCursor(strconv.FormatUint(uint64(ev.Position), 10)),
+			Node: graphql.EventView{EventID: ev.ID.String(), StreamID: ev.StreamID, Type: ev.Type, Revision: int(ev.Revision),
+				Position: strconv.FormatUint(uint64(ev.Position), 10), OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt,
+				Data: data, Metadata: meta},
+		})
+		return nil
+	}
+	if q.StreamID != nil {
+		evs, err := r.s.dir.Store.ReadStream(ctx, *q.StreamID, eventstore.StreamRead{})
+		if errors.Is(err, eventstore.ErrStreamNotFound) || errors.Is(err, eventstore.ErrInvalidStreamID) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		for _, ev := range evs {
+			if ev.Position <= after {
+				continue
+			}
+			if err := emit(ev); errors.Is(err, eventstore.ErrStop) {
+				break
+			} else if err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	}
+	err := r.s.dir.Store.ReadAll(ctx, after, emit)
+	return out, err
+}
+
+// ---- analytics ----
+
+func (r reads) ChurnModel(ctx context.Context, asOf *time.Time, unit string) (graphql.ChurnModelView, error) {
+	u, err := churn.ParseUnit(unit)
+	if err != nil {
+		return graphql.ChurnModelView{}, apiErr(&customer.InvalidInputError{Field: "unit", Reason: err.Error()})
+	}
+	now := r.s.clock()
+	t := now
+	if asOf != nil {
+		if asOf.After(now) {
+			return graphql.ChurnModelView{}, apiErr(&customer.InvalidInputError{Field: "asOf", Reason: "is in the future"})
+		}
+		t = *asOf
+	}
+	sums, err := r.s.summariesAt(ctx, t, u)
+	if err != nil {
+		return graphql.ChurnModelView{}, err
+	}
+	m, err := churn.Fit(ctx, sums, churn.FitOptions{})
+	if err != nil {
+		if errors.Is(err, churn.ErrNotEnoughData) {
+			return graphql.ChurnModelView{}, apiErr(&customer.PreconditionError{Action: "fit the churn model", Reason: err.Error()})
+		}
+		return graphql.ChurnModelView{}, err
+	}
+	return graphql.ChurnModelView{Unit: unit, AsOf: t, Customers: m.Customers, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
+}
+
+// summariesAt builds every customer's BG/NBD summary as of t in unit u
+// from the log's purchases (occurredAt ≤ t): one scan of the log.
+func (s *Server) summariesAt(ctx context.Context, t time.Time, u churn.Unit) ([]churn.Summary, error) {
+	days := map[string][]int64{}
+	err := s.dir.Store.ReadAll(ctx, eventstore.Start, func(ev eventstore.Event) error {
+		if ev.Type != customer.TypePurchaseMade || ev.OccurredAt.After(t) {
+			return nil
+		}
+		id := customerIDOf(ev)
+		days[id] = append(days[id], churn.DayNumber(ev.OccurredAt.UTC()))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	asOfDay := churn.DayNumber(t.UTC())
+	ids := make([]string, 0, len(days))
+	for id := range days {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]churn.Summary, 0, len(ids))
+	for _, id := range ids {
+		sm, err := churn.SummaryFromDays(days[id], asOfDay, u)
+		if err != nil {
+			continue
+		}
+		out = append(out, sm)
+	}
+	return out, nil
+}

@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", s.metrics.Instrument("/graphql", s.gql))
+	mux.Handle("GET /healthz", s.metrics.Instrument("/healthz", http.HandlerFunc(s.healthz)))
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("GET /{$}", http.RedirectHandler("/graphql", http.StatusFound))
+	return mux
+}
+
+// health is the /healthz body.
+type health struct {
+	Status      string             `json:"status"` // ok, starting, degraded
+	Head        uint64             `json:"head"`
+	Customers   int                `json:"customers"`
+	Projections []projectionHealth `json:"projections"`
+	Churn       *churnHealth       `json:"churn,omitempty"`
+}
+
+type projectionHealth struct {
+	Name       string  `json:"name"`
+	State      string  `json:"state"`
+	Checkpoint uint64  `json:"checkpoint"`
+	LagEvents  uint64  `json:"lagEvents"`
+	LagSeconds float64 `json:"lagSeconds"`
+	Error      string  `json:"error,omitempty"`
+}
+
+type churnHealth struct {
+	FittedAt  time.Time `json:"fittedAt"`
+	Customers int       `json:"customers"`
+}
+
+// healthz answers 200 when every projection is live, 503 while catching up
+// or when one stopped (with the error naming the event's position).
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	h := health{Status: "ok", Customers: s.book.Len()}
+	code := http.StatusOK
+	sts, err := s.runtime.Status(r.Context())
+	if err != nil {
+		h.Status, code = "degraded", http.StatusServiceUnavailable
+	}
+	for _, st := range sts {
+		h.Head = uint64(st.Head)
+		ph := projectionHealth{Name: st.Name, State: string(st.State), Checkpoint: uint64(st.Checkpoint), LagEvents: st.LagEvents, LagSeconds: st.LagSeconds}
+		if st.Err != nil {
+			ph.Error = st.Err.Error()
+		}
+		switch st.State {
+		case projections.Stopped, projections.Ended:
+			h.Status, code = "degraded", http.StatusServiceUnavailable
+		case projections.CatchingUp:
+			if h.Status == "ok" {
+				h.Status, code = "starting", http.StatusServiceUnavailable
+			}
+		}
+		h.Projections = append(h.Projections, ph)
+	}
+	if m, at := s.churn.get(); m != nil {
+		h.Churn = &churnHealth{FittedAt: at, Customers: m.Customers}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(h)
+}
+
+// observeGraphQL counts GraphQL operations by type and error code.
+func (m *Metrics) observeGraphQL(info graphql.RequestInfo) {
+	op := info.OperationType
+	if op == "" {
+		op = "unknown"
+	}
+	m.ops.WithLabelValues(op, firstCode(info.ErrorCodes)).Inc()
+	m.opLatency.WithLabelValues(op).Observe(info.Duration.Seconds())
+}
+
+func firstCode(codes []graphql.Code) string {
+	if len(codes) == 0 {
+		return "OK"
+	}
+	return string(codes[0])
+}
+
+// collectors are gauges computed at scrape time from the read models and
+// the runtime: projection lag, stage populations, open work.
+func (s *Server) collectors() []prometheus.Collector {
+	lagEvents := prometheus.NewDesc("kefu_projection_lag_events", "Events in the log not yet applied by a projection.", []string{"projection"}, nil)
+	lagSeconds := prometheus.NewDesc("kefu_projection_lag_seconds", "Age of the oldest unapplied event per projection (0 when caught up).", []string{"projection"}, nil)
+	head := prometheus.NewDesc("kefu_log_head_position", "Global position of the last event in the log.", nil, nil)
+	stage := prometheus.NewDesc("kefu_customers_by_stage", "Customers in each lifecycle stage.", []string{"stage"}, nil)
+	overdue := prometheus.NewDesc("kefu_complaints_overdue", "Complaints overdue now.", nil, nil)
+	due := prometheus.NewDesc("kefu_followups_due", "Follow-ups due (not done or cancelled) and how many are overdue.", []string{"state"}, nil)
+	return []prometheus.Collector{collectorFunc{
+		descs: []*prometheus.Desc{lagEvents, lagSeconds, head, stage, overdue, due},
+		collect: func(ch chan<- prometheus.Metric) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if sts, err := s.runtime.Status(ctx); err == nil {
+				for _, st := range sts {
+					ch <- prometheus.MustNewConstMetric(lagEvents, prometheus.GaugeValue, float64(st.LagEvents), st.Name)
+					ch <- prometheus.MustNewConstMetric(lagSeconds, prometheus.GaugeValue, st.LagSeconds, st.Name)
+				}
+				if len(sts) > 0 {
+					ch <- prometheus.MustNewConstMetric(head, prometheus.GaugeValue, float64(sts[0].Head))
+				}
+			}
+			counts := s.life.Counts()
+			for _, st := range lifecycle.Stages() {
+				ch <- prometheus.MustNewConstMetric(stage, prometheus.GaugeValue, float64(counts[st]), st.String())
+			}
+			now := s.clock()
+			ch <- prometheus.MustNewConstMetric(overdue, prometheus.GaugeValue, float64(s.compl.OverdueCount(now)))
+			d, od, _, _ := s.fups.Counts(now)
+			ch <- prometheus.MustNewConstMetric(due, prometheus.GaugeValue, float64(d), "due")
+			ch <- prometheus.MustNewConstMetric(due, prometheus.GaugeValue, float64(od), "overdue")
+		},
+	}}
+}
+
+// collectorFunc is a Prometheus collector computed at scrape time.
+type collectorFunc struct {
+	descs   []*prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }

@@ -1,0 +1,279 @@
+// Package server assembles kefu: it opens a data directory, builds the read
+// models and runs them on the projection runtime, runs the process managers
+// and the clock that moves time-driven stages, and serves the GraphQL API,
+// /healthz and /metrics. cmd/kefu's serve command is a thin shell around it;
+// end-to-end tests drive the same Handler over real HTTP.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	gql "github.com/graphql-go/graphql"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/complaints"
+	"github.com/kefu-crm/kefu/projections/customers"
+	"github.com/kefu-crm/kefu/projections/followups"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/loyalty"
+)
+
+// Config configures a Server. The zero value of every field but DataDir is
+// a usable default.
+type Config struct {
+	// DataDir is the data directory (created when missing).
+	DataDir string
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Clock is the wall clock; nil means time.Now. Tests pass a controlled
+	// clock to move time-driven stages.
+	Clock func() time.Time
+	// Policy holds the lifecycle thresholds; zero means the defaults.
+	Policy *lifecycle.Policy
+	// Calendar configures working hours for complaint SLAs; zero means
+	// 09:00–18:00 Asia/Shanghai with the official CN arrangements.
+	Calendar calendar.WorkingCalendarConfig
+	// Tokens enables bearer-token authentication; nil disables it (every
+	// caller is a local ADMIN — only safe on loopback).
+	Tokens *graphql.Tokens
+	// Tick is how often the clock moves time-driven stages; 0 means 1s.
+	Tick time.Duration
+	// ChurnRefit is how often the churn model is refitted; 0 means 6h.
+	ChurnRefit time.Duration
+	// RequestTimeout bounds each GraphQL request; 0 means the handler's
+	// default.
+	RequestTimeout time.Duration
+}
+
+// Validate reports every problem with c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("server: DataDir is required"))
+	}
+	if c.Tick < 0 || c.ChurnRefit < 0 || c.RequestTimeout < 0 {
+		errs = append(errs, errors.New("server: Tick, ChurnRefit and RequestTimeout must not be negative"))
+	}
+	if c.Policy != nil {
+		if err := c.Policy.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Server is a running kefu.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	clock func() time.Time
+
+	dir     *datadir.Dir
+	work    *calendar.WorkingCalendar
+	svc     *app.Service
+	runtime *projections.Runtime
+	metrics *Metrics
+	handler http.Handler
+	gql     *graphql.Handler
+	schema  gql.Schema
+
+	book   *customers.Model
+	life   *lifecycle.Projector
+	loyal  *loyalty.Projector
+	compl  *complaints.Model
+	fups   *followups.Model
+	churn  *churnModel
+	policy lifecycle.Policy
+
+	closeOnce sync.Once
+}
+
+// New opens the data directory and assembles the server. Call Run to start
+// the projections and clocks, and Close when done.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, clock: cfg.Clock}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	s.policy = lifecycle.DefaultPolicy()
+	if cfg.Policy != nil {
+		s.policy = *cfg.Policy
+	}
+	var err error
+	if s.work, err = calendar.NewWorkingCalendar(cfg.Calendar); err != nil {
+		return nil, err
+	}
+	if s.dir, err = datadir.Open(cfg.DataDir, datadir.Options{Logger: s.log, Clock: s.clock}); err != nil {
+		return nil, err
+	}
+	if err := s.build(ctx); err != nil {
+		_ = s.dir.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) build(ctx context.Context) error {
+	repo, err := app.NewRepository(app.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock})
+	if err != nil {
+		return err
+	}
+	if s.svc, err = app.NewService(repo, s.dir.Vault, customer.ReplyClockFunc(s.work.ReplyDue)); err != nil {
+		return err
+	}
+	s.book, s.compl, s.fups = customers.New(), complaints.New(), followups.New()
+	s.churn = newChurnModel()
+	if s.life, err = lifecycle.New(lifecycle.Config{Policy: s.policy}); err != nil {
+		return err
+	}
+	if s.loyal, err = loyalty.New(loyalty.DefaultConfig()); err != nil {
+		return err
+	}
+	decoder := projections.DecoderFunc(func(ctx context.Context, ev eventstore.Event) (any, error) {
+		d, err := s.dir.Codec.Decode(ctx, ev)
+		return d.Payload, err
+	})
+	s.runtime, err = projections.New(projections.Deps{
+		Store:   s.dir.Store,
+		Decoder: decoder,
+		Projections: []projections.Projection{
+			customerProjection("customers", s.book.Apply, s.book.Digest),
+			customerProjection("complaints", s.compl.Apply, s.compl.Digest),
+			customerProjection("followups", s.fups.Apply, s.fups.Digest),
+			customerProjection("lifecycle", func(ev eventstore.Event, e customer.Event) {
+				s.life.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+			}, hexDigest(s.life.Digest)),
+			customerProjection("loyalty", func(ev eventstore.Event, e customer.Event) {
+				s.loyal.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+			}, loyaltyDigest(s.loyal)),
+		},
+		Logger: s.log,
+		Clock:  s.clock,
+	}, projections.Config{CheckpointDir: s.dir.CheckpointDir()})
+	if err != nil {
+		return err
+	}
+	s.metrics = NewMetrics()
+	if err := s.metrics.Register(s.collectors()...); err != nil {
+		return err
+	}
+	if s.schema, err = graphql.NewSchema(s.deps()); err != nil {
+		return fmt.Errorf("server: schema: %w", err)
+	}
+	if s.gql, err = graphql.NewHandler(s.schema, graphql.HandlerConfig{
+		Tokens:    s.cfg.Tokens,
+		Logger:    s.log,
+		Timeout:   s.cfg.RequestTimeout,
+		OnRequest: s.metrics.observeGraphQL,
+	}); err != nil {
+		return err
+	}
+	s.handler = s.routes()
+	return nil
+}
+
+// Schema returns the GraphQL schema (for tools that introspect it).
+func (s *Server) Schema() gql.Schema { return s.schema }
+
+// Handler serves /graphql, /healthz and /metrics.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Ready is closed once the read models have caught up with the log and the
+// server answers from current data.
+func (s *Server) Ready() <-chan struct{} { return s.runtime.Ready() }
+
+// Run runs the projections, the stage clock and the churn refits until ctx
+// ends. It returns nil on a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.runtime.Run(ctx) })
+	g.Go(func() error {
+		select {
+		case <-s.runtime.Ready():
+		case <-ctx.Done():
+			return nil
+		}
+		s.log.Info("read models caught up", "customers", s.book.Len())
+		s.advanceClock()
+		s.refitChurn(ctx)
+		return s.clockLoop(ctx)
+	})
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// clockLoop moves time-driven stages every tick and refits the churn model
+// on its schedule.
+func (s *Server) clockLoop(ctx context.Context) error {
+	tick := s.cfg.Tick
+	if tick == 0 {
+		tick = time.Second
+	}
+	refit := s.cfg.ChurnRefit
+	if refit == 0 {
+		refit = 6 * time.Hour
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastRefit, lastLoyalty := s.clock(), s.clock()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		now := s.clock()
+		s.life.AdvanceTo(now)
+		if now.Sub(lastLoyalty) >= time.Minute {
+			s.loyal.Refresh(now)
+			lastLoyalty = now
+		}
+		if now.Sub(lastRefit) >= refit {
+			s.refitChurn(ctx)
+			lastRefit = now
+		}
+	}
+}
+
+// advanceClock moves the read models to the current time.
+func (s *Server) advanceClock() {
+	now := s.clock()
+	s.life.AdvanceTo(now)
+	s.loyal.Refresh(now)
+}
+
+// Close closes the data directory. Call it after Run has returned.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.dir.Close() })
+	return err
+}
+
+// Store is the event store (for tools and tests).
+func (s *Server) Store() eventstore.Store { return s.dir.Store }
+
+// Codec is the event codec.
+func (s *Server) Codec() *codec.Codec { return s.dir.Codec }
