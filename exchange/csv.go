@@ -146,6 +146,28 @@ func ImportPurchasesCSV(ctx context.Context, store eventstore.Store, enc Encoder
 	return st, err
 }
 
+// Purchase is one valid row of a purchases CSV.
+type Purchase struct {
+	// Line is the row's line number.
+	Line       int
+	CustomerID string
+	At         time.Time
+	// AmountMinor is the amount in minor units (×100).
+	AmountMinor int64
+	Currency    string
+}
+
+// ValidatePurchasesCSV checks every row of a purchases CSV as
+// ImportPurchasesCSV would and returns the rows.
+func ValidatePurchasesCSV(r io.Reader, file string) ([]Purchase, error) {
+	rows, err := parsePurchases(r, file)
+	out := make([]Purchase, len(rows))
+	for i, p := range rows {
+		out[i] = Purchase{Line: p.line, CustomerID: p.customer, At: p.at, AmountMinor: p.amount, Currency: p.currency}
+	}
+	return out, err
+}
+
 // parsePurchases reads and validates every row.
 func parsePurchases(r io.Reader, file string) ([]purchaseRow, error) {
 	bad := &ValidationError{File: file}

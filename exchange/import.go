@@ -134,6 +134,13 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 	return st, nil
 }
 
+// ValidateNDJSON checks an NDJSON file as ImportNDJSON would, against
+// store, without writing anything.
+func ValidateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r io.Reader, file string) error {
+	_, _, err := validateNDJSON(ctx, store, types, r, ImportOptions{File: file})
+	return err
+}
+
 // toRecord builds the record to append for a validated envelope.
 func toRecord(ctx context.Context, enc Encoder, types *Types, env *Envelope) (eventstore.Record, error) {
 	id, _ := uuid.Parse(env.ID)
