@@ -132,6 +132,9 @@ func (s *Store) Close() error {
 		return eventstore.ErrClosed
 	}
 	s.once.Do(func() { close(s.done) })
+	if s.client == nil {
+		return nil
+	}
 	return s.client.Close()
 }
 
