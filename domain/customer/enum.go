@@ -68,30 +68,38 @@ type (
 	followUpOutcomeKind struct{}
 )
 
-func (tierKind) kindName() string     { return "tier" }
-func (tierKind) kindValues() []string { return []string{"STANDARD", "GOLD", "VIP"} }
-func (channelKind) kindName() string  { return "channel" }
-func (channelKind) kindValues() []string {
-	return []string{"PHONE", "VISIT", "LETTER", "EMAIL", "CHAT", "WECHAT", "SMS"}
-}
-func (directionKind) kindName() string     { return "direction" }
-func (directionKind) kindValues() []string { return []string{"INBOUND", "OUTBOUND"} }
-func (severityKind) kindName() string      { return "severity" }
-func (severityKind) kindValues() []string  { return []string{"GENERAL", "MAJOR"} }
-func (outcomeKind) kindName() string       { return "outcome" }
-func (outcomeKind) kindValues() []string   { return []string{"SATISFIED", "UNSATISFIED"} }
-func (recoveryStepKind) kindName() string  { return "step" }
-func (recoveryStepKind) kindValues() []string {
-	return []string{"APOLOGY", "URGENT_RESTORATION", "EMPATHY", "SYMBOLIC_ATONEMENT", "FOLLOW_UP"}
-}
-func (followUpReasonKind) kindName() string { return "reason" }
-func (followUpReasonKind) kindValues() []string {
-	return []string{"RECOVERY", "HOLIDAY", "WIN_BACK", "ROUTINE"}
-}
-func (followUpOutcomeKind) kindName() string { return "outcome" }
-func (followUpOutcomeKind) kindValues() []string {
-	return []string{"SATISFIED", "UNSATISFIED", "NO_ANSWER"}
-}
+// The value lists, built once. They are unexported and only kindValues
+// hands them out, inside this package; enumValues copies them, so no caller
+// outside can change a list. Returning a package-level slice (rather than a
+// slice literal) keeps parsing free of allocations: decoding events parses
+// enums on every read.
+var (
+	tierValues            = []string{"STANDARD", "GOLD", "VIP"}
+	channelValues         = []string{"PHONE", "VISIT", "LETTER", "EMAIL", "CHAT", "WECHAT", "SMS"}
+	directionValues       = []string{"INBOUND", "OUTBOUND"}
+	severityValues        = []string{"GENERAL", "MAJOR"}
+	outcomeValues         = []string{"SATISFIED", "UNSATISFIED"}
+	recoveryStepValues    = []string{"APOLOGY", "URGENT_RESTORATION", "EMPATHY", "SYMBOLIC_ATONEMENT", "FOLLOW_UP"}
+	followUpReasonValues  = []string{"RECOVERY", "HOLIDAY", "WIN_BACK", "ROUTINE"}
+	followUpOutcomeValues = []string{"SATISFIED", "UNSATISFIED", "NO_ANSWER"}
+)
+
+func (tierKind) kindName() string                { return "tier" }
+func (tierKind) kindValues() []string            { return tierValues }
+func (channelKind) kindName() string             { return "channel" }
+func (channelKind) kindValues() []string         { return channelValues }
+func (directionKind) kindName() string           { return "direction" }
+func (directionKind) kindValues() []string       { return directionValues }
+func (severityKind) kindName() string            { return "severity" }
+func (severityKind) kindValues() []string        { return severityValues }
+func (outcomeKind) kindName() string             { return "outcome" }
+func (outcomeKind) kindValues() []string         { return outcomeValues }
+func (recoveryStepKind) kindName() string        { return "step" }
+func (recoveryStepKind) kindValues() []string    { return recoveryStepValues }
+func (followUpReasonKind) kindName() string      { return "reason" }
+func (followUpReasonKind) kindValues() []string  { return followUpReasonValues }
+func (followUpOutcomeKind) kindName() string     { return "outcome" }
+func (followUpOutcomeKind) kindValues() []string { return followUpOutcomeValues }
 
 // Tier is a service tier: customers are served differently by tier [003 §2.2].
 type Tier = enum[tierKind]
