@@ -34,8 +34,11 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve": {"run the GraphQL server on the embedded store", runServe},
-		"seed":  {"write a deterministic synthetic history into a data directory", runSeed},
+		"serve":  {"run the GraphQL server on the embedded store", runServe},
+		"seed":   {"write a deterministic synthetic history into a data directory", runSeed},
+		"replay": {replaySummary, runReplay},
+		"export": {exportSummary, runExport},
+		"import": {importSummary, runImport},
 	}
 }
 

@@ -1,0 +1,124 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-crm/kefu/projections/churn"
+)
+
+// PurchaseDays keeps every customer's distinct purchase days (UTC day
+// numbers, sorted), enough to summarise any customer as of any instant
+// and so fit the BG/NBD model as of any instant (churnModel(asOf)). Safe
+// for concurrent use.
+type PurchaseDays struct {
+	mu   sync.RWMutex
+	ids  map[string]int32
+	days [][]int32
+}
+
+// NewPurchaseDays returns an empty read model.
+func NewPurchaseDays() *PurchaseDays { return &PurchaseDays{ids: make(map[string]int32)} }
+
+// Add records a purchase of a customer at t (several on one day count
+// once; order does not matter).
+func (p *PurchaseDays) Add(customerID string, t time.Time) {
+	d := int32(churn.DayNumber(t.UTC()))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i, ok := p.ids[customerID]
+	if !ok {
+		i = int32(len(p.days))
+		p.ids[strings.Clone(customerID)] = i
+		p.days = append(p.days, nil)
+	}
+	ds := p.days[i]
+	if n := len(ds); n == 0 || ds[n-1] < d {
+		p.days[i] = append(ds, d)
+		return
+	}
+	if k, found := slices.BinarySearch(ds, d); !found {
+		p.days[i] = slices.Insert(ds, k, d)
+	}
+}
+
+// Customers is the number of customers with a purchase.
+func (p *PurchaseDays) Customers() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.days)
+}
+
+// Summaries returns the BG/NBD summary of every customer with a purchase
+// on or before asOf's UTC day, in unit.
+func (p *PurchaseDays) Summaries(asOf time.Time, unit churn.Unit) ([]churn.Summary, error) {
+	per := float64(unit.Days())
+	if per == 0 {
+		return nil, fmt.Errorf("%w: unit %v", ErrInvalidArgument, unit)
+	}
+	asOfDay := int32(churn.DayNumber(asOf.UTC()))
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]churn.Summary, 0, len(p.days))
+	for _, ds := range p.days {
+		if len(ds) == 0 || ds[0] > asOfDay {
+			continue
+		}
+		n, _ := slices.BinarySearch(ds, asOfDay+1) // days ≤ asOfDay
+		first, last := ds[0], ds[n-1]
+		s := churn.Summary{X: float64(n - 1), T: float64(asOfDay-first) / per}
+		if n > 1 {
+			s.Tx = float64(last-first) / per
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// MinFitCustomers is the fewest customers with purchases Fit accepts.
+const MinFitCustomers = 20
+
+// Fit fits the BG/NBD model on the customers' purchase histories as of
+// asOf (purchases after it unseen) in unit, and returns it with the
+// number of customers fitted. The fit is deterministic.
+func (p *PurchaseDays) Fit(ctx context.Context, asOf time.Time, unit churn.Unit) (churn.Model, int, error) {
+	ss, err := p.Summaries(asOf, unit)
+	if err != nil {
+		return churn.Model{}, 0, err
+	}
+	if len(ss) < MinFitCustomers {
+		return churn.Model{}, len(ss), fmt.Errorf("%w: %d customers with purchases by %s (need %d)", ErrNoModel, len(ss), asOf.Format(time.DateOnly), MinFitCustomers)
+	}
+	m, err := churn.Fit(ctx, ss, churn.FitOptions{})
+	if err != nil {
+		return churn.Model{}, len(ss), fmt.Errorf("%w: %w", ErrNoModel, err)
+	}
+	return m, len(ss), nil
+}
+
+// ChurnModel is a churn fit as of an instant, shaped like the API's
+// ChurnModel.
+type ChurnModel struct {
+	Unit           churn.Unit
+	AsOf           time.Time
+	Customers      int
+	R, Alpha, A, B float64
+	LogLikelihood  float64
+}
+
+// ChurnModelAt fits the model as of asOf in unit ("DAY" or "WEEK").
+func (p *PurchaseDays) ChurnModelAt(ctx context.Context, asOf time.Time, unit string) (ChurnModel, error) {
+	u, err := churn.ParseUnit(unit)
+	if err != nil {
+		return ChurnModel{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	m, n, err := p.Fit(ctx, asOf, u)
+	if err != nil {
+		return ChurnModel{}, err
+	}
+	return ChurnModel{Unit: u, AsOf: asOf, Customers: n, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
+}
