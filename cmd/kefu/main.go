@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"replay": {replaySummary, runReplay},
 		"export": {exportSummary, runExport},
 		"import": {importSummary, runImport},
+		"report": {reportSummary, runReport},
 	}
 }
 
