@@ -505,6 +505,7 @@ func TestErrorCodes(t *testing.T) {
 		{"acknowledge twice", tokAdmin, "FAILED_PRECONDITION", `mutation{ acknowledgeComplaint(input:{complaintId:"k1", by:"mia"}){ version } }`, nil},
 		{"register an existing customer", tokAdmin, "FAILED_PRECONDITION", `mutation{ registerCustomer(input:{id:"c1", name:"Someone else"}){ version } }`, nil},
 		{"file with a taken complaint id", tokAdmin, "FAILED_PRECONDITION", `mutation{ fileComplaint(input:{customerId:"c1", complaintId:"k1", channel:PHONE, category:"c", description:"d", owner:"o"}){ version } }`, nil},
+		{"file with a taken complaint id and another key", tokAdmin, "FAILED_PRECONDITION", `mutation{ fileComplaint(input:{customerId:"c1", complaintId:"k1", channel:PHONE, category:"c", description:"d", owner:"o", idempotencyKey:"another"}){ version } }`, nil},
 		{"no token", "", "UNAUTHENTICATED", `{ customers{ totalCount } }`, nil},
 		{"unknown token", "forged", "UNAUTHENTICATED", logContact, contact(nil)},
 		{"marketing files a complaint", tokMarketing, "FORBIDDEN", `mutation{ fileComplaint(input:{customerId:"c1", channel:PHONE, category:"c", description:"d", owner:"o"}){ version } }`, nil},

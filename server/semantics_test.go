@@ -1,0 +1,443 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestIdempotencyAcrossRestart retries mutations with the same
+// idempotencyKey, before and after the server restarts on the same data
+// directory: each retry returns the first result and appends nothing.
+func TestIdempotencyAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	h := startServer(t, options{dir: dir})
+
+	const register = `mutation($in:RegisterCustomerInput!){ registerCustomer(input:$in){ version customer{ id name } } }`
+	regIn := map[string]any{"in": map[string]any{"name": "Guo Jing", "idempotencyKey": "reg-once"}}
+	const contact = `mutation($in:LogContactInput!){ logContact(input:$in){ version customer{ version } } }`
+	const file = `mutation($in:FileComplaintInput!){ fileComplaint(input:$in){ version complaint{ id status } } }`
+	const schedule = `mutation($in:ScheduleFollowUpInput!){ scheduleFollowUp(input:$in){ version followUp{ id } } }`
+
+	first := h.ok(register, regIn)
+	id := first.str("registerCustomer.customer.id")
+	if id == "" {
+		t.Fatalf("no generated id: %s", first.Raw)
+	}
+	contactIn := map[string]any{"in": map[string]any{"customerId": id, "channel": "PHONE", "direction": "INBOUND", "agent": "mia", "idempotencyKey": "contact-1"}}
+	fileIn := map[string]any{"in": map[string]any{"customerId": id, "channel": "PHONE", "category": "billing", "description": "charged twice", "owner": "mia", "idempotencyKey": "file-1"}}
+	fileNamedIn := map[string]any{"in": map[string]any{"customerId": id, "complaintId": "k-named", "channel": "EMAIL", "category": "billing",
+		"description": "charged three times", "owner": "mia", "idempotencyKey": "file-2"}}
+	scheduleIn := map[string]any{"in": map[string]any{"customerId": id, "reason": "ROUTINE", "owner": "mia", "dueAt": ts(time.Now().Add(48 * time.Hour)), "idempotencyKey": "fu-1"}}
+
+	type call struct {
+		name, query string
+		vars        map[string]any
+		key         string // the part of the result that must not change
+	}
+	calls := []call{
+		{"registerCustomer without id", register, regIn, "registerCustomer"},
+		{"logContact", contact, contactIn, "logContact.version"},
+		{"fileComplaint without id", file, fileIn, "fileComplaint.complaint.id"},
+		{"fileComplaint with id", file, fileNamedIn, "fileComplaint.complaint.id"},
+		{"scheduleFollowUp", schedule, scheduleIn, "scheduleFollowUp.followUp.id"},
+	}
+	want := map[string]string{}
+	wantVersion := map[string]int{}
+	for _, c := range calls {
+		r := h.ok(c.query, c.vars)
+		b, _ := json.Marshal(r.get(c.key))
+		want[c.name] = string(b)
+		for _, p := range []string{"registerCustomer.version", "logContact.version", "fileComplaint.version", "scheduleFollowUp.version"} {
+			if r.get(p) != nil {
+				wantVersion[c.name] = r.num(p)
+			}
+		}
+	}
+	// One more change, so that "the same result" is not just "the latest".
+	h.ok(`mutation($id:ID!){ recordSatisfaction(input:{customerId:$id, score:5}){ version } }`, map[string]any{"id": id})
+
+	retry := func(h *harness, when string) {
+		t.Helper()
+		for _, c := range calls {
+			before := h.head()
+			r := h.gql(c.query, c.vars)
+			if len(r.Errors) > 0 {
+				t.Errorf("%s: retry of %s failed: %s", when, c.name, r.Raw)
+				continue
+			}
+			b, _ := json.Marshal(r.get(c.key))
+			if string(b) != want[c.name] {
+				t.Errorf("%s: retry of %s returned %s, first call %s", when, c.name, b, want[c.name])
+			}
+			for _, p := range []string{"registerCustomer.version", "logContact.version", "fileComplaint.version", "scheduleFollowUp.version"} {
+				if r.get(p) != nil && r.num(p) != wantVersion[c.name] {
+					t.Errorf("%s: retry of %s: version %d, first call %d", when, c.name, r.num(p), wantVersion[c.name])
+				}
+			}
+			if after := h.head(); after != before {
+				t.Errorf("%s: retry of %s appended %d event(s)", when, c.name, after-before)
+			}
+		}
+		if n := h.ok(`{ customers{ totalCount } }`, nil).num("customers.totalCount"); n != 1 {
+			t.Errorf("%s: %d customers after retried registrations, want 1", when, n)
+		}
+		if n := h.ok(`{ complaints{ totalCount } }`, nil).num("complaints.totalCount"); n != 2 {
+			t.Errorf("%s: %d complaints after retried filings, want 2", when, n)
+		}
+		if n := h.ok(`{ followUps{ totalCount } }`, nil).num("followUps.totalCount"); n != 1 {
+			t.Errorf("%s: %d follow-ups after retried scheduling, want 1", when, n)
+		}
+	}
+	retry(h, "same server")
+	head := h.head()
+	h.stop()
+
+	h2 := startServer(t, options{dir: dir})
+	if got := h2.head(); got != head {
+		t.Fatalf("head after restart %d, before %d", got, head)
+	}
+	retry(h2, "after restart")
+}
+
+// TestExpectedVersion: the right version succeeds, a stale one is CONFLICT
+// on customer and complaint mutations alike.
+func TestExpectedVersion(t *testing.T) {
+	h := startServer(t, options{})
+	v := h.register("c1", "Ma Li", nil)
+	r := h.ok(`mutation($v:Int){ logContact(input:{customerId:"c1", channel:SMS, direction:OUTBOUND, agent:"mia", expectedVersion:$v}){ version customer{ version } } }`, map[string]any{"v": v})
+	if r.num("logContact.version") != v+1 || r.num("logContact.customer.version") != v+1 {
+		t.Fatalf("logContact at the right version: %s", r.Raw)
+	}
+	h.refused("", "CONFLICT", `mutation($v:Int){ logContact(input:{customerId:"c1", channel:SMS, direction:OUTBOUND, agent:"mia", expectedVersion:$v}){ version } }`, map[string]any{"v": v})
+	h.fileComplaint("c1", map[string]any{"complaintId": "k1", "expectedVersion": v + 1})
+	h.refused("", "CONFLICT", `mutation{ acknowledgeComplaint(input:{complaintId:"k1", by:"mia", expectedVersion:1}){ version } }`, nil)
+	h.ok(`mutation{ acknowledgeComplaint(input:{complaintId:"k1", by:"mia", expectedVersion:2}){ version } }`, nil)
+	// expectedVersion on a stream that does not exist yet.
+	h.refused("", "CONFLICT", `mutation{ updateProfile(input:{customerId:"c1", segment:"x", expectedVersion:0}){ version } }`, nil)
+}
+
+// TestBackfillAndAsOf backfills a history with occurredAt and asks for the
+// customer as of instants inside it: the state is recomputed from the
+// stream.
+func TestBackfillAndAsOf(t *testing.T) {
+	h := startServer(t, options{})
+	now := time.Now().Truncate(time.Second)
+	day := 24 * time.Hour
+	h.register("c1", "Han Mei", map[string]any{"occurredAt": ts(now.Add(-10 * day))})
+	for i := range 2 {
+		h.ok(`mutation($in:RecordPurchaseInput!){ recordPurchase(input:$in){ version } }`, map[string]any{"in": map[string]any{"customerId": "c1",
+			"orderId": fmt.Sprintf("o%d", i), "amount": map[string]any{"amountMinor": 500, "currency": "CNY"}, "occurredAt": ts(now.Add(-time.Duration(9-i) * day))}})
+	}
+	h.fileComplaint("c1", map[string]any{"complaintId": "k1", "occurredAt": ts(now.Add(-5 * day))})
+
+	const q = `query($t:DateTime){ customer(id:"c1", asOf:$t){ stage version purchaseCount openComplaints{ id } timeline{ totalCount } } }`
+	for _, tc := range []struct {
+		at        time.Time
+		stage     string
+		purchases int
+		open      int
+		events    int
+	}{
+		{now.Add(-9*day - time.Hour), "NEW", 0, 0, 1},
+		{now.Add(-7 * day), "ACTIVE", 2, 0, 3},
+		{now.Add(-4 * day), "COMPLAINING", 2, 1, 4},
+	} {
+		r := h.ok(q, map[string]any{"t": ts(tc.at)})
+		if r.str("customer.stage") != tc.stage || r.num("customer.purchaseCount") != tc.purchases ||
+			len(r.list("customer.openComplaints")) != tc.open || r.num("customer.timeline.totalCount") != tc.events ||
+			r.num("customer.version") != tc.events-1 {
+			t.Errorf("as of %s: %s; want stage %s, %d purchases, %d open complaints, %d events", tc.at, r.Raw, tc.stage, tc.purchases, tc.open, tc.events)
+		}
+	}
+	// Before registration there is no customer.
+	if r := h.ok(q, map[string]any{"t": ts(now.Add(-11 * day))}); r.get("customer") != nil {
+		t.Errorf("as of before registration: %s", r.Raw)
+	}
+	// Now, the live read models agree with the fold.
+	r := h.ok(`{ customer(id:"c1"){ stage } customers(filter:{stages:[COMPLAINING]}){ totalCount } }`, nil)
+	if r.str("customer.stage") != "COMPLAINING" || r.num("customers.totalCount") != 1 {
+		t.Errorf("now: %s", r.Raw)
+	}
+}
+
+// TestPagination walks every connection page by page: no duplicates, none
+// missing, totalCount exact on every page, cursors opaque; an insert in the
+// middle of a walk does not disturb it.
+func TestPagination(t *testing.T) {
+	h := startServer(t, options{})
+	const n = 23
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("p%02d", i)
+		ids = append(ids, id)
+		h.register(id, "Customer "+id, nil)
+	}
+	var complaints []string
+	for i := range 7 {
+		complaints = append(complaints, h.fileComplaint(ids[i], map[string]any{"complaintId": fmt.Sprintf("pk%d", i)}))
+	}
+	for i := range 6 {
+		h.ok(`mutation($in:ScheduleFollowUpInput!){ scheduleFollowUp(input:$in){ version } }`, map[string]any{"in": map[string]any{
+			"customerId": ids[i], "reason": "ROUTINE", "owner": "mia", "dueAt": ts(time.Now().Add(time.Duration(i+1) * time.Hour))}})
+	}
+	for i := range 11 {
+		h.ok(`mutation($in:LogContactInput!){ logContact(input:$in){ version } }`, map[string]any{"in": map[string]any{
+			"customerId": "p00", "channel": "PHONE", "direction": "OUTBOUND", "agent": fmt.Sprintf("agent%d", i)}})
+	}
+
+	check := func(what string, keys []string, totals []int, want []string) {
+		t.Helper()
+		noDuplicates(t, what, keys)
+		if !slices.Equal(sorted(keys), sorted(want)) {
+			t.Errorf("%s: walked %v, want %v", what, keys, want)
+		}
+		for _, tc := range totals {
+			if tc != len(want) {
+				t.Errorf("%s: totalCount %v on some page, want %d", what, totals, len(want))
+				break
+			}
+		}
+	}
+
+	keys, totals := h.walk(`query($first:Int,$after:String){ customers(first:$first, after:$after){ totalCount edges{ cursor node{ id } } pageInfo{ hasNextPage endCursor } } }`, "customers", "id", 5, nil)
+	check("customers", keys, totals, ids)
+	if !slices.IsSorted(keys) {
+		t.Errorf("customers are not in a stable (id) order: %v", keys)
+	}
+
+	// Timeline of p00: 1 registration + 1 complaint + 1 follow-up + 11 contacts.
+	for _, oldest := range []bool{true, false} {
+		keys, totals := h.walk(`query($first:Int,$after:String,$o:Boolean){ customer(id:"p00"){ timeline(first:$first, after:$after, oldestFirst:$o){
+			totalCount edges{ cursor node{ revision } } pageInfo{ hasNextPage endCursor } } } }`, "customer.timeline", "revision", 3, map[string]any{"o": oldest})
+		var want []string
+		for i := range 14 {
+			want = append(want, fmt.Sprint(i))
+		}
+		check(fmt.Sprintf("timeline(oldestFirst:%v)", oldest), keys, totals, want)
+		if len(keys) == 14 && (keys[0] == "0") != oldest {
+			t.Errorf("timeline(oldestFirst:%v) starts at revision %s", oldest, keys[0])
+		}
+	}
+
+	keys, totals = h.walk(`query($first:Int,$after:String){ complaints(first:$first, after:$after){ totalCount edges{ cursor node{ id } } pageInfo{ hasNextPage endCursor } } }`, "complaints", "id", 2, nil)
+	check("complaints", keys, totals, complaints)
+
+	keys, totals = h.walk(`query($first:Int,$after:String){ followUps(first:$first, after:$after){ totalCount edges{ cursor node{ id } } pageInfo{ hasNextPage endCursor } } }`, "followUps", "id", 4, nil)
+	if len(keys) != 6 {
+		t.Errorf("followUps: walked %d, want 6", len(keys))
+	}
+	noDuplicates(t, "followUps", keys)
+	for _, tc := range totals {
+		if tc != 6 {
+			t.Errorf("followUps: totalCount %v, want 6", totals)
+			break
+		}
+	}
+
+	keys, _ = h.walk(`query($first:Int,$after:String){ events(first:$first, after:$after){ edges{ cursor node{ position } } pageInfo{ hasNextPage endCursor } } }`, "events", "position", 7, nil)
+	noDuplicates(t, "events", keys)
+	if uint64(len(keys)) != h.head() {
+		t.Errorf("events: walked %d, the log holds %d", len(keys), h.head())
+	}
+
+	// Cursors are opaque: not the raw id, revision or position.
+	r := h.ok(`{ customers(first:1){ edges{ cursor node{ id } } } events(first:1){ edges{ cursor node{ position } } } }`, nil)
+	if c := r.str("customers.edges.0.cursor"); c == "" || strings.Contains(c, r.str("customers.edges.0.node.id")) {
+		t.Errorf("customer cursor %q shows the id", c)
+	}
+	if c := r.str("events.edges.0.cursor"); c == "" || c == r.str("events.edges.0.node.position") {
+		t.Errorf("event cursor %q is the raw position", c)
+	}
+
+	// Stable across an insert: take the first page, register customers on
+	// both sides of the cursor, then continue.
+	p1 := h.ok(`{ customers(first:10){ totalCount edges{ node{ id } } pageInfo{ endCursor } } }`, nil)
+	h.register("a-before", "Early", nil)
+	h.register("z-after", "Late", nil)
+	var rest []string
+	after := p1.str("customers.pageInfo.endCursor")
+	for {
+		r := h.ok(`query($after:String){ customers(first:10, after:$after){ totalCount edges{ node{ id } } pageInfo{ hasNextPage endCursor } } }`, map[string]any{"after": after})
+		for i := range r.list("customers.edges") {
+			rest = append(rest, r.str(fmt.Sprintf("customers.edges.%d.node.id", i)))
+		}
+		if r.num("customers.totalCount") != n+2 {
+			t.Errorf("totalCount after inserts = %d, want %d", r.num("customers.totalCount"), n+2)
+		}
+		if r.get("customers.pageInfo.hasNextPage") != true {
+			break
+		}
+		after = r.str("customers.pageInfo.endCursor")
+	}
+	if want := append(slices.Clone(ids[10:]), "z-after"); !slices.Equal(rest, want) {
+		t.Errorf("after an insert the walk continued with %v, want %v", rest, want)
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// TestSilentWhenTheClockMoves: a customer with an open complaint and no
+// inbound contact for 30 days becomes SILENT when the (controlled) clock
+// moves; the live read model and /metrics follow.
+func TestSilentWhenTheClockMoves(t *testing.T) {
+	t0 := time.Date(2025, 6, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	clock := newFakeClock(t0)
+	h := startServer(t, options{clock: clock, tick: 5 * time.Millisecond})
+	h.register("s1", "Silent Sam", map[string]any{"occurredAt": ts(t0.Add(-2 * time.Hour))})
+	h.register("s2", "Chatty Cathy", map[string]any{"occurredAt": ts(t0.Add(-2 * time.Hour))})
+	h.fileComplaint("s1", map[string]any{"complaintId": "k1", "occurredAt": ts(t0.Add(-time.Hour))})
+
+	gauge := func(stage string) string {
+		_, _, body := h.httpGet("/metrics", nil)
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, `kefu_customers_by_stage{stage="`+stage+`"}`) {
+				return strings.TrimSpace(strings.TrimPrefix(line, `kefu_customers_by_stage{stage="`+stage+`"}`))
+			}
+		}
+		return ""
+	}
+	if g := gauge("COMPLAINING"); g != "1" {
+		t.Errorf(`kefu_customers_by_stage{stage="COMPLAINING"} = %q, want 1`, g)
+	}
+	if s := h.ok(`{ customer(id:"s1"){ stage } }`, nil).str("customer.stage"); s != "COMPLAINING" {
+		t.Fatalf("stage at t0 = %s", s)
+	}
+
+	// 29 days on: still COMPLAINING.
+	clock.Set(t0.Add(29 * 24 * time.Hour))
+	if s := h.ok(`{ customer(id:"s1"){ stage } }`, nil).str("customer.stage"); s != "COMPLAINING" {
+		t.Errorf("stage after 29 quiet days = %s, want COMPLAINING", s)
+	}
+	clock.Set(t0.Add(31 * 24 * time.Hour))
+	r := h.ok(`{ customer(id:"s1"){ stage stageSince stageHistory{ from to at reason } } }`, nil)
+	if r.str("customer.stage") != "SILENT" {
+		t.Fatalf("stage after 31 quiet days = %s, want SILENT: %s", r.str("customer.stage"), r.Raw)
+	}
+	// The change is dated when the threshold was crossed, not when asked.
+	if since := mustTime(t, r.str("customer.stageSince")); !since.Equal(t0.Add(-time.Hour).Add(30 * 24 * time.Hour)) {
+		t.Errorf("stageSince = %v, want the complaint + 30 days", since)
+	}
+	eventually(t, "the live read model to move s1 to SILENT", func() bool {
+		r := h.ok(`{ customers(filter:{stages:[SILENT]}){ edges{ node{ id } } } }`, nil)
+		return r.str("customers.edges.0.node.id") == "s1"
+	})
+	eventually(t, `kefu_customers_by_stage{stage="SILENT"} 1`, func() bool { return gauge("SILENT") == "1" })
+	if g := gauge("COMPLAINING"); g != "0" {
+		t.Errorf(`kefu_customers_by_stage{stage="COMPLAINING"} = %q after the move, want 0`, g)
+	}
+	if s := h.ok(`{ customer(id:"s2"){ stage } }`, nil).str("customer.stage"); s != "NEW" {
+		t.Errorf("a customer without a grievance went %s", s)
+	}
+	// An inbound contact (at the moved clock) leaves SILENT.
+	h.ok(`mutation{ logContact(input:{customerId:"s1", channel:PHONE, direction:INBOUND, agent:"mia"}){ version } }`, nil)
+	if s := h.ok(`{ customer(id:"s1"){ stage } }`, nil).str("customer.stage"); s != "COMPLAINING" {
+		t.Errorf("stage after an inbound contact = %s, want COMPLAINING", s)
+	}
+	// occurredAt is checked against the server's clock, not the machine's.
+	h.refused("", "BAD_USER_INPUT", `mutation($t:DateTime){ logContact(input:{customerId:"s1", channel:PHONE, direction:INBOUND, agent:"mia", occurredAt:$t}){ version } }`,
+		map[string]any{"t": ts(t0.Add(32 * 24 * time.Hour))})
+}
+
+// TestHealthAndMetrics checks /healthz and /metrics over HTTP.
+func TestHealthAndMetrics(t *testing.T) {
+	h := startServer(t, options{auth: true})
+	h.register("c1", "Metric Mo", nil)
+	code, hdr, body := h.httpGet("/healthz", nil)
+	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Fatalf("/healthz: HTTP %d %s: %s", code, hdr.Get("Content-Type"), body)
+	}
+	var health struct {
+		Status      string `json:"status"`
+		Head        uint64 `json:"head"`
+		Customers   int    `json:"customers"`
+		Projections []struct {
+			Name      string `json:"name"`
+			State     string `json:"state"`
+			LagEvents uint64 `json:"lagEvents"`
+		} `json:"projections"`
+	}
+	if err := json.Unmarshal([]byte(body), &health); err != nil {
+		t.Fatalf("/healthz is not JSON: %v: %s", err, body)
+	}
+	if health.Status != "ok" || health.Customers != 1 || health.Head != h.head() || len(health.Projections) == 0 {
+		t.Errorf("/healthz: %s", body)
+	}
+	for _, p := range health.Projections {
+		if p.State != "live" || p.LagEvents != 0 {
+			t.Errorf("projection %s: state %s, lag %d", p.Name, p.State, p.LagEvents)
+		}
+	}
+	// /healthz and /metrics need no token.
+	code, hdr, body = h.httpGet("/metrics", nil)
+	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: HTTP %d %s", code, hdr.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`kefu_http_requests_total{code="200",route="/graphql"}`,
+		`kefu_http_request_duration_seconds_bucket{route="/graphql"`,
+		`kefu_projection_lag_events{projection="customers"} 0`,
+		`kefu_projection_lag_seconds{projection=`,
+		`kefu_append_duration_seconds_count 1`,
+		`kefu_customers_by_stage{stage="NEW"} 1`,
+		`kefu_graphql_operations_total{code="OK",operation="mutation"} 1`,
+		"kefu_log_head_position 1",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// A refused request is counted under its code.
+	h.post("", `{ customers{ totalCount } }`, nil)
+	_, _, body = h.httpGet("/metrics", nil)
+	if !strings.Contains(body, `kefu_http_requests_total{code="401",route="/graphql"} 1`) {
+		t.Errorf("/metrics does not count the 401")
+	}
+	// The root redirects browsers to the explorer.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, h.http.URL+"/", nil)
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/graphql" {
+		t.Errorf("GET /: HTTP %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The explorer page is served without a token, offline (no CDN).
+	code, _, page := h.httpGet("/graphql", map[string]string{"Accept": "text/html"})
+	if code != http.StatusOK || !strings.Contains(page, "<script") || strings.Contains(page, "https://") {
+		t.Errorf("explorer page: HTTP %d, %d bytes, external URL: %v", code, len(page), strings.Contains(page, "https://"))
+	}
+	// GET queries work; GET mutations do not.
+	code, _, body = h.httpGet("/graphql?query="+url.QueryEscape(`{ customer(id:"c1"){ id } }`), map[string]string{"Authorization": "Bearer " + tokAnalyst})
+	if code != http.StatusOK || !strings.Contains(body, `"id":"c1"`) {
+		t.Errorf("GET query: HTTP %d: %s", code, body)
+	}
+	before := h.head()
+	code, _, body = h.httpGet("/graphql?query="+url.QueryEscape(`mutation{ registerCustomer(input:{name:"Via GET"}){ version } }`), map[string]string{"Authorization": "Bearer " + tokAdmin})
+	if code != http.StatusMethodNotAllowed || h.head() != before {
+		t.Errorf("GET mutation: HTTP %d: %s", code, body)
+	}
+	// Malformed JSON → 400 with a GraphQL-shaped body.
+	resp, err = h.http.Client().Post(h.http.URL+"/graphql", "application/json", strings.NewReader(`{"query": `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eb struct {
+		Errors []gqlError `json:"errors"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&eb)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || err != nil || len(eb.Errors) == 0 || eb.Errors[0].code() != "BAD_USER_INPUT" {
+		t.Errorf("malformed JSON: HTTP %d, %v, %+v", resp.StatusCode, err, eb)
+	}
+}
