@@ -244,7 +244,7 @@ func (c commands) FileComplaint(ctx context.Context, by graphql.Actor, in graphq
 	id := in.ComplaintID
 	if id == "" {
 		id = newID("k", in.IdempotencyKey)
-	} else if _, taken := c.s.compl.CustomerOf(id); taken {
+	} else if owner, taken := c.s.compl.CustomerOf(id); taken && (in.IdempotencyKey == "" || owner != in.CustomerID) { // a retry with its key replays
 		return graphql.ComplaintResult{}, apiErr(&customer.PreconditionError{Action: "file complaint " + id, Reason: "a complaint with this id already exists"})
 	}
 	cmd := customer.FileComplaint{ComplaintID: id, Channel: ch, Category: in.Category, Severity: sev, Description: in.Description, Owner: in.Owner, OccurredAt: at(in.OccurredAt)}
