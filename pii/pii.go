@@ -66,7 +66,11 @@ var (
 	// stream outside the vault's category.
 	ErrInvalidSubject = errors.New("pii: invalid subject")
 	// ErrCorruptKey: a stored key that cannot be read back.
-	ErrCorruptKey = errors.New("pii: corrupt key file")
+	ErrCorruptKey = errors.New("pii: corrupt keystore record")
+	// ErrFormat: a keystore file or directory of an unknown format.
+	ErrFormat = errors.New("pii: unknown keystore format")
+	// ErrClosed: the keystore was closed.
+	ErrClosed = errors.New("pii: keystore closed")
 	// ErrTampered: a sealed field that does not decrypt under its
 	// subject's live key (altered, truncated or moved from elsewhere).
 	ErrTampered = errors.New("pii: sealed field does not authenticate")
