@@ -1,0 +1,128 @@
+package server_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEraseCustomer erases a customer end to end: the API shows the
+// customer as erased, the history stays replayable with "[erased]" in
+// place of personal data, and no file of the data directory holds the
+// original name, phone or e-mail any more — also after a restart.
+//
+// Personal data is what DESIGN §3 marks (name, phone, email, wechat,
+// birthday, contact and grumble summaries, complaint descriptions,
+// comments, conduct notes); free-text notes of steps and follow-ups are
+// not, so the test keeps personal data out of them.
+func TestEraseCustomer(t *testing.T) {
+	dir := t.TempDir()
+	h := startServer(t, options{dir: dir, auth: true})
+	const (
+		name  = "Xiaoming Erasable-Zhu"
+		phone = "+8613911223344"
+		email = "erasable.zhu@example.net"
+	)
+	past := time.Now().Add(-time.Hour).Truncate(time.Second)
+	h.register("gone", name, map[string]any{"phone": phone, "email": email, "wechat": "zhu-wx-8812", "birthday": "1993-07-08",
+		"marketingConsent": true, "occurredAt": ts(past)})
+	h.register("kept", "Kept Customer", map[string]any{"phone": "+8613000000000"})
+	h.ok(`mutation{ logContact(input:{customerId:"gone", channel:PHONE, direction:INBOUND, agent:"mia", summary:"spoke to Xiaoming"}){ version } }`, nil)
+	h.fileComplaint("gone", map[string]any{"complaintId": "kg", "description": "Xiaoming's phone +8613911223344 was published"})
+	h.ok(`mutation{ takeRecoveryStep(input:{complaintId:"kg", step:APOLOGY, by:"mia", note:"apologised in person"}){ version } }`, nil)
+	h.ok(`mutation($d:DateTime!){ scheduleFollowUp(input:{customerId:"gone", reason:ROUTINE, owner:"mia", dueAt:$d, note:"call back tomorrow"}){ version } }`,
+		map[string]any{"d": ts(time.Now().Add(24 * time.Hour))})
+	h.ok(`mutation{ recordPurchase(input:{customerId:"gone", orderId:"o1", amount:{amountMinor:990, currency:"CNY"}}){ version } }`, nil)
+	// Stop and restart once, so checkpoints and snapshots hold the customer.
+	h.stop()
+	h = startServer(t, options{dir: dir, auth: true})
+	if r := h.ok(`{ customer(id:"gone"){ name } }`, nil); r.str("customer.name") != name {
+		t.Fatalf("before erasure: %s", r.Raw)
+	}
+
+	before := h.head()
+	r := h.ok(`mutation{ eraseCustomer(input:{customerId:"gone", by:"alice", reason:"GDPR request"}){ version customer{ id name phone email birthday erased } } }`, nil)
+	if r.get("eraseCustomer.customer.erased") != true || r.get("eraseCustomer.customer.name") != nil || r.get("eraseCustomer.customer.phone") != nil ||
+		r.get("eraseCustomer.customer.email") != nil || r.get("eraseCustomer.customer.birthday") != nil {
+		t.Errorf("eraseCustomer payload: %s", r.Raw)
+	}
+	if h.head() != before+1 {
+		t.Errorf("eraseCustomer appended %d events, want 1 (CustomerErased)", h.head()-before)
+	}
+
+	assertErased := func(h *harness) {
+		t.Helper()
+		r := h.ok(`{ customer(id:"gone"){ name phone email erased purchaseCount stage openComplaints{ id description recoverySteps{ note } }
+			followUps{ note } timeline(first:50, oldestFirst:true){ totalCount edges{ node{ type summary data } } } }
+			complaint(id:"kg"){ description recoverySteps{ note } } followUps{ edges{ node{ note } } }
+			search: customers(filter:{search:"Xiaoming"}){ totalCount } kept: customer(id:"kept"){ name phone } }`, nil)
+		if r.get("customer.name") != nil || r.get("customer.phone") != nil || r.get("customer.email") != nil || r.get("customer.erased") != true {
+			t.Errorf("erased customer: %s", r.Raw)
+		}
+		if r.num("customer.purchaseCount") != 1 || r.str("customer.stage") == "" {
+			t.Errorf("erasure lost non-personal history: %s", r.Raw)
+		}
+		if r.num("customer.timeline.totalCount") != 7 || r.str("customer.timeline.edges.6.node.type") != "CustomerErased" {
+			t.Errorf("timeline after erasure: %s", r.Raw)
+		}
+		reg, _ := r.get("customer.timeline.edges.0.node.data").(map[string]any)
+		if reg["name"] != "[erased]" || reg["phone"] != "[erased]" || reg["email"] != "[erased]" {
+			t.Errorf("registration data after erasure: %v, want [erased] for name, phone, email", reg)
+		}
+		for _, s := range []string{name, phone, email, "Xiaoming"} {
+			if strings.Contains(r.Raw, s) {
+				t.Errorf("the API still returns %q: %s", s, r.Raw)
+			}
+		}
+		if r.num("search.totalCount") != 0 {
+			t.Errorf("search by the erased name still finds the customer")
+		}
+		if d := r.get("complaint.description"); d != nil {
+			t.Errorf("complaint.description after erasure = %v, want null (schema: null after erasure)", d)
+		}
+		if r.str("kept.name") != "Kept Customer" || r.str("kept.phone") != "+8613000000000" {
+			t.Errorf("erasure touched another customer: %s", r.Raw)
+		}
+		ev := h.ok(`{ events(filter:{streamId:"customer-gone"}){ edges{ node{ type data } } } }`, nil)
+		if len(ev.list("events.edges")) != 7 || strings.Contains(ev.Raw, name) || strings.Contains(ev.Raw, phone) {
+			t.Errorf("events after erasure: %s", ev.Raw)
+		}
+	}
+	assertErased(h)
+	h.refused(tokAdmin, "FAILED_PRECONDITION", `mutation{ logContact(input:{customerId:"gone", channel:PHONE, direction:INBOUND, agent:"mia"}){ version } }`, nil)
+	h.stop()
+
+	// No file under the data directory holds the personal data.
+	needles := [][]byte{[]byte(name), []byte(phone), []byte(email)}
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, n) {
+				rel, _ := filepath.Rel(dir, path)
+				t.Errorf("%s still holds %q", rel, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Fatalf("no files in the data directory")
+	}
+	// Reopen: the erasure survives a rebuild from the log.
+	h = startServer(t, options{dir: dir, auth: true})
+	assertErased(h)
+}
