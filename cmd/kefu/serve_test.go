@@ -1,0 +1,255 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kefu-crm/kefu/internal/datadir"
+)
+
+// buildKefu builds the kefu binary into a temporary directory.
+func buildKefu(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool in PATH: cannot build the kefu binary")
+	}
+	bin := filepath.Join(t.TempDir(), "kefu")
+	cmd := exec.CommandContext(t.Context(), goBin, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var urlLine = regexp.MustCompile(`open (http://127\.0\.0\.1:[0-9]+/graphql)`)
+
+// serveProcess is a running `kefu serve`.
+type serveProcess struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *lockedBuffer
+	exited chan error
+}
+
+// startServe runs `kefu serve args…` and waits for the URL it prints.
+func startServe(t *testing.T, bin string, args ...string) *serveProcess {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), "KEFU_DATA=", "KEFU_ADDR=", "KEFU_AUTH=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start kefu serve: %v", err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sent := false
+		for sc.Scan() {
+			if m := urlLine.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				urls <- m[1]
+				sent = true
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		p.exited <- cmd.Wait()
+	}()
+	select {
+	case p.url = <-urls:
+	case err := <-p.exited:
+		p.exited <- err
+		t.Fatalf("kefu serve exited before printing its URL: %v\n%s", err, p.stderr.String())
+	case <-time.After(120 * time.Second):
+		t.Fatalf("kefu serve printed no URL\n%s", p.stderr.String())
+	}
+	return p
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *serveProcess) stop(t *testing.T) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	select {
+	case err := <-p.exited:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("wait: %v", err)
+		}
+		return 0
+	case <-time.After(30 * time.Second):
+		t.Fatalf("kefu serve still running 30s after SIGTERM\n%s", p.stderr.String())
+		return -1
+	}
+}
+
+func postGraphQL(t *testing.T, url, query string) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out["errors"] != nil {
+		t.Fatalf("POST %s: HTTP %d, %v, %v", url, resp.StatusCode, err, out)
+	}
+	return out
+}
+
+func storeHead(t *testing.T, dir string) uint64 {
+	t.Helper()
+	d, err := datadir.Open(dir, datadir.Options{MustExist: true})
+	if err != nil {
+		t.Fatalf("reopen the data directory: %v", err)
+	}
+	defer d.Close()
+	h, err := d.Store.Head(context.WithoutCancel(t.Context()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint64(h)
+}
+
+// TestServeCommand runs the built kefu binary's serve command.
+func TestServeCommand(t *testing.T) {
+	bin := buildKefu(t)
+	t.Run("demo, query, SIGTERM", func(t *testing.T) { testServeProcess(t, bin) })
+	t.Run("public address without auth", func(t *testing.T) { testServeRefusesPublicAddress(t, bin) })
+}
+
+// testServeProcess runs `kefu serve --demo` as a process: it seeds, prints
+// its URL, answers GraphQL, and on SIGTERM exits 0 leaving a data
+// directory that reopens with every event.
+func testServeProcess(t *testing.T, bin string) {
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, bin, "--demo", "--demo-customers", "200", "--data", data, "--addr", "127.0.0.1:0")
+
+	out := postGraphQL(t, p.url, `{ customers(first: 1) { totalCount } }`)
+	if n := out["data"].(map[string]any)["customers"].(map[string]any)["totalCount"]; n != 200.0 {
+		t.Errorf("customers.totalCount = %v, want 200 (the demo history)", n)
+	}
+	postGraphQL(t, p.url, `mutation { registerCustomer(input: {id: "after-demo", name: "Late Arrival"}) { version } }`)
+	resp, err := http.Get(strings.TrimSuffix(p.url, "/graphql") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status string `json:"status"`
+		Head   uint64 `json:"head"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if err != nil || health.Status != "ok" || health.Head == 0 {
+		t.Fatalf("/healthz: %v %+v", err, health)
+	}
+
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0\n%s", code, p.stderr.String())
+	}
+	if got := storeHead(t, data); got != health.Head {
+		t.Errorf("reopened store head %d, the server reported %d", got, health.Head)
+	}
+	if !strings.Contains(p.stderr.String(), "authentication is disabled") {
+		t.Errorf("no warning about running without --auth:\n%s", p.stderr.String())
+	}
+
+	// A second run serves the same history (--demo leaves it alone).
+	p = startServe(t, bin, "--demo", "--data", data, "--addr", "127.0.0.1:0")
+	out = postGraphQL(t, p.url, `{ customer(id: "after-demo") { name } customers(first: 1) { totalCount } }`)
+	d := out["data"].(map[string]any)
+	if d["customer"] == nil || d["customers"].(map[string]any)["totalCount"] != 201.0 {
+		t.Errorf("after a restart: %v", d)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("second run: exit code %d\n%s", code, p.stderr.String())
+	}
+	if got := storeHead(t, data); got != health.Head {
+		t.Errorf("a read-only second run changed the head: %d → %d", health.Head, got)
+	}
+}
+
+// testServeRefusesPublicAddress: a non-loopback address without --auth
+// does not start.
+func testServeRefusesPublicAddress(t *testing.T, bin string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--data", data, "--addr", net.JoinHostPort("0.0.0.0", strconv.Itoa(port)))
+	cmd.Env = append(os.Environ(), "KEFU_AUTH=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("kefu serve on 0.0.0.0 without --auth: %v, want a non-zero exit\n%s", err, stderr.String())
+	}
+	msg := stderr.String()
+	if !strings.Contains(msg, "--auth") || !strings.Contains(msg, "0.0.0.0") {
+		t.Errorf("the refusal does not say what to do: %s", msg)
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Errorf("the refused server created its data directory")
+	}
+}
