@@ -441,3 +441,67 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Errorf("malformed JSON: HTTP %d, %v, %+v", resp.StatusCode, err, eb)
 	}
 }
+
+// TestConcurrentRetries: the same idempotent command sent by several
+// clients at once appends once, and every caller gets the same version.
+func TestConcurrentRetries(t *testing.T) {
+	h := startServer(t, options{})
+	h.register("c1", "Lin Tao", nil)
+	before := h.head()
+	const n = 8
+	versions := make(chan result, n)
+	for range n {
+		go func() {
+			versions <- h.post("", `mutation{ recordPurchase(input:{customerId:"c1", orderId:"o-42", amount:{amountMinor:100, currency:"CNY"}, idempotencyKey:"buy-42"}){ version } }`, nil)
+		}()
+	}
+	seen := map[int]int{}
+	for range n {
+		r := <-versions
+		if len(r.Errors) > 0 {
+			t.Errorf("concurrent retry failed: %s", r.Raw)
+			continue
+		}
+		seen[r.num("recordPurchase.version")]++
+	}
+	if len(seen) != 1 {
+		t.Errorf("concurrent retries returned different versions: %v", seen)
+	}
+	if got := h.head() - before; got != 1 {
+		t.Errorf("%d concurrent retries appended %d events, want 1", n, got)
+	}
+	if c := h.ok(`{ customer(id:"c1"){ purchaseCount } }`, nil); c.num("customer.purchaseCount") != 1 {
+		t.Errorf("purchaseCount = %d, want 1", c.num("customer.purchaseCount"))
+	}
+}
+
+// TestTimelineTypesAndProtection: the timeline's types filter, and the
+// handler's limits through the real server.
+func TestTimelineTypesAndProtection(t *testing.T) {
+	h := startServer(t, options{})
+	h.register("c1", "Tang Yu", nil)
+	for i := range 3 {
+		h.ok(fmt.Sprintf(`mutation{ logContact(input:{customerId:"c1", channel:EMAIL, direction:OUTBOUND, agent:"a%d"}){ version } }`, i), nil)
+	}
+	r := h.ok(`{ customer(id:"c1"){ timeline(types:["ContactLogged"]){ totalCount edges{ node{ type } } } } }`, nil)
+	if r.num("customer.timeline.totalCount") != 3 || len(r.list("customer.timeline.edges")) != 3 || r.str("customer.timeline.edges.0.node.type") != "ContactLogged" {
+		t.Errorf("timeline(types): %s", r.Raw)
+	}
+	deep := "{ customer(id:\"c1\"){ " + strings.Repeat("openComplaints{ customer{ ", 10) + "id" + strings.Repeat(" } }", 10) + " } }"
+	if r := h.refused("", "BAD_USER_INPUT", deep, nil); r.Status != http.StatusBadRequest {
+		t.Errorf("a too deep query: HTTP %d", r.Status)
+	}
+	wide := `{ customers(first: 500){ edges{ node{ timeline(first: 500){ edges{ node{ data } } } } } } }`
+	if r := h.refused("", "BAD_USER_INPUT", wide, nil); r.Status != http.StatusBadRequest || !strings.Contains(r.Raw, "complexity") {
+		t.Errorf("a too complex query: HTTP %d %s", r.Status, r.Raw)
+	}
+	big := `{"query":"{ customers { totalCount } }", "variables": {"pad": "` + strings.Repeat("x", 2<<20) + `"}}`
+	resp, err := h.http.Client().Post(h.http.URL+"/graphql", "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB body: HTTP %d, want 413", resp.StatusCode)
+	}
+}
