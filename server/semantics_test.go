@@ -505,3 +505,51 @@ func TestTimelineTypesAndProtection(t *testing.T) {
 		t.Errorf("a 2 MiB body: HTTP %d, want 413", resp.StatusCode)
 	}
 }
+
+// TestPaginationBackfilledOrder: complaints and follow-ups created out of
+// their time order (backfill) still page without gaps or repeats, through
+// the top-level connections and the customer's own.
+func TestPaginationBackfilledOrder(t *testing.T) {
+	h := startServer(t, options{})
+	base := time.Now().Add(-30 * 24 * time.Hour).Truncate(time.Second)
+	h.register("b1", "Out Of Order", map[string]any{"occurredAt": ts(base)})
+	h.register("b2", "Another One", map[string]any{"occurredAt": ts(base)})
+	offsets := []int{9, 2, 7, 1, 8, 3, 6, 4, 5} // days after base, in filing order
+	var want []string
+	for i, d := range offsets {
+		cust := []string{"b1", "b2"}[i%2]
+		id := fmt.Sprintf("z%d", 9-i) // ids in reverse filing order too
+		want = append(want, h.fileComplaint(cust, map[string]any{"complaintId": id, "occurredAt": ts(base.Add(time.Duration(d) * 24 * time.Hour))}))
+		h.ok(`mutation($in:ScheduleFollowUpInput!){ scheduleFollowUp(input:$in){ version } }`, map[string]any{"in": map[string]any{
+			"customerId": cust, "reason": "ROUTINE", "owner": "mia", "dueAt": ts(time.Now().Add(time.Duration(offsets[len(offsets)-1-i]) * time.Hour))}})
+	}
+	for _, first := range []int{1, 2, 4} {
+		keys, totals := h.walk(`query($first:Int,$after:String){ complaints(first:$first, after:$after){ totalCount edges{ cursor node{ id } } pageInfo{ hasNextPage endCursor } } }`, "complaints", "id", first, nil)
+		noDuplicates(t, "complaints", keys)
+		if !slices.Equal(sorted(keys), sorted(want)) {
+			t.Errorf("complaints(first:%d): walked %v, want %v", first, keys, want)
+		}
+		for _, tc := range totals {
+			if tc != len(want) {
+				t.Errorf("complaints(first:%d): totalCount %v", first, totals)
+				break
+			}
+		}
+		keys, _ = h.walk(`query($first:Int,$after:String){ followUps(first:$first, after:$after){ totalCount edges{ cursor node{ id } } pageInfo{ hasNextPage endCursor } } }`, "followUps", "id", first, nil)
+		noDuplicates(t, "followUps", keys)
+		if len(keys) != len(offsets) {
+			t.Errorf("followUps(first:%d): walked %d, want %d", first, len(keys), len(offsets))
+		}
+		keys, totals = h.walk(`query($first:Int,$after:String){ customer(id:"b1"){ complaints(first:$first, after:$after){ totalCount edges{ cursor node{ id } } pageInfo{ hasNextPage endCursor } } } }`, "customer.complaints", "id", first, nil)
+		noDuplicates(t, "customer.complaints", keys)
+		if len(keys) != 5 {
+			t.Errorf("customer(b1).complaints(first:%d): walked %v, want 5", first, keys)
+		}
+		for _, tc := range totals {
+			if tc != 5 {
+				t.Errorf("customer(b1).complaints(first:%d): totalCount %v", first, totals)
+				break
+			}
+		}
+	}
+}
