@@ -28,7 +28,8 @@ type Encoder interface {
 type ImportOptions struct {
 	// File names the input in error messages.
 	File string
-	// Workers append different streams concurrently (default 8).
+	// Workers append different streams concurrently (default 2048: the
+	// store commits concurrent appends together, one fsync for many).
 	Workers int
 	// Progress, if set, is called now and then with the number of records
 	// written (or found already written) since the previous call.
@@ -97,7 +98,9 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if err := parseEnvelope(line, &env); err != nil {
+		// Validated in the first pass: a plain decode suffices.
+		env = Envelope{}
+		if err := json.Unmarshal(line, &env); err != nil {
 			return w.abort(st, fmt.Errorf("exchange: %s changed while importing: %w", opts.File, err))
 		}
 		p := plans[env.Stream]
@@ -362,7 +365,7 @@ const maxRun = 256
 func newWriter(ctx context.Context, store eventstore.Store, opts ImportOptions) *writer {
 	workers := opts.Workers
 	if workers <= 0 {
-		workers = 8
+		workers = 2048
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	w := &writer{g: g, ctx: gctx, opts: opts, queues: make([]chan run, workers), written: make([]int64, workers)}
