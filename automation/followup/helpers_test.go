@@ -2,6 +2,7 @@ package followup_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -121,10 +122,20 @@ func (e *env) appendChanges(id string, c *customer.Customer) {
 
 // feed applies the events after pos to s and returns the new position.
 func (e *env) feed(s projections.Projection, pos eventstore.Position) eventstore.Position {
+	return e.feedTo(s, pos, 0)
+}
+
+var errLimit = errors.New("limit reached")
+
+// feedTo is feed up to and including position limit (0: no limit).
+func (e *env) feedTo(s projections.Projection, pos, limit eventstore.Position) eventstore.Position {
 	e.t.Helper()
 	ctx := context.Background()
 	f, _ := s.(projections.Filter)
 	err := e.store.ReadAll(ctx, pos, func(ev eventstore.Event) error {
+		if limit != 0 && ev.Position > limit {
+			return errLimit
+		}
 		pos = ev.Position
 		if f != nil && !f.Wants(ev.Type) {
 			return nil
@@ -135,7 +146,7 @@ func (e *env) feed(s projections.Projection, pos eventstore.Position) eventstore
 		}
 		return s.Apply(ctx, projections.Decoded{Event: ev, Payload: d.Payload})
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errLimit) {
 		e.t.Fatal(err)
 	}
 	return pos
