@@ -91,6 +91,7 @@ func fixture(b *testing.B) *benchFixture {
 func BenchmarkExport(b *testing.B) {
 	f := fixture(b)
 	ctx := context.Background()
+	b.Logf("%d events, %d bytes of NDJSON", f.events, len(f.ndjson))
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
