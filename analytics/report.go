@@ -118,8 +118,8 @@ func funnelText(f Funnel) []string {
 	return []string{
 		fmt.Sprintf("%d customers complained", f.Complained),
 		fmt.Sprintf("%d went silent (%.0f%%), median %s after the complaint", f.WentSilent, pct(f.WentSilent, f.Complained), md(f.DaysToSilent)),
-		fmt.Sprintf("%d were lost (%.0f%% of the silent), median %s later", f.Lost, pct(f.Lost, f.WentSilent), md(f.DaysToLost)),
-		fmt.Sprintf("%d were won back (%.0f%% of the lost), median %s later", f.WonBack, pct(f.WonBack, f.Lost), md(f.DaysToWinBack)),
+		fmt.Sprintf("%d lost (%.0f%% of the silent), median %s later", f.Lost, pct(f.Lost, f.WentSilent), md(f.DaysToLost)),
+		fmt.Sprintf("%d won back (%.0f%% of the lost), median %s later", f.WonBack, pct(f.WonBack, f.Lost), md(f.DaysToWinBack)),
 	}
 }
 
