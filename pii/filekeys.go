@@ -233,10 +233,8 @@ func (k *FileKeystore) Close() error {
 		err = k.round(nil)
 	}
 	k.closed = true
-	for s, sl := range k.keys {
-		clear(sl.key[:])
-		delete(k.keys, s)
-	}
+	clear(k.keys) // zeroes the map's memory, keys included
+	k.keys = nil
 	k.cond.Broadcast()
 	if cerr := k.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("pii: keystore: %w", cerr)
@@ -384,7 +382,7 @@ func (k *FileKeystore) round(sc *scrub) error {
 		_ = k.f.Truncate(base)
 		for _, it := range items {
 			if s, ok := k.keys[it.subject]; ok && s.off == -int64(it.seq) {
-				clear(s.key[:])
+				k.keys[it.subject] = slot{} // overwrite the key before forgetting it
 				delete(k.keys, it.subject)
 			}
 		}
