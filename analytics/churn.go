@@ -2,12 +2,16 @@ package analytics
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/projections/churn"
 )
 
@@ -121,4 +125,47 @@ func (p *PurchaseDays) ChurnModelAt(ctx context.Context, asOf time.Time, unit st
 		return ChurnModel{}, err
 	}
 	return ChurnModel{Unit: u, AsOf: asOf, Customers: n, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
+}
+
+// Name is the projection's permanent name: PurchaseDays is a
+// projections.Model[customer.Event] (wrap it with projections.Adapt) for
+// the live server, so churnModel(asOf) can be answered without a replay.
+func (p *PurchaseDays) Name() string { return "analytics.purchase-days" }
+
+// Wants reports the event types the model folds: purchases only.
+func (p *PurchaseDays) Wants(eventType string) bool { return eventType == customer.TypePurchaseMade }
+
+// Apply folds a stored customer event. Re-delivery is harmless: a
+// purchase day counts once.
+func (p *PurchaseDays) Apply(ev eventstore.Event, e customer.Event) {
+	if _, ok := e.(*customer.PurchaseMade); !ok {
+		return
+	}
+	if id, ok := strings.CutPrefix(ev.StreamID, customer.StreamCategory+"-"); ok {
+		p.Add(id, ev.OccurredAt)
+	}
+}
+
+// Digest hashes every customer's purchase days in ID order.
+func (p *PurchaseDays) Digest() [32]byte {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	ids := make([]string, 0, len(p.ids))
+	for id := range p.ids {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	var b [4]byte
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+		for _, d := range p.days[p.ids[id]] {
+			binary.BigEndian.PutUint32(b[:], uint32(d))
+			h.Write(b[:])
+		}
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }
