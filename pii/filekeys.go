@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -215,6 +216,20 @@ func (k *FileKeystore) Stats() KeystoreStats {
 		}
 	}
 	return st
+}
+
+// Subjects returns, sorted, every subject the keystore has a record of:
+// with a live key, destroyed, or damaged (for copying a keystore, e.g. by
+// `kefu migrate`).
+func (k *FileKeystore) Subjects() []string {
+	k.mu.Lock()
+	out := make([]string, 0, len(k.keys))
+	for s := range k.keys {
+		out = append(out, s)
+	}
+	k.mu.Unlock()
+	slices.Sort(out)
+	return out
 }
 
 // Close writes what is queued and closes the file. Later calls fail with

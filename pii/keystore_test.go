@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -151,6 +152,12 @@ func TestFileKeystorePersistsAndLeavesNoCopyAfterDestroy(t *testing.T) {
 	ks = openKeys(t, dir)
 	if _, err := ks.Key(ctx, "c1", true); !errors.Is(err, pii.ErrDestroyed) {
 		t.Fatalf("after reopen, destroyed key: %v", err)
+	}
+	if err := ks.Destroy(ctx, "c0"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ks.Subjects(); !slices.Equal(got, []string{"c0", "c1", "c2"}) {
+		t.Fatalf("Subjects() = %v, want the live, the destroyed and the keyless destroyed subject", got)
 	}
 	if got := mustKey(t, ks, "c2", false); !bytes.Equal(got, other) {
 		t.Fatalf("other key after reopen: %x, want %x", got, other)
