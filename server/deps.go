@@ -16,11 +16,11 @@ func (s *Server) deps() graphql.Deps {
 		Customers:  r,
 		Complaints: r,
 		FollowUps:  r,
-		Campaigns:  campaignsPending{},
+		Campaigns:  campaignReads{s},
 		Calendar:   r,
 		Analytics:  analytics{r},
 		Events:     r,
-		Commands:   campaignCommandsPending{c},
+		Commands:   c,
 		Logger:     s.log,
 		Now:        s.clock,
 	}
@@ -29,30 +29,6 @@ func (s *Server) deps() graphql.Deps {
 // notYet refuses features whose back end is not wired into this build.
 func notYet(what string) error {
 	return apiErr(&customer.PreconditionError{Action: what, Reason: "not available in this build yet"})
-}
-
-type campaignsPending struct{}
-
-func (campaignsPending) Campaign(ctx context.Context, id string) (graphql.CampaignView, error) {
-	return graphql.CampaignView{}, notFound("campaign", id)
-}
-
-func (campaignsPending) Campaigns(ctx context.Context, p graphql.Page) (graphql.Connection[graphql.CampaignView], error) {
-	return graphql.Connection[graphql.CampaignView]{}, nil
-}
-
-func (campaignsPending) PreviewCampaign(ctx context.Context, in graphql.ScheduleGreetingCampaignInput) (graphql.CampaignPreviewView, error) {
-	return graphql.CampaignPreviewView{}, notYet("preview a greeting campaign")
-}
-
-type campaignCommandsPending struct{ commands }
-
-func (campaignCommandsPending) ScheduleGreetingCampaign(ctx context.Context, by graphql.Actor, in graphql.ScheduleGreetingCampaignInput) (graphql.CampaignResult, error) {
-	return graphql.CampaignResult{}, notYet("schedule a greeting campaign")
-}
-
-func (campaignCommandsPending) CancelGreetingCampaign(ctx context.Context, by graphql.Actor, in graphql.CancelCampaignInput) (graphql.CampaignResult, error) {
-	return graphql.CampaignResult{}, notYet("cancel a greeting campaign")
 }
 
 type analytics struct{ reads }

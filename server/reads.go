@@ -680,3 +680,6 @@ func (s *Server) summariesAt(ctx context.Context, t time.Time, u churn.Unit) ([]
 	}
 	return out, nil
 }
+
+// loadLocation loads an IANA zone (cached by the time package).
+func loadLocation(name string) (*time.Location, error) { return time.LoadLocation(name) }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -25,6 +26,7 @@ import (
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/campaigns"
 	"github.com/kefu-crm/kefu/projections/complaints"
 	"github.com/kefu-crm/kefu/projections/customers"
 	"github.com/kefu-crm/kefu/projections/followups"
@@ -57,6 +59,15 @@ type Config struct {
 	// RequestTimeout bounds each GraphQL request; 0 means the handler's
 	// default.
 	RequestTimeout time.Duration
+	// Greetings configures quiet hours and the MISSED threshold; zero
+	// means greeting.DefaultPolicy().
+	Greetings greeting.Policy
+	// Sender delivers greetings; nil means the outbox file in the data
+	// directory.
+	Sender greeting.Sender
+	// DispatchInterval is how often the greeting dispatcher looks for due
+	// sends; 0 means its default.
+	DispatchInterval time.Duration
 }
 
 // Validate reports every problem with c.
@@ -98,6 +109,11 @@ type Server struct {
 	fups   *followups.Model
 	churn  *churnModel
 	policy lifecycle.Policy
+
+	camps    *campaigns.Model
+	greet    *greeting.Service
+	dispatch *greeting.Dispatcher
+	outbox   *greeting.Outbox
 
 	closeOnce sync.Once
 }
@@ -141,7 +157,7 @@ func (s *Server) build(ctx context.Context) error {
 	if s.svc, err = app.NewService(repo, s.dir.Vault, customer.ReplyClockFunc(s.work.ReplyDue)); err != nil {
 		return err
 	}
-	s.book, s.compl, s.fups = customers.New(), complaints.New(), followups.New()
+	s.book, s.compl, s.fups, s.camps = customers.New(), complaints.New(), followups.New(), campaigns.New()
 	s.churn = newChurnModel()
 	if s.life, err = lifecycle.New(lifecycle.Config{Policy: s.policy}); err != nil {
 		return err
@@ -166,11 +182,15 @@ func (s *Server) build(ctx context.Context) error {
 			customerProjection("loyalty", func(ev eventstore.Event, e customer.Event) {
 				s.loyal.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
 			}, loyaltyDigest(s.loyal)),
+			s.camps,
 		},
 		Logger: s.log,
 		Clock:  s.clock,
 	}, projections.Config{CheckpointDir: s.dir.CheckpointDir()})
 	if err != nil {
+		return err
+	}
+	if err := s.buildGreetings(); err != nil {
 		return err
 	}
 	s.metrics = NewMetrics()
@@ -217,6 +237,14 @@ func (s *Server) Run(ctx context.Context) error {
 		s.advanceClock()
 		s.refitChurn(ctx)
 		return s.clockLoop(ctx)
+	})
+	g.Go(func() error {
+		select {
+		case <-s.runtime.Ready():
+		case <-ctx.Done():
+			return nil
+		}
+		return s.dispatch.Run(ctx)
 	})
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
@@ -268,7 +296,12 @@ func (s *Server) advanceClock() {
 // Close closes the data directory. Call it after Run has returned.
 func (s *Server) Close() error {
 	var err error
-	s.closeOnce.Do(func() { err = s.dir.Close() })
+	s.closeOnce.Do(func() {
+		if s.outbox != nil {
+			err = s.outbox.Close()
+		}
+		err = errors.Join(err, s.dir.Close())
+	})
 	return err
 }
 
@@ -277,3 +310,28 @@ func (s *Server) Store() eventstore.Store { return s.dir.Store }
 
 // Codec is the event codec.
 func (s *Server) Codec() *codec.Codec { return s.dir.Codec }
+
+// buildGreetings assembles the campaign service (schedule, cancel,
+// preview) and the greeting dispatcher with its sender.
+func (s *Server) buildGreetings() error {
+	policy := s.cfg.Greetings
+	if policy == (greeting.Policy{}) {
+		policy = greeting.DefaultPolicy()
+	}
+	var err error
+	if s.greet, err = greeting.NewService(greeting.ServiceConfig{Store: s.dir.Store, Codec: s.dir.Codec, Directory: directory{s},
+		Stages: greeting.StageFunc(s.stageOf), Policy: policy, Clock: s.clock}); err != nil {
+		return err
+	}
+	sender := s.cfg.Sender
+	if sender == nil {
+		if s.outbox, err = greeting.OpenOutbox(s.dir.Path, greeting.OutboxOptions{Clock: s.clock}); err != nil {
+			return err
+		}
+		sender = greeting.Route{Default: s.outbox}
+	}
+	s.dispatch, err = greeting.New(greeting.Config{Store: s.dir.Store, Codec: s.dir.Codec, Directory: directory{s},
+		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.camps, Policy: policy,
+		Interval: s.cfg.DispatchInterval, Clock: s.clock, Logger: s.log})
+	return err
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
@@ -38,7 +39,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock is the store's and codec's clock; nil means time.Now.
 	Clock func() time.Time
-	// Specs are extra event specs beyond the customer stream's (campaigns).
+	// Specs are extra event specs beyond the customer and campaign streams'.
 	Specs [][]codec.Spec
 	// MustExist refuses to create a new data directory (for read-only tools
 	// such as replay and export, where a typo should not create one).
@@ -68,7 +69,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		return nil, err
 	}
 	vault := pii.NewVault(keys, pii.VaultOptions{})
-	specs := append([][]codec.Spec{app.CustomerSpecs()}, opts.Specs...)
+	specs := append([][]codec.Spec{app.CustomerSpecs(), greeting.CodecSpecs()}, opts.Specs...)
 	c, err := codec.New(codec.Options{Protector: vault, Clock: opts.Clock}, specs...)
 	if err != nil {
 		_ = store.Close()

@@ -274,6 +274,13 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 			c.IncidentReport = true
 			c.Version = ev.Revision
 		}
+	case *customer.CustomerErased:
+		// Personal data goes with the customer: the descriptions the
+		// customer gave are no longer shown (the log keeps only sealed
+		// copies, unreadable once the key is destroyed).
+		for _, id := range m.byCustomer[customerID] {
+			m.byID[id].Description = ""
+		}
 	case *customer.ContactLogged:
 		if e.ComplaintID == "" {
 			return

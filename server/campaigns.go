@@ -1,0 +1,188 @@
+package server
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/projections/campaigns"
+	"github.com/kefu-crm/kefu/projections/customers"
+)
+
+// directory lets the greeting dispatcher walk the book.
+type directory struct{ s *Server }
+
+func (d directory) Each(ctx context.Context, fn func(greeting.Recipient) error) error {
+	var err error
+	d.s.book.Each(func(c *customers.Customer) bool {
+		if err = ctx.Err(); err != nil {
+			return false
+		}
+		err = fn(recipientOf(c))
+		return err == nil
+	})
+	return err
+}
+
+func recipientOf(c *customers.Customer) greeting.Recipient {
+	r := greeting.Recipient{
+		CustomerID: c.ID, Name: c.Name, Phone: c.Phone, Email: c.Email, WeChat: c.WeChat, Tier: c.Tier.String(),
+		AccountManager: c.AccountManager, Timezone: c.Timezone, Locale: c.Locale, MarketingConsent: c.MarketingConsent,
+		ConductFlagged: c.ConductFlagged, Erased: c.Erased,
+	}
+	if b, err := calendar.Parse(c.Birthday); err == nil {
+		r.Birthday = b
+	}
+	if loc, err := loadLocation(c.Timezone); err == nil {
+		r.RegisteredOn = calendar.DateOf(c.RegisteredAt.In(loc))
+	} else {
+		r.RegisteredOn = calendar.DateOf(c.RegisteredAt.UTC())
+	}
+	return r
+}
+
+func (s *Server) stageOf(id string) string {
+	st, ok := s.life.Get(id)
+	if !ok {
+		return ""
+	}
+	return st.Stage.String()
+}
+
+// campaignReads serves campaigns from their read model and previews from
+// the greeting service.
+type campaignReads struct{ s *Server }
+
+func campaignView(c campaigns.Campaign) graphql.CampaignView {
+	v := graphql.CampaignView{
+		ID: c.ID, Name: c.Name, Occasion: c.Occasion, Date: c.Date, SendAtLocal: c.SendAtLocal, Status: string(c.Status),
+		Audience: graphql.AudienceView{Stages: nonNil(c.Audience.Stages), Tiers: nonNil(c.Audience.Tiers),
+			AccountManager: strPtr(c.Audience.AccountManager), ExcludeConductFlagged: c.Audience.ExcludeConductFlagged},
+		AudienceSize: c.AudienceSize, Sent: c.Sent, Failed: c.Failed, Skipped: c.Skipped, CreatedBy: c.CreatedBy,
+	}
+	for _, rc := range c.SkippedByReasonSorted() {
+		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: rc.Reason, Count: rc.Count})
+	}
+	return v
+}
+
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+// withProgress overlays a running campaign's live counts (the dispatcher's
+// own tally is ahead of the read model while a campaign is sending).
+func (r campaignReads) withProgress(v graphql.CampaignView) graphql.CampaignView {
+	if r.s.dispatch == nil || v.Status != string(campaign.StatusRunning) {
+		return v
+	}
+	p := r.s.dispatch.Progress(v.ID)
+	if p.Sent+p.Failed+p.Skipped <= v.Sent+v.Failed+v.Skipped {
+		return v
+	}
+	v.Sent, v.Failed, v.Skipped = p.Sent, p.Failed, p.Skipped
+	v.SkippedByReason = v.SkippedByReason[:0]
+	for _, k := range slices.Sorted(maps.Keys(p.SkippedByReason)) {
+		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: k, Count: p.SkippedByReason[k]})
+	}
+	return v
+}
+
+func (r campaignReads) Campaign(ctx context.Context, id string) (graphql.CampaignView, error) {
+	c, ok := r.s.camps.Get(id)
+	if !ok {
+		return graphql.CampaignView{}, notFound("campaign", id)
+	}
+	return r.withProgress(campaignView(c)), nil
+}
+
+func (r campaignReads) Campaigns(ctx context.Context, p graphql.Page) (graphql.Connection[graphql.CampaignView], error) {
+	after, err := decodeCursor(p.After)
+	if err != nil {
+		return graphql.Connection[graphql.CampaignView]{}, err
+	}
+	page, err := r.s.camps.List(after, p.First)
+	if err != nil {
+		return graphql.Connection[graphql.CampaignView]{}, badCursor()
+	}
+	out := graphql.Connection[graphql.CampaignView]{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount}
+	for i, c := range page.Items {
+		out.Edges = append(out.Edges, graphql.Edge[graphql.CampaignView]{Cursor: encodeCursor(page.Cursors[i]), Node: r.withProgress(campaignView(c))})
+	}
+	return out, nil
+}
+
+func scheduleOf(in graphql.ScheduleGreetingCampaignInput, by string) campaign.Schedule {
+	cmd := campaign.Schedule{Name: in.Name, Occasion: in.Occasion, SendAtLocal: in.SendAtLocal, By: by,
+		Audience: campaign.Audience{Stages: in.Audience.Stages, Tiers: in.Audience.Tiers, AccountManager: str(in.Audience.AccountManager),
+			ExcludeConductFlagged: in.Audience.ExcludeConductFlagged}}
+	if in.Date != nil {
+		cmd.Date = *in.Date
+	}
+	for _, t := range in.Templates {
+		cmd.Templates = append(cmd.Templates, campaign.Template{Stages: t.Stages, Channel: t.Channel, Body: t.Body})
+	}
+	return cmd
+}
+
+func (r campaignReads) PreviewCampaign(ctx context.Context, in graphql.ScheduleGreetingCampaignInput) (graphql.CampaignPreviewView, error) {
+	by, _ := graphql.ActorFrom(ctx)
+	p, err := r.s.greet.Preview(ctx, scheduleOf(in, by.User))
+	if err != nil {
+		return graphql.CampaignPreviewView{}, apiErr(err)
+	}
+	v := graphql.CampaignPreviewView{Evaluated: p.Evaluated, Greeted: p.Greeted, Skipped: p.Skipped}
+	for _, k := range slices.Sorted(maps.Keys(p.SkippedByReason)) {
+		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: k, Count: p.SkippedByReason[k]})
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.ByChannel)) {
+		v.ByChannel = append(v.ByChannel, graphql.ReasonCount{Reason: k, Count: p.ByChannel[k]})
+	}
+	return v, nil
+}
+
+// waitForCampaigns waits until the campaigns read model has applied
+// everything appended so far (the campaign service returns no position).
+func (c commands) waitForCampaigns(ctx context.Context) error {
+	head, err := c.s.dir.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	return c.s.runtime.WaitFor(ctx, head, "campaigns")
+}
+
+func (c commands) ScheduleGreetingCampaign(ctx context.Context, by graphql.Actor, in graphql.ScheduleGreetingCampaignInput) (graphql.CampaignResult, error) {
+	camp, err := c.s.greet.Schedule(ctx, scheduleOf(in, by.User), in.IdempotencyKey)
+	if err != nil {
+		return graphql.CampaignResult{}, apiErr(err)
+	}
+	return c.campaignResult(ctx, camp.ID())
+}
+
+func (c commands) CancelGreetingCampaign(ctx context.Context, by graphql.Actor, in graphql.CancelCampaignInput) (graphql.CampaignResult, error) {
+	if _, ok := c.s.camps.Get(in.CampaignID); !ok {
+		return graphql.CampaignResult{}, notFound("campaign", in.CampaignID)
+	}
+	if _, err := c.s.greet.Cancel(ctx, in.CampaignID, campaign.Cancel{By: by.User, Reason: in.Reason}); err != nil {
+		return graphql.CampaignResult{}, apiErr(err)
+	}
+	return c.campaignResult(ctx, in.CampaignID)
+}
+
+func (c commands) campaignResult(ctx context.Context, id string) (graphql.CampaignResult, error) {
+	if err := c.waitForCampaigns(ctx); err != nil {
+		return graphql.CampaignResult{}, err
+	}
+	v, err := campaignReads(c).Campaign(ctx, id)
+	if err != nil {
+		return graphql.CampaignResult{}, err
+	}
+	return graphql.CampaignResult{Campaign: v}, nil
+}
