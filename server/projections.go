@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -87,4 +88,34 @@ func loyaltyDigest(p *loyalty.Projector) func() [32]byte {
 		copy(out[:], h.Sum(nil))
 		return out
 	}
+}
+
+// erasure completes crypto-shredding wherever the log goes: every
+// CustomerErased it sees destroys that customer's key in this instance's
+// keystore and key cache. The command that erased already did so; this
+// also covers other instances sharing an EventStoreDB cluster (whose
+// caches would otherwise keep the key) and an erase that crashed between
+// appending the event and destroying the key. Destroy is idempotent.
+type erasure struct {
+	vault interface {
+		Destroy(ctx context.Context, customerID string) error
+	}
+	log    *slog.Logger
+	erased int
+}
+
+func (e *erasure) Name() string                { return "erasure" }
+func (e *erasure) Wants(eventType string) bool { return eventType == customer.TypeCustomerErased }
+func (e *erasure) Digest() [32]byte            { return sha256.Sum256([]byte(fmt.Sprint(e.erased))) }
+
+func (e *erasure) Apply(ctx context.Context, d projections.Decoded) error {
+	if _, ok := d.Payload.(*customer.CustomerErased); !ok {
+		return nil
+	}
+	id := customerIDOf(d.Event)
+	if err := e.vault.Destroy(ctx, id); err != nil {
+		return fmt.Errorf("erasure: destroy the key of customer %s (position %d): %w", id, d.Event.Position, err)
+	}
+	e.erased++
+	return nil
 }

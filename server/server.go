@@ -39,6 +39,9 @@ import (
 type Config struct {
 	// DataDir is the data directory (created when missing).
 	DataDir string
+	// StoreURL, when set (esdb://…), keeps events and keys in
+	// EventStoreDB/KurrentDB; DataDir then holds checkpoints and the outbox.
+	StoreURL string
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 	// Clock is the wall clock; nil means time.Now. Tests pass a controlled
@@ -139,7 +142,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.work, err = calendar.NewWorkingCalendar(cfg.Calendar); err != nil {
 		return nil, err
 	}
-	if s.dir, err = datadir.Open(cfg.DataDir, datadir.Options{Logger: s.log, Clock: s.clock}); err != nil {
+	if s.dir, err = datadir.Open(cfg.DataDir, datadir.Options{Logger: s.log, Clock: s.clock, StoreURL: cfg.StoreURL}); err != nil {
 		return nil, err
 	}
 	if err := s.build(ctx); err != nil {
@@ -183,6 +186,7 @@ func (s *Server) build(ctx context.Context) error {
 				s.loyal.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
 			}, loyaltyDigest(s.loyal)),
 			s.camps,
+			&erasure{vault: s.dir.Vault, log: s.log},
 		},
 		Logger: s.log,
 		Clock:  s.clock,

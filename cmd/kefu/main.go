@@ -34,12 +34,13 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":  {"run the GraphQL server on the embedded store", runServe},
-		"seed":   {"write a deterministic synthetic history into a data directory", runSeed},
-		"replay": {replaySummary, runReplay},
-		"export": {exportSummary, runExport},
-		"import": {importSummary, runImport},
-		"report": {reportSummary, runReport},
+		"serve":   {"run the GraphQL server on the embedded store", runServe},
+		"seed":    {"write a deterministic synthetic history into a data directory", runSeed},
+		"replay":  {replaySummary, runReplay},
+		"export":  {exportSummary, runExport},
+		"import":  {importSummary, runImport},
+		"report":  {reportSummary, runReport},
+		"migrate": {"copy a data directory's events and data keys into EventStoreDB/KurrentDB", runMigrate},
 	}
 }
 

@@ -10,9 +10,11 @@
 package datadir
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,16 +24,23 @@ import (
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
+	"github.com/kefu-crm/kefu/eventstore/kurrent"
 	"github.com/kefu-crm/kefu/pii"
 )
 
 // Dir is an open data directory.
 type Dir struct {
-	Path  string
-	Store *embedded.Store
-	Keys  *pii.FileKeystore
-	Vault *pii.Vault
-	Codec *codec.Codec
+	Path string
+	// Store is the event log: the embedded store in Path/events, or
+	// EventStoreDB when Options.StoreURL names one.
+	Store eventstore.Store
+	// Keys is the file keystore in Path/keys (nil with EventStoreDB,
+	// whose key streams live in the cluster).
+	Keys *pii.FileKeystore
+	// Keystore is the keystore in use.
+	Keystore pii.Keystore
+	Vault    *pii.Vault
+	Codec    *codec.Codec
 }
 
 // Options configures Open.
@@ -44,6 +53,10 @@ type Options struct {
 	// MustExist refuses to create a new data directory (for read-only tools
 	// such as replay and export, where a typo should not create one).
 	MustExist bool
+	// StoreURL, when set (esdb://… or esdb+discover://…), keeps events and
+	// personal-data keys in EventStoreDB/KurrentDB instead of the data
+	// directory; the directory then holds only checkpoints and the outbox.
+	StoreURL string
 }
 
 // ErrNoData: the directory holds no kefu data (with Options.MustExist).
@@ -51,6 +64,9 @@ var ErrNoData = errors.New("datadir: no kefu data directory")
 
 // Open opens (or creates) the data directory at path.
 func Open(path string, opts Options) (*Dir, error) {
+	if opts.StoreURL != "" {
+		return openKurrent(path, opts)
+	}
 	if opts.MustExist {
 		if _, err := os.Stat(filepath.Join(path, "events", embedded.FileName)); err != nil {
 			return nil, fmt.Errorf("%w at %s (create one with `kefu seed --data %s` or `kefu serve --data %s`)", ErrNoData, path, path, path)
@@ -68,14 +84,53 @@ func Open(path string, opts Options) (*Dir, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	vault := pii.NewVault(keys, pii.VaultOptions{})
-	specs := append([][]codec.Spec{app.CustomerSpecs(), greeting.CodecSpecs()}, opts.Specs...)
-	c, err := codec.New(codec.Options{Protector: vault, Clock: opts.Clock}, specs...)
+	d, err := assemble(path, store, keys, opts)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
 	}
-	return &Dir{Path: path, Store: store, Keys: keys, Vault: vault, Codec: c}, nil
+	d.Keys = keys
+	return d, nil
+}
+
+func assemble(path string, store eventstore.Store, keys pii.Keystore, opts Options) (*Dir, error) {
+	vault := pii.NewVault(keys, pii.VaultOptions{})
+	specs := append([][]codec.Spec{app.CustomerSpecs(), greeting.CodecSpecs()}, opts.Specs...)
+	c, err := codec.New(codec.Options{Protector: vault, Clock: opts.Clock}, specs...)
+	if err != nil {
+		return nil, err
+	}
+	return &Dir{Path: path, Store: store, Keystore: keys, Vault: vault, Codec: c}, nil
+}
+
+// openKurrent opens EventStoreDB/KurrentDB as the store and keystore.
+func openKurrent(path string, opts Options) (*Dir, error) {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("datadir: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := kurrent.Open(ctx, opts.StoreURL, kurrent.Options{Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: %w", redactURL(opts.StoreURL), err)
+	}
+	d, err := assemble(path, store, kurrent.NewKeystore(store, kurrent.KeystoreOptions{}), opts)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// redactURL hides a password in a connection string for messages.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return s
 }
 
 // CheckpointDir is where checkpoints live.
