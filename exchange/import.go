@@ -84,38 +84,45 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return st, fmt.Errorf("exchange: rewind %s: %w", opts.File, err)
 	}
-	lr := newLineReader(r)
 	w := newWriter(ctx, store, opts)
-	var env Envelope
-	for {
-		line, _, err := lr.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return w.abort(st, err)
-		}
+	parse := func(line []byte, res *lineResult) {
 		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+			res.blank = true
+			return
 		}
 		// Validated in the first pass: a plain decode suffices.
-		env = Envelope{}
-		if err := json.Unmarshal(line, &env); err != nil {
-			return w.abort(st, fmt.Errorf("exchange: %s changed while importing: %w", opts.File, err))
+		if err := json.Unmarshal(line, &res.env); err != nil {
+			res.err = fmt.Errorf("exchange: %s changed while importing: line %d: %w", opts.File, res.n, err)
+			return
 		}
-		p := plans[env.Stream]
-		if env.Revision < p.first+uint64(p.skip) {
+		p := plans[res.env.Stream]
+		if p == nil {
+			res.err = fmt.Errorf("exchange: %s changed while importing: line %d", opts.File, res.n)
+			return
+		}
+		if res.env.Revision < p.first+uint64(p.skip) {
+			res.skip = true
+			return
+		}
+		res.rec, res.err = toRecord(ctx, enc, types, &res.env)
+	}
+	each := func(res *lineResult) error {
+		switch {
+		case res.err != nil:
+			return res.err
+		case res.tooLong:
+			return fmt.Errorf("exchange: %s changed while importing: line %d is too long", opts.File, res.n)
+		case res.blank:
+			return nil
+		case res.skip:
 			st.Existing++
 			w.progress(1)
-			continue
+			return nil
 		}
-		rec, err := toRecord(ctx, enc, types, &env)
-		if err != nil {
-			return w.abort(st, err)
-		}
-		if err := w.add(env.Stream, env.Revision, rec); err != nil {
-			return w.abort(st, err)
-		}
+		return w.add(res.env.Stream, res.env.Revision, res.rec)
+	}
+	if err := scanParallel(ctx, r, parse, each); err != nil {
+		return w.abort(st, err)
 	}
 	n, err := w.close()
 	st.Written = n
@@ -172,36 +179,33 @@ func validateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r
 	bad := &ValidationError{File: opts.File}
 	plans := make(map[string]*streamPlan)
 	var ids []idLine
-	lr := newLineReader(r)
-	var env Envelope
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, st, err
-		}
-		line, n, err := lr.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if errors.Is(err, errLineTooLong) {
-			bad.add(n, "%v", err)
-			continue
-		}
-		if err != nil {
-			return nil, st, fmt.Errorf("exchange: read %s: %w", opts.File, err)
-		}
+	parse := func(line []byte, res *lineResult) {
 		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+			res.blank = true
+			return
+		}
+		if err := parseEnvelope(line, &res.env); err != nil {
+			res.reason = err.Error()
+			return
+		}
+		res.id, res.reason = checkEnvelope(types, &res.env)
+		res.env.Data, res.env.Metadata = nil, nil // not needed any more
+	}
+	each := func(res *lineResult) error {
+		n := res.n
+		switch {
+		case res.tooLong:
+			bad.add(n, "%v", errLineTooLong)
+			return nil
+		case res.blank:
+			return nil
 		}
 		st.Records++
-		if err := parseEnvelope(line, &env); err != nil {
-			bad.add(n, "%v", err)
-			continue
+		if res.reason != "" {
+			bad.add(n, "%s", res.reason)
+			return nil
 		}
-		id, reason := checkEnvelope(types, &env)
-		if reason != "" {
-			bad.add(n, "%s", reason)
-			continue
-		}
+		env := &res.env
 		p := plans[env.Stream]
 		switch {
 		case p == nil:
@@ -209,14 +213,18 @@ func validateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r
 			plans[env.Stream] = p
 		case env.Revision != p.next:
 			bad.add(n, "revision %d of %s does not follow revision %d (want %d)", env.Revision, env.Stream, p.next-1, p.next)
-			continue
+			return nil
 		}
 		p.next++
-		p.ids = append(p.ids, id)
+		p.ids = append(p.ids, res.id)
 		if env.Type == customer.TypeCustomerErased {
 			p.erased = true
 		}
-		ids = append(ids, idLine{id, n})
+		ids = append(ids, idLine{res.id, n})
+		return nil
+	}
+	if err := scanParallel(ctx, r, parse, each); err != nil {
+		return nil, st, fmt.Errorf("exchange: read %s: %w", opts.File, err)
 	}
 	// Event IDs are unique across the whole log.
 	slices.SortFunc(ids, func(a, b idLine) int {
