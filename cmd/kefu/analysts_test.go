@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/internal/datadir"
 )
 
@@ -138,13 +140,31 @@ func TestImportBadInputWritesNothing(t *testing.T) {
 			if code == 0 || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "nothing written") {
 				t.Fatalf("exit %d, stderr:\n%s\nwant %q", code, errs, tc.want)
 			}
+			if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the data directory was left behind: %v", err)
+			}
+			// Into an existing data directory: still nothing written.
+			if code, _, _ := kefu(t, "seed", "--data", target, "--customers", "1", "--end", "2025-01-01"); code != 0 {
+				t.Fatal("seed")
+			}
+			if code, _, errs := kefu(t, "import", "--data", target, in); code == 0 || !strings.Contains(errs, tc.want) {
+				t.Fatalf("into an existing directory: exit %d %s", code, errs)
+			}
 			d, err := datadir.Open(target, datadir.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer d.Close()
-			if head, _ := d.Store.Head(context.Background()); head != 0 {
-				t.Fatalf("%d events written", head)
+			seeded, _ := d.Store.Head(context.Background())
+			var n int
+			_ = d.Store.ReadAll(context.Background(), 0, func(ev eventstore.Event) error {
+				if !strings.HasPrefix(ev.StreamID, "customer-c") {
+					n++
+				}
+				return nil
+			})
+			if n != 0 || seeded == 0 {
+				t.Fatalf("%d events written by the bad import (head %d)", n, seeded)
 			}
 		})
 	}

@@ -60,6 +60,8 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		}
 		in = tmp
 	}
+	_, statErr := os.Stat(*data)
+	created := errors.Is(statErr, os.ErrNotExist)
 	dir, err := datadir.Open(*data, datadir.Options{Logger: e.log})
 	if err != nil {
 		return err
@@ -79,8 +81,12 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	took := bar.Finish()
 	if err != nil {
-		if errors.Is(err, exchange.ErrInvalidInput) || errors.Is(err, exchange.ErrConflict) {
-			return fmt.Errorf("%w", err)
+		if created && (errors.Is(err, exchange.ErrInvalidInput) || errors.Is(err, exchange.ErrConflict)) {
+			// Nothing was written: do not leave behind the empty data
+			// directory this run created.
+			if cerr := dir.Close(); cerr == nil {
+				_ = os.RemoveAll(*data)
+			}
 		}
 		return err
 	}
