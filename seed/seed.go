@@ -42,6 +42,12 @@ type Config struct {
 	ReplyClock customer.ReplyClock
 	// AccountManagers is the number of account managers (default 12).
 	AccountManagers int
+	// Activity multiplies how often customers buy and get in touch while
+	// they are active (purchase rate and routine-contact rate), and divides
+	// the per-purchase dropout so that active lifetimes stay as long: a
+	// history with Activity 7 has roughly 7× the events (for load tests on
+	// dense streams). Zero means 1, the calibrated default.
+	Activity float64
 }
 
 // Validate checks the configuration.
@@ -62,6 +68,9 @@ func (c Config) Validate() error {
 	if c.AccountManagers < 0 {
 		errs = append(errs, fmt.Errorf("accountManagers: %d, want ≥ 1", c.AccountManagers))
 	}
+	if c.Activity < 0 || c.Activity > 1000 || math.IsNaN(c.Activity) {
+		errs = append(errs, fmt.Errorf("activity: %v, want 0 < activity ≤ 1000", c.Activity))
+	}
 	return errors.Join(errs...)
 }
 
@@ -71,6 +80,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AccountManagers == 0 {
 		c.AccountManagers = 12
+	}
+	if c.Activity == 0 {
+		c.Activity = 1
 	}
 	return c
 }
@@ -261,6 +273,14 @@ func (s *sim) run() error {
 	return nil
 }
 
+// dense shortens a gap between routine events by the Activity factor.
+func (s *sim) dense(d time.Duration) time.Duration {
+	if s.cfg.Activity == 1 {
+		return d
+	}
+	return time.Duration(float64(d) / s.cfg.Activity)
+}
+
 func (s *sim) chance(p float64) bool { return s.rng.Float64() < p }
 
 func (s *sim) pick(xs []string) string { return pickOf(s.rng, xs) }
@@ -371,11 +391,15 @@ func (s *sim) register(at time.Time) error {
 		s.lambda *= 1.4
 	}
 	s.dropout = s.beta(0.9, 7)
+	if a := s.cfg.Activity; a != 1 {
+		s.lambda *= a
+		s.dropout /= a
+	}
 	if s.chance(0.85) {
 		s.at(s.after(at, time.Hour, 14*day), s.purchase)
 	}
 	// Routine contacts, either way, over the customer's life.
-	s.at(s.after(at, 20*day, 200*day), s.routineContact)
+	s.at(s.after(at, s.dense(20*day), s.dense(200*day)), s.routineContact)
 	return nil
 }
 
@@ -425,7 +449,7 @@ func (s *sim) purchase(at time.Time) error {
 		case r < 0.30: // more grumble informally
 			s.at(s.after(at, 2*time.Hour, 3*day), s.grumble)
 		default: // the rest say nothing, and are more likely to leave
-			s.dropout = math.Min(1, s.dropout+0.25)
+			s.dropout = math.Min(1, s.dropout+0.25/s.cfg.Activity)
 		}
 	}
 	// Loyal customers refer others.
@@ -469,7 +493,7 @@ func (s *sim) routineContact(at time.Time) error {
 	}, s.end); err != nil {
 		return err
 	}
-	s.at(s.after(at, 20*day, 150*day), s.routineContact)
+	s.at(s.after(at, s.dense(20*day), s.dense(150*day)), s.routineContact)
 	return nil
 }
 
@@ -494,7 +518,7 @@ func (s *sim) grumble(at time.Time) error {
 	case r < 0.75: // unanswered, it becomes a formal complaint
 		s.at(s.after(at, 2*day, 10*day), func(t time.Time) error { return s.complain(t, "grumble not answered") })
 	default: // unanswered, the customer quietly gives up
-		s.dropout = math.Min(1, s.dropout+0.3)
+		s.dropout = math.Min(1, s.dropout+0.3/s.cfg.Activity)
 		if s.chance(0.5) {
 			s.goSilent()
 		}

@@ -120,3 +120,31 @@ func TestConfigValidation(t *testing.T) {
 		t.Fatal("an empty config was accepted")
 	}
 }
+
+func TestActivity(t *testing.T) {
+	base := config(t, 200)
+	_, s0 := collect(t, base)
+	one := base
+	one.Activity = 1
+	_, s1 := collect(t, one)
+	if s0 != s1 {
+		t.Fatalf("Activity 1 differs from the default:\n%+v\n%+v", s0, s1)
+	}
+	dense := base
+	dense.Activity = 6
+	a, sa := collect(t, dense)
+	b, _ := collect(t, dense)
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Fatal("a dense config is not deterministic")
+	}
+	if sa.Events < 3*s0.Events {
+		t.Fatalf("Activity 6 gave %d events, the default %d: want at least 3×", sa.Events, s0.Events)
+	}
+	bad := base
+	bad.Activity = -1
+	if err := bad.Validate(); err == nil {
+		t.Fatal("a negative Activity was accepted")
+	}
+}
