@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -128,11 +127,9 @@ func Replay(ctx context.Context, store eventstore.Store, dec projections.Decoder
 				ly.Apply(id, lifecycle.Fact{At: ev.OccurredAt, Event: e})
 			}},
 		&customerProjection{name: "analytics.complaints", until: until, apply: func(ev eventstore.Event, _ string, e customer.Event) {
-			ev.Position = 0 // business-time filtering may skip positions; order is still the log's
 			b.Complaints.Apply(ev, e)
 		}},
 		&customerProjection{name: "analytics.followups", until: until, apply: func(ev eventstore.Event, _ string, e customer.Event) {
-			ev.Position = 0
 			b.FollowUps.Apply(ev, e)
 		}},
 	}
@@ -315,4 +312,3 @@ func (v churnView) FallsBelow(h lifecycle.Purchases, p float64) (time.Time, bool
 	return at.Truncate(time.Second).Add(time.Second), true
 }
 
-var _ = errors.New
