@@ -311,4 +311,3 @@ func (v churnView) FallsBelow(h lifecycle.Purchases, p float64) (time.Time, bool
 	}
 	return at.Truncate(time.Second).Add(time.Second), true
 }
-
