@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -49,10 +48,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	defer target.Close()
 
 	// Keys first: copied events must stay readable, erased customers erased.
-	subjects, err := keySubjects(dir.Keys.Dir())
-	if err != nil {
-		return err
-	}
+	subjects := dir.Keys.Subjects()
 	keyBar := progress.New(e.stderr, "keys", int64(len(subjects)), "customers")
 	ks, err := migrate.Keys(ctx, subjects, dir.Keys, kurrent.NewKeystore(target, kurrent.KeystoreOptions{}))
 	keyBar.Add(int64(ks.Copied + ks.Destroyed + ks.Missing))
@@ -100,19 +96,4 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 func checkpointPath(dir, target string) string {
 	sum := sha256.Sum256([]byte(target))
 	return filepath.Join(dir, "migrate-"+hex.EncodeToString(sum[:6])+".checkpoint")
-}
-
-// keySubjects lists the customers with a key file in a FileKeystore
-// directory (<dir>/<shard>/<subject>.key).
-func keySubjects(dir string) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*", "*.key"))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(files))
-	for _, f := range files {
-		out = append(out, strings.TrimSuffix(filepath.Base(f), ".key"))
-	}
-	sort.Strings(out)
-	return out, nil
 }

@@ -4,7 +4,7 @@
 // export, import) opens it here, so they all agree on its layout:
 //
 //	<dir>/events/       the embedded event store (one bbolt file)
-//	<dir>/keys/         one data key per customer (crypto-shredding)
+//	<dir>/keys/keys.dat one 45-byte data-key record per customer (crypto-shredding)
 //	<dir>/checkpoints/  process managers' and projections' checkpoints
 //	<dir>/outbox.ndjson greetings delivered by the default outbox sender
 package datadir
@@ -139,5 +139,11 @@ func (d *Dir) CheckpointDir() string { return filepath.Join(d.Path, "checkpoints
 // OutboxPath is the default outbox sender's file.
 func (d *Dir) OutboxPath() string { return filepath.Join(d.Path, "outbox.ndjson") }
 
-// Close closes the store.
-func (d *Dir) Close() error { return d.Store.Close() }
+// Close closes the store and the keystore.
+func (d *Dir) Close() error {
+	err := d.Store.Close()
+	if d.Keys != nil {
+		err = errors.Join(err, d.Keys.Close())
+	}
+	return err
+}
