@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -369,22 +370,24 @@ type Cursor = string
 func (m *Model) List(f Filter, after Cursor, first int) Page {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var candidates []string
+	var candidates iter.Seq[string]
 	switch {
 	case f.Overdue != nil && *f.Overdue:
-		candidates = m.overdueIDs(f.Now)
+		candidates = m.overdue(f.Now)
 	case f.CustomerID != "":
-		candidates = m.byCustomer[f.CustomerID]
+		candidates = slices.Values(m.byCustomer[f.CustomerID])
 	default:
-		keys := m.order.All()
-		candidates = make([]string, len(keys))
-		for i, k := range keys {
-			candidates[i] = k.ID
+		candidates = func(yield func(string) bool) {
+			for _, k := range m.order.All() {
+				if !yield(k.ID) {
+					return
+				}
+			}
 		}
 	}
 	var page Page
 	started := after == ""
-	for _, id := range candidates {
+	for id := range candidates {
 		c := m.byID[id]
 		if !f.match(c) {
 			continue
@@ -403,33 +406,56 @@ func (m *Model) List(f Filter, after Cursor, first int) Page {
 	return page
 }
 
-// overdueIDs walks the deadline indexes up to now: unacknowledged past
-// their reply-due, then broken promises, without duplicates, ordered by the
-// deadline that made them overdue.
-func (m *Model) overdueIDs(now time.Time) []string {
-	ds := slices.Clone(m.unacked.Before(now))
-	for _, d := range m.promised.Before(now) {
-		if m.byID[d.ID].promiseBroken(now) {
-			ds = append(ds, d)
+// overdue walks the deadline indexes up to now — unacknowledged past their
+// reply-due, and broken promises — merging the two ordered lists, so the
+// complaints come ordered by the deadline that made them overdue. A
+// complaint overdue on both counts comes once, at its earlier deadline. It
+// allocates nothing: the overdue queue is answered in time proportional to
+// its length, whatever the size of the book. m.mu must be held.
+func (m *Model) overdue(now time.Time) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		u, p := m.unacked.Before(now), m.promised.Before(now)
+		for i, j := 0, 0; i < len(u) || j < len(p); {
+			if j == len(p) || (i < len(u) && deadline.Compare(u[i], p[j]) <= 0) {
+				d := u[i]
+				i++
+				c := m.byID[d.ID]
+				// Also a broken promise with an earlier deadline: listed there.
+				if c.PromisedReplyBy != nil && c.promiseBroken(now) && deadline.Compare(deadline.Key{At: *c.PromisedReplyBy, ID: c.ID}, d) < 0 {
+					continue
+				}
+				if !yield(d.ID) {
+					return
+				}
+				continue
+			}
+			d := p[j]
+			j++
+			c := m.byID[d.ID]
+			if !c.promiseBroken(now) {
+				continue
+			}
+			// Also unacknowledged past a reply-due at or before the promise:
+			// listed there.
+			if c.AcknowledgedAt == nil && !c.Status.Closed() && now.After(c.ReplyDueAt) && deadline.Compare(deadline.Key{At: c.ReplyDueAt, ID: c.ID}, d) <= 0 {
+				continue
+			}
+			if !yield(d.ID) {
+				return
+			}
 		}
 	}
-	slices.SortFunc(ds, deadline.Compare)
-	out := make([]string, 0, len(ds))
-	seen := make(map[string]bool, len(ds))
-	for _, d := range ds {
-		if !seen[d.ID] {
-			seen[d.ID] = true
-			out = append(out, d.ID)
-		}
-	}
-	return out
 }
 
 // OverdueCount counts the complaints overdue at now.
 func (m *Model) OverdueCount(now time.Time) int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.overdueIDs(now))
+	n := 0
+	for range m.overdue(now) {
+		n++
+	}
+	return n
 }
 
 func (f Filter) match(c *Complaint) bool {
