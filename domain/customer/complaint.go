@@ -43,9 +43,9 @@ type ComplaintStatus = enum[complaintStatusKind]
 type complaintStatusKind struct{}
 
 func (complaintStatusKind) kindName() string { return "complaintStatus" }
-func (complaintStatusKind) kindValues() []string {
-	return []string{"OPEN", "ACKNOWLEDGED", "ESCALATED", "RESOLUTION_PROPOSED", "RESOLVED", "DECLINED"}
-}
+var complaintStatusValues = []string{"OPEN", "ACKNOWLEDGED", "ESCALATED", "RESOLUTION_PROPOSED", "RESOLVED", "DECLINED"}
+
+func (complaintStatusKind) kindValues() []string { return complaintStatusValues }
 
 // The complaint statuses.
 var (

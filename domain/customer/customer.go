@@ -191,7 +191,9 @@ type DeliveryStatus = enum[deliveryStatusKind]
 type deliveryStatusKind struct{}
 
 func (deliveryStatusKind) kindName() string     { return "deliveryStatus" }
-func (deliveryStatusKind) kindValues() []string { return []string{"SENT", "FAILED", "SKIPPED"} }
+var deliveryStatusValues = []string{"SENT", "FAILED", "SKIPPED"}
+
+func (deliveryStatusKind) kindValues() []string { return deliveryStatusValues }
 
 // The delivery statuses.
 var (

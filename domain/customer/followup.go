@@ -9,7 +9,9 @@ type FollowUpStatus = enum[followUpStatusKind]
 type followUpStatusKind struct{}
 
 func (followUpStatusKind) kindName() string     { return "followUpStatus" }
-func (followUpStatusKind) kindValues() []string { return []string{"DUE", "DONE", "CANCELLED"} }
+var followUpStatusValues = []string{"DUE", "DONE", "CANCELLED"}
+
+func (followUpStatusKind) kindValues() []string { return followUpStatusValues }
 
 // The follow-up statuses.
 var (
