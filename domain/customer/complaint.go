@@ -43,6 +43,7 @@ type ComplaintStatus = enum[complaintStatusKind]
 type complaintStatusKind struct{}
 
 func (complaintStatusKind) kindName() string { return "complaintStatus" }
+
 var complaintStatusValues = []string{"OPEN", "ACKNOWLEDGED", "ESCALATED", "RESOLUTION_PROPOSED", "RESOLVED", "DECLINED"}
 
 func (complaintStatusKind) kindValues() []string { return complaintStatusValues }

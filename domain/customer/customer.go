@@ -190,7 +190,8 @@ type DeliveryStatus = enum[deliveryStatusKind]
 
 type deliveryStatusKind struct{}
 
-func (deliveryStatusKind) kindName() string     { return "deliveryStatus" }
+func (deliveryStatusKind) kindName() string { return "deliveryStatus" }
+
 var deliveryStatusValues = []string{"SENT", "FAILED", "SKIPPED"}
 
 func (deliveryStatusKind) kindValues() []string { return deliveryStatusValues }

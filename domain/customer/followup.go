@@ -8,7 +8,8 @@ type FollowUpStatus = enum[followUpStatusKind]
 
 type followUpStatusKind struct{}
 
-func (followUpStatusKind) kindName() string     { return "followUpStatus" }
+func (followUpStatusKind) kindName() string { return "followUpStatus" }
+
 var followUpStatusValues = []string{"DUE", "DONE", "CANCELLED"}
 
 func (followUpStatusKind) kindValues() []string { return followUpStatusValues }
