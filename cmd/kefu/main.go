@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"export":  {exportSummary, runExport},
 		"import":  {importSummary, runImport},
 		"report":  {reportSummary, runReport},
+		"bench":   {benchSummary, runBench},
 		"migrate": {"copy a data directory's events and data keys into EventStoreDB/KurrentDB", runMigrate},
 	}
 }

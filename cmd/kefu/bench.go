@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/internal/loadgen"
+	"github.com/kefu-crm/kefu/seed"
+	"github.com/kefu-crm/kefu/server"
+)
+
+const benchSummary = "load-test the GraphQL API over loopback on a seeded data directory"
+
+// benchCustomerQuery is issue 4 §7's read scenario.
+const benchCustomerQuery = `query($id: ID!) { customer(id: $id) { stage loyalty { score level } openComplaints { id } timeline(first: 20) { edges { node { type occurredAt summary } } } } }`
+
+// benchLogContact is issue 4 §7's write scenario.
+const benchLogContact = `mutation($id: ID!) { logContact(input: { customerId: $id, channel: PHONE, direction: INBOUND, agent: "bench", summary: "load test" }) { version } }`
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench", "bench --data DIR [--customers N] [--events-per-customer K] [--clients C] [--duration D] [--scenario customer|logcontact|all]")
+	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-bench"), "data directory; seeded first when empty (env KEFU_DATA)")
+	n := fs.Int("customers", 100_000, "customers to seed (and to pick requests from)")
+	epc := fs.Float64("events-per-customer", 0, "target mean events per customer when seeding (0 = the seed's natural ~7)")
+	activity := fs.Float64("activity", 0, "seed.Config.Activity, overriding --events-per-customer")
+	seedValue := fs.Uint64("seed", 1, "random seed of the history and of the request sequence")
+	end := fs.String("end", "2026-11-01", "end of the seeded history (RFC 3339 or YYYY-MM-DD)")
+	workers := fs.Int("workers", 64, "concurrent seed writers")
+	clients := fs.Int("clients", 64, "concurrent clients (one keep-alive connection each)")
+	duration := fs.Duration("duration", 30*time.Second, "measured time per scenario")
+	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured load before each scenario")
+	maxReq := fs.Int64("max-requests", 5_000_000, "request budget per scenario")
+	scenario := fs.String("scenario", "all", "customer, logcontact or all")
+	addr := fs.String("addr", "127.0.0.1:0", "loopback address to serve on (port 0 = any free port)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured load (server and clients) to this file")
+	seedOnly := fs.Bool("seed-only", false, "seed (if empty) and exit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *n < 1 || *clients < 1 || *duration <= 0 {
+		return fmt.Errorf("%w: --customers, --clients and --duration must be positive", errUsage)
+	}
+	var scenarios []string
+	switch *scenario {
+	case "all":
+		scenarios = []string{"customer", "logcontact"}
+	case "customer", "logcontact":
+		scenarios = []string{*scenario}
+	default:
+		return fmt.Errorf("%w: --scenario %q: want customer, logcontact or all", errUsage, *scenario)
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return fmt.Errorf("%w: --addr: %v", errUsage, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%w: --addr %s: bench serves on loopback only", errUsage, *addr)
+	}
+	endAt, err := parseEnd(*end, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w: --end: %v", errUsage, err)
+	}
+
+	if err := benchSeed(ctx, e, *data, *n, *seedValue, endAt, *epc, *activity, *workers); err != nil {
+		return err
+	}
+	if *seedOnly {
+		return nil
+	}
+
+	srv, err := server.New(ctx, server.Config{DataDir: *data, Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	runErr := make(chan error, 1)
+	go func() { runErr <- srv.Run(runCtx) }()
+	go func() { _ = httpSrv.Serve(ln) }()
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(shutdownCtx)
+		stopRun()
+		if err := <-runErr; err != nil {
+			e.log.Error("server run", "err", err)
+		}
+	}()
+	started := time.Now()
+	select {
+	case <-srv.Ready():
+	case err := <-runErr:
+		runErr <- err
+		return fmt.Errorf("server stopped before it was ready: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	fmt.Fprintf(e.stdout, "server ready on %s after %s (read models caught up)\n", ln.Addr(), time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "machine: %d CPUs, load average %s; load generator in the same process as the server\n", runtime.NumCPU(), loadAvg())
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	base := "http://" + ln.Addr().String()
+	for _, name := range scenarios {
+		sc := benchScenario(name, *n)
+		res, err := loadgen.Run(ctx, loadgen.Config{
+			BaseURL: base, Clients: *clients, Duration: *duration, Warmup: *warmup,
+			MaxRequests: *maxReq, Seed: *seedValue,
+		}, sc)
+		if err != nil && !errors.Is(err, loadgen.ErrNoRequests) {
+			return err
+		}
+		fmt.Fprintln(e.stdout, res.String())
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "load average after: %s\n", loadAvg())
+	return nil
+}
+
+// benchScenario builds the named scenario over customers 0..n-1.
+func benchScenario(name string, n int) loadgen.Scenario {
+	query := benchCustomerQuery
+	if name == "logcontact" {
+		query = benchLogContact
+	}
+	prefix := []byte(`{"query":` + strconv.Quote(query) + `,"variables":{"id":"`)
+	return loadgen.Scenario{
+		Name: name,
+		Path: "/graphql",
+		Body: func(r *rand.Rand, buf []byte) []byte {
+			buf = append(buf, prefix...)
+			buf = append(buf, seed.CustomerID(r.IntN(n))...)
+			return append(buf, `"}}`...)
+		},
+		Check: loadgen.GraphQLCheck,
+	}
+}
+
+// benchSeed seeds an empty data directory; one that has events is used as
+// it is.
+func benchSeed(ctx context.Context, e *env, path string, n int, seedValue uint64, end time.Time, epc, activity float64, workers int) error {
+	dir, err := datadir.Open(path, datadir.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	head, err := dir.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if head > 0 {
+		fmt.Fprintf(e.stdout, "%s already holds %d events: benchmarking it as it is\n", path, uint64(head))
+		return nil
+	}
+	cfg := seedConfig(n, seedValue, end, 2)
+	switch {
+	case activity > 0:
+		cfg.Activity = activity
+	case epc > 0:
+		if cfg.Activity, err = calibrateActivity(cfg, epc); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "seeding %d customers into %s (activity %.2f)\n", n, path, max(cfg.Activity, 1))
+	sum, took, err := seedInto(ctx, e, dir, cfg, workers)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "seeded %d customers, %d events in %s (%.0f events/s, %.1f events per customer)\n",
+		sum.Customers, sum.Events, took.Round(time.Millisecond), float64(sum.Events)/took.Seconds(), float64(sum.Events)/float64(sum.Customers))
+	return nil
+}
+
+// calibrateActivity finds the seed Activity whose mean events per customer
+// over a sample of the configured customers is target (bisection; the
+// relation is monotone but not linear, because busier customers also have
+// more grievances).
+func calibrateActivity(cfg seed.Config, target float64) (float64, error) {
+	wc := customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(12 * time.Hour), true })
+	cfg.ReplyClock = wc
+	sample := min(cfg.Customers, 1000)
+	mean := func(a float64) (float64, error) {
+		c := cfg
+		c.Activity = a
+		total := 0
+		for i := range sample {
+			h, _, err := seed.One(c, i)
+			if err != nil {
+				return 0, err
+			}
+			total += len(h.Changes)
+		}
+		return float64(total) / float64(sample), nil
+	}
+	lo, hi := 1.0, 1.0
+	for {
+		m, err := mean(hi)
+		if err != nil {
+			return 0, err
+		}
+		if m >= target || hi >= 512 {
+			break
+		}
+		lo, hi = hi, hi*2
+	}
+	for range 12 {
+		mid := (lo + hi) / 2
+		m, err := mean(mid)
+		if err != nil {
+			return 0, err
+		}
+		if m < target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2, nil
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
