@@ -13,6 +13,7 @@ require (
 	github.com/emersion/go-smtp v0.21.3 // indirect
 	github.com/goccy/go-json v0.10.5 // indirect
 	github.com/gogo/protobuf v1.3.2 // indirect
+	github.com/google/btree v1.1.3 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/graphql-go/graphql v0.8.1 // indirect
 	github.com/lithammer/shortuuid/v3 v3.0.7 // indirect

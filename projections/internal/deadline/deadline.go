@@ -1,12 +1,21 @@
 // Package deadline is an ordered index of (time, id) keys — reply-due
 // times, promised replies, follow-up due dates — so that "everything due
 // before t" is a prefix walk rather than a scan.
+//
+// Keys live in a B-tree, so inserts and removals cost O(log n) whatever
+// order they arrive in (a rebuild from a log seeded customer by customer
+// inserts far out of time order). Readers get sorted slices, materialised
+// from the tree on the first read after a change and shared until the next
+// change.
 package deadline
 
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/google/btree"
 )
 
 // Key orders by time, then by ID.
@@ -23,44 +32,97 @@ func Compare(a, b Key) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
+func less(a, b Key) bool { return Compare(a, b) < 0 }
+
 // Index is a sorted set of keys. The zero value is empty and ready.
-// It is not safe for concurrent use; the owning read model locks.
-type Index struct{ keys []Key }
+// Mutations need the owner's write lock; reads may run concurrently with
+// each other under the owner's read lock.
+type Index struct {
+	tree *btree.BTreeG[Key]
+
+	mu     sync.Mutex // guards sorted against concurrent readers
+	sorted []Key
+	stale  bool
+}
+
+func (x *Index) init() {
+	if x.tree == nil {
+		x.tree = btree.NewG(32, less)
+	}
+}
 
 // Insert adds k (no-op when present).
 func (x *Index) Insert(k Key) {
-	i, found := slices.BinarySearchFunc(x.keys, k, Compare)
-	if !found {
-		x.keys = slices.Insert(x.keys, i, k)
+	x.init()
+	if _, had := x.tree.ReplaceOrInsert(k); !had {
+		x.changed()
 	}
 }
 
 // Remove deletes k (no-op when absent).
 func (x *Index) Remove(k Key) {
-	if i, found := slices.BinarySearchFunc(x.keys, k, Compare); found {
-		x.keys = slices.Delete(x.keys, i, i+1)
+	if x.tree == nil {
+		return
 	}
+	if _, had := x.tree.Delete(k); had {
+		x.changed()
+	}
+}
+
+func (x *Index) changed() {
+	x.mu.Lock()
+	x.stale, x.sorted = true, nil
+	x.mu.Unlock()
 }
 
 // Len is the number of keys.
-func (x *Index) Len() int { return len(x.keys) }
-
-// Before returns the keys strictly before t, in order. The slice is shared:
-// read it under the owner's lock and do not modify it.
-func (x *Index) Before(t time.Time) []Key {
-	i, _ := slices.BinarySearchFunc(x.keys, Key{At: t}, Compare)
-	return x.keys[:i]
+func (x *Index) Len() int {
+	if x.tree == nil {
+		return 0
+	}
+	return x.tree.Len()
 }
 
-// All returns every key in order (shared slice, as Before).
-func (x *Index) All() []Key { return x.keys }
+// All returns every key in order. The slice is shared: read it under the
+// owner's lock and do not modify it.
+func (x *Index) All() []Key {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.stale || (x.sorted == nil && x.Len() > 0) {
+		out := make([]Key, 0, x.Len())
+		x.tree.Ascend(func(k Key) bool {
+			out = append(out, k)
+			return true
+		})
+		x.sorted, x.stale = out, false
+	}
+	return x.sorted
+}
+
+// Before returns the keys strictly before t, in order (shared slice, as
+// All).
+func (x *Index) Before(t time.Time) []Key {
+	all := x.All()
+	i, _ := slices.BinarySearchFunc(all, Key{At: t}, Compare)
+	return all[:i]
+}
 
 // After returns the keys strictly after k, in order (shared slice, as
-// Before): the continuation of a listing whose last item was k.
+// All): the continuation of a listing whose last item was k.
 func (x *Index) After(k Key) []Key {
-	i, found := slices.BinarySearchFunc(x.keys, k, Compare)
+	all := x.All()
+	i, found := slices.BinarySearchFunc(all, k, Compare)
 	if found {
 		i++
 	}
-	return x.keys[i:]
+	return all[i:]
+}
+
+// AscendBefore calls fn with the keys strictly before t, in order, until
+// fn returns false, without materialising a slice.
+func (x *Index) AscendBefore(t time.Time, fn func(Key) bool) {
+	if x.tree == nil {
+		return
+	}
+	x.tree.AscendLessThan(Key{At: t}, fn)
 }
