@@ -6,6 +6,7 @@ import (
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/projections/servicereport"
 )
 
 // deps wires the API's ports to the read models and the command service.
@@ -37,6 +38,23 @@ func (analytics) LifecycleReport(ctx context.Context, from, to time.Time, bucket
 	return graphql.LifecycleReportView{}, notYet("build the lifecycle report")
 }
 
-func (analytics) ServiceReport(ctx context.Context, from, to time.Time) (graphql.ServiceReportView, error) {
-	return graphql.ServiceReportView{}, notYet("build the service report")
+func (a analytics) ServiceReport(ctx context.Context, from, to time.Time) (graphql.ServiceReportView, error) {
+	if !to.After(from) {
+		return graphql.ServiceReportView{}, apiErr(&customer.InvalidInputError{Field: "to", Reason: "must be after from"})
+	}
+	s := a.s
+	r := servicereport.Build(from, to, s.clock(), s.compl, s.fups, s.surveys)
+	v := graphql.ServiceReportView{
+		From: r.From, To: r.To, Complaints: r.Complaints, SLAMetPercent: r.SLAMetPercent,
+		FirstContactResolutionPercent: r.FirstContactResolutionPercent, MedianTimeToResolution: r.MedianTimeToResolution,
+		FollowUpsDue: r.FollowUpsDue, FollowUpsCompleted: r.FollowUpsCompleted, FollowUpCompletionPercent: r.FollowUpCompletionPercent,
+		SatisfactionPercent: r.SatisfactionPercent, Declined: r.Declined, OverdueNow: r.OverdueNow,
+	}
+	for _, kc := range r.ByCategory {
+		v.ByCategory = append(v.ByCategory, graphql.KeyCount{Key: kc.Key, Count: kc.Count})
+	}
+	for _, kc := range r.BySeverity {
+		v.BySeverity = append(v.BySeverity, graphql.KeyCount{Key: kc.Key, Count: kc.Count})
+	}
+	return v, nil
 }

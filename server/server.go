@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/automation/followup"
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -32,6 +33,7 @@ import (
 	"github.com/kefu-crm/kefu/projections/followups"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/loyalty"
+	"github.com/kefu-crm/kefu/projections/servicereport"
 )
 
 // Config configures a Server. The zero value of every field but DataDir is
@@ -113,6 +115,9 @@ type Server struct {
 	churn  *churnModel
 	policy lifecycle.Policy
 
+	sched    *followup.Scheduler
+	surveys  *servicereport.Surveys
+
 	camps    *campaigns.Model
 	greet    *greeting.Service
 	dispatch *greeting.Dispatcher
@@ -162,9 +167,25 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	s.book, s.compl, s.fups, s.camps = customers.New(), complaints.New(), followups.New(), campaigns.New()
 	s.churn = newChurnModel()
-	if s.life, err = lifecycle.New(lifecycle.Config{Policy: s.policy}); err != nil {
+	// The follow-up scheduler hears stage changes (entered SILENT →
+	// win-back) and asks for stages; the lifecycle projector is built
+	// after it, so the scheduler reads stages through s.life late.
+	if s.sched, err = followup.New(followup.Deps{
+		Commander: followup.RepositoryCommander{Repo: repo},
+		Calendar:  s.work,
+		Stages: followup.StageFunc(func(id string) (lifecycle.Stage, bool) {
+			st, ok := s.life.Get(id)
+			return st.Stage, ok
+		}),
+		Clock:  s.clock,
+		Logger: s.log,
+	}, followup.Config{}); err != nil {
 		return err
 	}
+	if s.life, err = lifecycle.New(lifecycle.Config{Policy: s.policy, OnChange: s.sched.StageChanged}); err != nil {
+		return err
+	}
+	s.surveys = servicereport.NewSurveys()
 	if s.loyal, err = loyalty.New(loyalty.DefaultConfig()); err != nil {
 		return err
 	}
@@ -186,7 +207,9 @@ func (s *Server) build(ctx context.Context) error {
 				s.loyal.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
 			}, loyaltyDigest(s.loyal)),
 			s.camps,
+			projections.Adapt[customer.Event](s.surveys),
 			&erasure{vault: s.dir.Vault, log: s.log},
+			s.sched,
 		},
 		Logger: s.log,
 		Clock:  s.clock,
@@ -250,6 +273,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return s.dispatch.Run(ctx)
 	})
+	g.Go(func() error { return s.sched.Run(ctx, s.runtime.Ready()) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
