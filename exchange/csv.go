@@ -132,11 +132,9 @@ func ImportPurchasesCSV(ctx context.Context, store eventstore.Store, enc Encoder
 	w := newWriter(ctx, store, opts)
 	for _, p := range plans {
 		for i, ev := range p.events {
-			rec, err := enc.Encode(ctx, p.stream, ev, p.envs[i])
-			if err != nil {
-				return w.abort(st, err)
-			}
-			if err := w.add(p.stream, p.first+uint64(i), rec); err != nil {
+			stream, env := p.stream, p.envs[i]
+			build := func(ctx context.Context) (eventstore.Record, error) { return enc.Encode(ctx, stream, ev, env) }
+			if err := w.add(p.stream, p.first+uint64(i), build); err != nil {
 				return w.abort(st, err)
 			}
 		}

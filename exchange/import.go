@@ -104,7 +104,6 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 			res.skip = true
 			return
 		}
-		res.rec, res.err = toRecord(ctx, enc, types, &res.env)
 	}
 	each := func(res *lineResult) error {
 		switch {
@@ -119,7 +118,12 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 			w.progress(1)
 			return nil
 		}
-		return w.add(res.env.Stream, res.env.Revision, res.rec)
+		env := res.env
+		// Sealed by the writer goroutines: creating a customer's key waits
+		// for the keystore's group commit, which many writers share.
+		return w.add(env.Stream, env.Revision, func(ctx context.Context) (eventstore.Record, error) {
+			return toRecord(ctx, enc, types, &env)
+		})
 	}
 	if err := scanParallel(ctx, r, parse, each); err != nil {
 		return w.abort(st, err)
@@ -365,7 +369,7 @@ type writer struct {
 type run struct {
 	stream string
 	first  uint64
-	recs   []eventstore.Record
+	build  []func(context.Context) (eventstore.Record, error)
 }
 
 const maxRun = 256
@@ -381,17 +385,26 @@ func newWriter(ctx context.Context, store eventstore.Store, opts ImportOptions) 
 		q := make(chan run, 64)
 		w.queues[i] = q
 		g.Go(func() error {
+			var recs []eventstore.Record
 			for r := range q {
+				recs = recs[:0]
+				for _, b := range r.build {
+					rec, err := b(gctx)
+					if err != nil {
+						return err
+					}
+					recs = append(recs, rec)
+				}
 				exp := eventstore.NoStream()
 				if r.first > 0 {
 					exp = eventstore.Exact(r.first - 1)
 				}
-				if _, err := store.Append(gctx, r.stream, exp, r.recs...); err != nil {
-					return fmt.Errorf("exchange: append %d event(s) to %s at revision %d: %w", len(r.recs), r.stream, r.first, err)
+				if _, err := store.Append(gctx, r.stream, exp, recs...); err != nil {
+					return fmt.Errorf("exchange: append %d event(s) to %s at revision %d: %w", len(recs), r.stream, r.first, err)
 				}
-				w.written[i] += int64(len(r.recs))
+				w.written[i] += int64(len(recs))
 				if opts.Progress != nil {
-					opts.Progress(len(r.recs))
+					opts.Progress(len(recs))
 				}
 			}
 			return nil
@@ -406,16 +419,18 @@ func (w *writer) progress(n int) {
 	}
 }
 
-func (w *writer) add(stream string, rev uint64, rec eventstore.Record) error {
-	if len(w.cur.recs) > 0 && (w.cur.stream != stream || len(w.cur.recs) == maxRun) {
+// add queues the record that build makes (in a writer goroutine) for
+// revision rev of stream.
+func (w *writer) add(stream string, rev uint64, build func(context.Context) (eventstore.Record, error)) error {
+	if len(w.cur.build) > 0 && (w.cur.stream != stream || len(w.cur.build) == maxRun) {
 		if err := w.flush(); err != nil {
 			return err
 		}
 	}
-	if len(w.cur.recs) == 0 {
-		w.cur = run{stream: stream, first: rev, recs: make([]eventstore.Record, 0, 16)}
+	if len(w.cur.build) == 0 {
+		w.cur = run{stream: stream, first: rev, build: make([]func(context.Context) (eventstore.Record, error), 0, 16)}
 	}
-	w.cur.recs = append(w.cur.recs, rec)
+	w.cur.build = append(w.cur.build, build)
 	return nil
 }
 
@@ -434,7 +449,7 @@ func (w *writer) flush() error {
 
 func (w *writer) close() (int64, error) {
 	var err error
-	if len(w.cur.recs) > 0 {
+	if len(w.cur.build) > 0 {
 		err = w.flush()
 	}
 	for _, q := range w.queues {

@@ -8,8 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/kefu-crm/kefu/eventstore"
 )
 
 // lineResult is what a worker made of one line.
@@ -21,8 +19,7 @@ type lineResult struct {
 	id      uuid.UUID
 	reason  string // why the line is bad ("" if it is not)
 	skip    bool   // pass 2: already in the store
-	rec     eventstore.Record
-	err     error // pass 2: a failure that ends the import
+	err     error  // pass 2: a failure that ends the import
 }
 
 type lineChunk struct {
