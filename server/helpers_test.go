@@ -398,3 +398,47 @@ func noDuplicates(t *testing.T, what string, keys []string) {
 		}
 	}
 }
+
+// startServerWith is startServer with a hook that edits the server.Config
+// before the server is built (Sender, Greetings, DispatchInterval …).
+func startServerWith(t *testing.T, o options, edit func(*server.Config)) *harness {
+	t.Helper()
+	if o.dir == "" {
+		o.dir = t.TempDir()
+	}
+	cfg := server.Config{DataDir: o.dir, Tick: o.tick}
+	if o.clock != nil {
+		cfg.Clock = o.clock.Now
+	}
+	h := &harness{t: t, dir: o.dir}
+	if o.auth {
+		toks, err := graphql.ParseTokens(strings.NewReader(authFile))
+		if err != nil {
+			t.Fatalf("auth file: %v", err)
+		}
+		cfg.Tokens = toks
+		h.token = tokAdmin
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := server.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	h.srv = srv
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	h.cancel = cancel
+	h.done = make(chan error, 1)
+	go func() { h.done <- srv.Run(ctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-h.done:
+		t.Fatalf("Run returned before Ready: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server not ready after 30s")
+	}
+	h.http = httptest.NewServer(srv.Handler())
+	t.Cleanup(h.stop)
+	return h
+}

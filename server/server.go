@@ -115,8 +115,8 @@ type Server struct {
 	churn  *churnModel
 	policy lifecycle.Policy
 
-	sched    *followup.Scheduler
-	surveys  *servicereport.Surveys
+	sched   *followup.Scheduler
+	surveys *servicereport.Surveys
 
 	camps    *campaigns.Model
 	greet    *greeting.Service
