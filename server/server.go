@@ -27,13 +27,7 @@ import (
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections"
-	"github.com/kefu-crm/kefu/projections/campaigns"
-	"github.com/kefu-crm/kefu/projections/complaints"
-	"github.com/kefu-crm/kefu/projections/customers"
-	"github.com/kefu-crm/kefu/projections/followups"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
-	"github.com/kefu-crm/kefu/projections/loyalty"
-	"github.com/kefu-crm/kefu/projections/servicereport"
 )
 
 // Config configures a Server. The zero value of every field but DataDir is
@@ -107,18 +101,11 @@ type Server struct {
 	gql     *graphql.Handler
 	schema  gql.Schema
 
-	book   *customers.Model
-	life   *lifecycle.Projector
-	loyal  *loyalty.Projector
-	compl  *complaints.Model
-	fups   *followups.Model
+	*readModels
 	churn  *churnModel
 	policy lifecycle.Policy
 
-	sched   *followup.Scheduler
-	surveys *servicereport.Surveys
-
-	camps    *campaigns.Model
+	sched    *followup.Scheduler
 	greet    *greeting.Service
 	dispatch *greeting.Dispatcher
 	outbox   *greeting.Outbox
@@ -165,7 +152,6 @@ func (s *Server) build(ctx context.Context) error {
 	if s.svc, err = app.NewService(repo, s.dir.Vault, customer.ReplyClockFunc(s.work.ReplyDue)); err != nil {
 		return err
 	}
-	s.book, s.compl, s.fups, s.camps = customers.New(), complaints.New(), followups.New(), campaigns.New()
 	s.churn = newChurnModel()
 	// The follow-up scheduler hears stage changes (entered SILENT →
 	// win-back) and asks for stages; the lifecycle projector is built
@@ -182,35 +168,16 @@ func (s *Server) build(ctx context.Context) error {
 	}, followup.Config{}); err != nil {
 		return err
 	}
-	if s.life, err = lifecycle.New(lifecycle.Config{Policy: s.policy, OnChange: s.sched.StageChanged}); err != nil {
+	if s.readModels, err = newReadModels(s.policy, s.sched.StageChanged); err != nil {
 		return err
 	}
-	s.surveys = servicereport.NewSurveys()
-	if s.loyal, err = loyalty.New(loyalty.DefaultConfig()); err != nil {
-		return err
-	}
-	decoder := projections.DecoderFunc(func(ctx context.Context, ev eventstore.Event) (any, error) {
-		d, err := s.dir.Codec.Decode(ctx, ev)
-		return d.Payload, err
-	})
 	s.runtime, err = projections.New(projections.Deps{
 		Store:   s.dir.Store,
-		Decoder: decoder,
-		Projections: []projections.Projection{
-			customerProjection("customers", s.book.Apply, s.book.Digest),
-			customerProjection("complaints", s.compl.Apply, s.compl.Digest),
-			customerProjection("followups", s.fups.Apply, s.fups.Digest),
-			customerProjection("lifecycle", func(ev eventstore.Event, e customer.Event) {
-				s.life.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
-			}, hexDigest(s.life.Digest)),
-			customerProjection("loyalty", func(ev eventstore.Event, e customer.Event) {
-				s.loyal.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
-			}, loyaltyDigest(s.loyal)),
-			s.camps,
-			projections.Adapt[customer.Event](s.surveys),
+		Decoder: s.decoder(),
+		Projections: append(s.readModels.projections(),
 			&erasure{vault: s.dir.Vault, log: s.log},
 			s.sched,
-		},
+		),
 		Logger: s.log,
 		Clock:  s.clock,
 	}, projections.Config{CheckpointDir: s.dir.CheckpointDir()})
@@ -362,4 +329,12 @@ func (s *Server) buildGreetings() error {
 		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.camps, Policy: policy,
 		Interval: s.cfg.DispatchInterval, Clock: s.clock, Logger: s.log})
 	return err
+}
+
+// decoder decodes stored events for the projections (personal data opened).
+func (s *Server) decoder() projections.Decoder {
+	return projections.DecoderFunc(func(ctx context.Context, ev eventstore.Event) (any, error) {
+		d, err := s.dir.Codec.Decode(ctx, ev)
+		return d.Payload, err
+	})
 }
