@@ -171,6 +171,64 @@ func BenchmarkAppendBatch100(b *testing.B) {
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkAppendBatchStreams has callers goroutines each send AppendBatch
+// calls of 1000 new streams × 5 events (durable when the call returns); the
+// records are built outside the timed part.
+func BenchmarkAppendBatchStreams(b *testing.B) {
+	const streams, events = 1000, 5
+	for _, callers := range []int{1, 4} {
+		b.Run(fmt.Sprintf("1000x5/callers=%d", callers), func(b *testing.B) {
+			s := open(b, b.TempDir())
+			defer s.Close()
+			var next atomic.Int64
+			mk := func() []eventstore.StreamAppend {
+				items := make([]eventstore.StreamAppend, streams)
+				for i := range items {
+					n := int(next.Add(1))
+					recs := make([]eventstore.Record, events)
+					for j := range recs {
+						recs[j] = contactLogged(n*events + j)
+					}
+					items[i] = eventstore.StreamAppend{Stream: shortStream(n), Expected: eventstore.NoStream(), Records: recs}
+				}
+				return items
+			}
+			var elapsed time.Duration
+			calls := 0
+			for b.Loop() {
+				b.StopTimer()
+				batches := make([][]eventstore.StreamAppend, callers)
+				for c := range batches {
+					batches[c] = mk()
+				}
+				b.StartTimer()
+				start := time.Now()
+				var wg sync.WaitGroup
+				for _, items := range batches {
+					wg.Go(func() {
+						res, err := s.AppendBatch(b.Context(), items)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						for _, r := range res {
+							if r.Err != nil {
+								b.Error(r.Err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				elapsed += time.Since(start)
+				calls += callers
+			}
+			b.ReportMetric(float64(calls*streams*events)/elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "ms/round")
+		})
+	}
+}
+
 // BenchmarkAppendConcurrent64 has 64 goroutines append one event each to
 // their own streams; each append is durable when it returns.
 func BenchmarkAppendConcurrent64(b *testing.B) {

@@ -183,7 +183,10 @@ type Store struct {
 	changed chan struct{} // closed and replaced after each commit
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.BatchAppender = (*Store)(nil)
+)
 
 // Open opens the store in dir, creating dir and an empty store if needed.
 // It fails with an error matching eventstore.ErrLocked when another process

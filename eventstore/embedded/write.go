@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,17 +18,20 @@ import (
 // committing what it has.
 const gatherDelay = 300 * time.Microsecond
 
-// request is one Append waiting for the writer.
+// request is one Append or AppendBatch call waiting for the writer.
 type request struct {
-	ctx      context.Context
-	stream   string
-	expected eventstore.Expected
-	records  []eventstore.Record
-	done     chan response // buffered 1
+	ctx   context.Context
+	items []eventstore.StreamAppend
+	// res has one entry per item. Items refused before queueing (invalid)
+	// carry their error already; the writer skips them and fills the rest.
+	res    []eventstore.BatchResult
+	events int           // events of the items to write, for MaxBatchEvents
+	done   chan response // buffered 1
 }
 
+// response answers a request: res, or an error for the whole call.
 type response struct {
-	res eventstore.AppendResult
+	res []eventstore.BatchResult
 	err error
 }
 
@@ -36,30 +40,93 @@ type response struct {
 // error and the append may or may not be stored; retrying it with the same
 // event IDs is safe and tells which.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, records ...eventstore.Record) (eventstore.AppendResult, error) {
-	if err := eventstore.ValidateAppend(stream, records); err != nil {
+	if err := s.validate(stream, records); err != nil {
 		return eventstore.AppendResult{}, err
+	}
+	req := &request{
+		ctx:    ctx,
+		items:  []eventstore.StreamAppend{{Stream: stream, Expected: expected, Records: records}},
+		res:    make([]eventstore.BatchResult, 1),
+		events: len(records),
+	}
+	res, err := s.submit(ctx, req)
+	if err != nil {
+		if errors.Is(err, errMayBeStored) {
+			return eventstore.AppendResult{}, fmt.Errorf("embedded: append to %s may or may not be stored: %w", stream, ctx.Err())
+		}
+		return eventstore.AppendResult{}, err
+	}
+	return res[0].Result, res[0].Err
+}
+
+// AppendBatch implements eventstore.BatchAppender. The valid items of one
+// call go into one transaction, shared with the appends queued at the same
+// time (group commit), and so one pair of fsyncs; a call with more than
+// MaxBatchEvents events is written whole, in a transaction of its own. If ctx
+// ends while the call waits for its commit, AppendBatch returns ctx's error
+// and the items may or may not be stored; retrying with the same event IDs
+// is safe and tells which.
+func (s *Store) AppendBatch(ctx context.Context, items []eventstore.StreamAppend) ([]eventstore.BatchResult, error) {
+	req := &request{ctx: ctx, items: items, res: make([]eventstore.BatchResult, len(items))}
+	valid := 0
+	for i, it := range items {
+		if err := s.validate(it.Stream, it.Records); err != nil {
+			req.res[i].Err = err
+			continue
+		}
+		valid++
+		req.events += len(it.Records)
+	}
+	if valid == 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s.closed.Load() {
+			return nil, eventstore.ErrClosed
+		}
+		return req.res, nil
+	}
+	res, err := s.submit(ctx, req)
+	if errors.Is(err, errMayBeStored) {
+		return nil, fmt.Errorf("embedded: batch of %d appends may or may not be stored: %w", len(items), ctx.Err())
+	}
+	return res, err
+}
+
+// errMayBeStored: ctx ended after the request was queued.
+var errMayBeStored = errors.New("embedded: may or may not be stored")
+
+// validate checks one append's arguments, before it is queued.
+func (s *Store) validate(stream string, records []eventstore.Record) error {
+	if err := eventstore.ValidateAppend(stream, records); err != nil {
+		return err
 	}
 	for i, r := range records {
 		if n := len(r.Data) + len(r.Metadata); n > s.opts.MaxEventBytes {
-			return eventstore.AppendResult{}, fmt.Errorf("%w: record %d (%s) of %s has %d bytes of data and metadata, more than the limit of %d",
+			return fmt.Errorf("%w: record %d (%s) of %s has %d bytes of data and metadata, more than the limit of %d",
 				eventstore.ErrInvalidRecord, i, r.Type, stream, n, s.opts.MaxEventBytes)
 		}
 	}
+	return nil
+}
+
+// submit queues req for the writer and waits for its answer.
+func (s *Store) submit(ctx context.Context, req *request) ([]eventstore.BatchResult, error) {
 	if err := ctx.Err(); err != nil {
-		return eventstore.AppendResult{}, err
+		return nil, err
 	}
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	if s.closed.Load() {
-		return eventstore.AppendResult{}, eventstore.ErrClosed
+		return nil, eventstore.ErrClosed
 	}
-	req := &request{ctx: ctx, stream: stream, expected: expected, records: records, done: make(chan response, 1)}
+	req.done = make(chan response, 1)
 	select {
 	case s.reqs <- req:
 	case <-s.closing:
-		return eventstore.AppendResult{}, eventstore.ErrClosed
+		return nil, eventstore.ErrClosed
 	case <-ctx.Done():
-		return eventstore.AppendResult{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 	select {
 	case r := <-req.done:
@@ -70,10 +137,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		case r := <-req.done:
 			return r.res, r.err
 		default:
-			return eventstore.AppendResult{}, eventstore.ErrClosed
+			return nil, eventstore.ErrClosed
 		}
 	case <-ctx.Done():
-		return eventstore.AppendResult{}, fmt.Errorf("embedded: append to %s may or may not be stored: %w", stream, ctx.Err())
+		return nil, errMayBeStored
 	}
 }
 
@@ -93,7 +160,7 @@ func (s *Store) write() {
 		case <-s.closing:
 			return
 		}
-		n := len(batch[0].records)
+		n := batch[0].events
 		// Take what is queued, then wait a little for appends that are on
 		// their way: callers inside Append that have not queued yet (they
 		// were just answered and are appending again). Without the wait,
@@ -105,7 +172,7 @@ func (s *Store) write() {
 			select {
 			case r := <-s.reqs:
 				batch = append(batch, r)
-				n += len(r.records)
+				n += r.events
 				continue
 			default:
 			}
@@ -119,7 +186,7 @@ func (s *Store) write() {
 			select {
 			case r := <-s.reqs:
 				batch = append(batch, r)
-				n += len(r.records)
+				n += r.events
 			case <-deadline:
 				deadline = nil
 				break gather
@@ -159,15 +226,21 @@ func (w *writer) commit(batch []*request) {
 			out[i].err = err
 			continue
 		}
-		res, written, err := w.apply(tx, r, &head)
-		if err != nil && written {
-			// A write failed half-way; the transaction is unusable.
-			_ = tx.Rollback()
-			w.fail(batch, err)
-			return
+		for j := range r.items {
+			if r.res[j].Err != nil {
+				continue // refused before queueing
+			}
+			res, written, err := w.apply(tx, &r.items[j], &head)
+			if err != nil && written {
+				// A write failed half-way; the transaction is unusable.
+				_ = tx.Rollback()
+				w.fail(batch, err)
+				return
+			}
+			r.res[j] = eventstore.BatchResult{Result: res, Err: err}
+			wrote = wrote || written
 		}
-		out[i] = response{res, err}
-		wrote = wrote || written
+		out[i].res = r.res
 	}
 	if !wrote {
 		_ = tx.Rollback()
@@ -197,16 +270,16 @@ func (w *writer) fail(batch []*request, err error) {
 
 // apply writes one append into tx, advancing head. written reports whether
 // it wrote anything: an error after a write leaves tx unusable.
-func (w *writer) apply(tx *bolt.Tx, r *request, head *eventstore.Position) (res eventstore.AppendResult, written bool, err error) {
-	res, retry, err := eventstore.ResolveRetry(r.stream, r.records, func(id uuid.UUID) (eventstore.Stored, bool, error) {
+func (w *writer) apply(tx *bolt.Tx, r *eventstore.StreamAppend, head *eventstore.Position) (res eventstore.AppendResult, written bool, err error) {
+	res, retry, err := eventstore.ResolveRetry(r.Stream, r.Records, func(id uuid.UUID) (eventstore.Stored, bool, error) {
 		return lookup(tx, &w.dec, id)
 	})
 	if err != nil || retry {
 		return res, false, err
 	}
 	events, streams, ids := tx.Bucket(bucketEvents), tx.Bucket(bucketStreams), tx.Bucket(bucketIDs)
-	last, exists := lastRevision(streams, r.stream)
-	if err := r.expected.Check(r.stream, last, exists); err != nil {
+	last, exists := lastRevision(streams, r.Stream)
+	if err := r.Expected.Check(r.Stream, last, exists); err != nil {
 		return eventstore.AppendResult{}, false, err
 	}
 	rev := uint64(0)
@@ -215,10 +288,10 @@ func (w *writer) apply(tx *bolt.Tx, r *request, head *eventstore.Position) (res 
 	}
 	now := w.s.opts.Clock().UTC()
 	pos := *head
-	for _, rec := range r.records {
+	for _, rec := range r.Records {
 		pos++
 		e := eventstore.Event{
-			ID: rec.ID, StreamID: r.stream, Revision: rev, Type: rec.Type, SchemaVersion: rec.SchemaVersion,
+			ID: rec.ID, StreamID: r.Stream, Revision: rev, Type: rec.Type, SchemaVersion: rec.SchemaVersion,
 			OccurredAt: rec.OccurredAt, RecordedAt: now, Data: rec.Data, Metadata: rec.Metadata,
 		}
 		// bbolt keeps references to keys and values until the transaction
@@ -228,8 +301,8 @@ func (w *writer) apply(tx *bolt.Tx, r *request, head *eventstore.Position) (res 
 		if err := events.Put(pk, val); err != nil {
 			return eventstore.AppendResult{}, true, fmt.Errorf("embedded: write event %d: %w", pos, err)
 		}
-		if err := streams.Put(streamKey(make([]byte, 0, len(r.stream)+9), r.stream, rev), pk); err != nil {
-			return eventstore.AppendResult{}, true, fmt.Errorf("embedded: write stream index of %s@%d: %w", r.stream, rev, err)
+		if err := streams.Put(streamKey(make([]byte, 0, len(r.Stream)+9), r.Stream, rev), pk); err != nil {
+			return eventstore.AppendResult{}, true, fmt.Errorf("embedded: write stream index of %s@%d: %w", r.Stream, rev, err)
 		}
 		if err := ids.Put(append(make([]byte, 0, 16), rec.ID[:]...), pk); err != nil {
 			return eventstore.AppendResult{}, true, fmt.Errorf("embedded: write ID index of %s: %w", rec.ID, err)

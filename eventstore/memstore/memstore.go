@@ -34,7 +34,10 @@ type Store struct {
 	changed chan struct{}
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.BatchAppender = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New(opts Options) *Store {
@@ -63,13 +66,53 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.closed {
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
+	res, wrote, err := s.apply(stream, expected, records)
+	if wrote {
+		s.notify()
+	}
+	return res, err
+}
+
+// AppendBatch implements eventstore.BatchAppender: the items are applied in
+// order under one lock, so no other append lands between them.
+func (s *Store) AppendBatch(ctx context.Context, items []eventstore.StreamAppend) ([]eventstore.BatchResult, error) {
+	out := make([]eventstore.BatchResult, len(items))
+	for i, it := range items {
+		out[i].Err = eventstore.ValidateAppend(it.Stream, it.Records)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, eventstore.ErrClosed
+	}
+	wroteAny := false
+	for i, it := range items {
+		if out[i].Err != nil {
+			continue
+		}
+		res, wrote, err := s.apply(it.Stream, it.Expected, it.Records)
+		out[i] = eventstore.BatchResult{Result: res, Err: err}
+		wroteAny = wroteAny || wrote
+	}
+	if wroteAny {
+		s.notify()
+	}
+	return out, nil
+}
+
+// apply appends one validated append; s.mu must be held. wrote reports
+// whether it stored events.
+func (s *Store) apply(stream string, expected eventstore.Expected, records []eventstore.Record) (eventstore.AppendResult, bool, error) {
 	res, retry, err := eventstore.ResolveRetry(stream, records, s.lookup)
 	if err != nil || retry {
-		return res, err
+		return res, false, err
 	}
 	revs := s.streams[stream]
 	if err := expected.Check(stream, uint64(len(revs))-1, len(revs) > 0); err != nil {
-		return eventstore.AppendResult{}, err
+		return eventstore.AppendResult{}, false, err
 	}
 	now := s.clock().UTC()
 	for _, r := range records {
@@ -90,9 +133,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		s.ids[r.ID] = pos
 	}
 	s.streams[stream] = revs
+	return eventstore.AppendResult{Revision: uint64(len(revs) - 1), Position: eventstore.Position(len(s.log))}, true, nil
+}
+
+// notify wakes subscribers; s.mu must be held.
+func (s *Store) notify() {
 	close(s.changed)
 	s.changed = make(chan struct{})
-	return eventstore.AppendResult{Revision: uint64(len(revs) - 1), Position: eventstore.Position(len(s.log))}, nil
 }
 
 // lookup is ResolveRetry's lookup; s.mu must be held.

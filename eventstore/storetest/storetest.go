@@ -12,6 +12,9 @@
 //		})
 //	}
 //
+// A backend that implements eventstore.BatchAppender is held to its
+// contract too (the "Batch" subtests; skipped for other backends).
+//
 // Every subtest opens its own store in a fresh directory and closes it at the
 // end. Stream names carry a random suffix, so a backend whose log is shared
 // between tests (a server) can run the suite too; see Config.SharedLog.
@@ -93,6 +96,7 @@ func RunConfig(t *testing.T, cfg Config) {
 		{"InvalidInput", s.testInvalidInput},
 		{"NoAliasing", s.testNoAliasing},
 		{"Closed", s.testClosed},
+		{"Batch", s.testBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
