@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kefu-crm/kefu/analytics"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/projections"
@@ -27,14 +28,27 @@ type readModels struct {
 	loyal   *loyalty.Projector
 	camps   *campaigns.Model
 	surveys *servicereport.Surveys
+	// trans logs every stage change (fed by the lifecycle's hook) for
+	// the lifecycle report; days keeps purchase days for churn as of any
+	// instant.
+	trans *analytics.Transitions
+	days  *analytics.PurchaseDays
 }
 
 // newReadModels builds an empty set; onChange (may be nil) hears every
 // lifecycle stage change.
 func newReadModels(policy lifecycle.Policy, onChange func(string, lifecycle.StageChange)) (*readModels, error) {
-	m := &readModels{book: customers.New(), compl: complaints.New(), fups: followups.New(), camps: campaigns.New(), surveys: servicereport.NewSurveys()}
+	m := &readModels{book: customers.New(), compl: complaints.New(), fups: followups.New(), camps: campaigns.New(),
+		surveys: servicereport.NewSurveys(), trans: analytics.NewTransitions(), days: analytics.NewPurchaseDays()}
+	hook := m.trans.Record
+	if onChange != nil {
+		hook = func(id string, c lifecycle.StageChange) {
+			m.trans.Record(id, c)
+			onChange(id, c)
+		}
+	}
 	var err error
-	if m.life, err = lifecycle.New(lifecycle.Config{Policy: policy, OnChange: onChange}); err != nil {
+	if m.life, err = lifecycle.New(lifecycle.Config{Policy: policy, OnChange: hook}); err != nil {
 		return nil, err
 	}
 	if m.loyal, err = loyalty.New(loyalty.DefaultConfig()); err != nil {
@@ -58,6 +72,7 @@ func (m *readModels) projections() []projections.Projection {
 		}, loyaltyDigest(m.loyal)),
 		m.camps,
 		projections.Adapt[customer.Event](m.surveys),
+		projections.Adapt[customer.Event](m.days),
 	}
 }
 

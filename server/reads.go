@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kefu-crm/kefu/analytics"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/graphql"
-	"github.com/kefu-crm/kefu/projections/churn"
 	"github.com/kefu-crm/kefu/projections/complaints"
 	"github.com/kefu-crm/kefu/projections/customers"
 	"github.com/kefu-crm/kefu/projections/followups"
@@ -623,10 +623,6 @@ func (r reads) Events(ctx context.Context, q graphql.EventQuery, p graphql.Page)
 // ---- analytics ----
 
 func (r reads) ChurnModel(ctx context.Context, asOf *time.Time, unit string) (graphql.ChurnModelView, error) {
-	u, err := churn.ParseUnit(unit)
-	if err != nil {
-		return graphql.ChurnModelView{}, apiErr(&customer.InvalidInputError{Field: "unit", Reason: err.Error()})
-	}
 	now := r.s.clock()
 	t := now
 	if asOf != nil {
@@ -635,50 +631,16 @@ func (r reads) ChurnModel(ctx context.Context, asOf *time.Time, unit string) (gr
 		}
 		t = *asOf
 	}
-	sums, err := r.s.summariesAt(ctx, t, u)
-	if err != nil {
+	m, err := r.s.days.ChurnModelAt(ctx, t, unit)
+	switch {
+	case errors.Is(err, analytics.ErrInvalidArgument):
+		return graphql.ChurnModelView{}, apiErr(&customer.InvalidInputError{Field: "unit", Reason: err.Error()})
+	case errors.Is(err, analytics.ErrNoModel):
+		return graphql.ChurnModelView{}, apiErr(&customer.PreconditionError{Action: "fit the churn model", Reason: err.Error()})
+	case err != nil:
 		return graphql.ChurnModelView{}, err
 	}
-	m, err := churn.Fit(ctx, sums, churn.FitOptions{})
-	if err != nil {
-		if errors.Is(err, churn.ErrNotEnoughData) {
-			return graphql.ChurnModelView{}, apiErr(&customer.PreconditionError{Action: "fit the churn model", Reason: err.Error()})
-		}
-		return graphql.ChurnModelView{}, err
-	}
-	return graphql.ChurnModelView{Unit: unit, AsOf: t, Customers: m.Customers, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
-}
-
-// summariesAt builds every customer's BG/NBD summary as of t in unit u
-// from the log's purchases (occurredAt ≤ t): one scan of the log.
-func (s *Server) summariesAt(ctx context.Context, t time.Time, u churn.Unit) ([]churn.Summary, error) {
-	days := map[string][]int64{}
-	err := s.dir.Store.ReadAll(ctx, eventstore.Start, func(ev eventstore.Event) error {
-		if ev.Type != customer.TypePurchaseMade || ev.OccurredAt.After(t) {
-			return nil
-		}
-		id := customerIDOf(ev)
-		days[id] = append(days[id], churn.DayNumber(ev.OccurredAt.UTC()))
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	asOfDay := churn.DayNumber(t.UTC())
-	ids := make([]string, 0, len(days))
-	for id := range days {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	out := make([]churn.Summary, 0, len(ids))
-	for _, id := range ids {
-		sm, err := churn.SummaryFromDays(days[id], asOfDay, u)
-		if err != nil {
-			continue
-		}
-		out = append(out, sm)
-	}
-	return out, nil
+	return graphql.ChurnModelView{Unit: m.Unit.String(), AsOf: m.AsOf, Customers: m.Customers, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
 }
 
 // loadLocation loads an IANA zone (cached by the time package).
