@@ -1049,3 +1049,68 @@ func TestCampaignWebhookSender(t *testing.T) {
 		t.Errorf("the gateway was called again after the outcomes were recorded: %v, then %v", hits, gw.hits)
 	}
 }
+
+// flakySender fails its first n sends with an error that is not a
+// delivery failure (a gateway or disk hiccup: nothing is recorded and the
+// dispatcher retries on its next tick), then passes messages on.
+type flakySender struct {
+	inner greeting.Sender
+	mu    sync.Mutex
+	n     int
+	calls int
+}
+
+var errHiccup = errors.New("transient hiccup")
+
+func (s *flakySender) Send(ctx context.Context, m greeting.Message) (greeting.Receipt, error) {
+	s.mu.Lock()
+	s.calls++
+	fail := s.calls <= s.n
+	s.mu.Unlock()
+	if fail {
+		return greeting.Receipt{}, errHiccup
+	}
+	return s.inner.Send(ctx, m)
+}
+
+// TestCampaignCountsSurviveRetriedTicks: a tick that could not handle
+// every customer is retried, and the customers it did handle are not
+// counted twice — neither in the live counts nor in the final
+// GreetingCampaignCompleted (whose ERASED count the read model uses).
+func TestCampaignCountsSurviveRetriedTicks(t *testing.T) {
+	t0 := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	clock := newFakeClock(t0)
+	dir := t.TempDir()
+	ob := openOutbox(t, dir, clock)
+	flaky := &flakySender{inner: ob, n: 5}
+	h := campaignServer(t, dir, clock, func(c *server.Config) { c.Sender = flaky })
+	defer func() {
+		h.stop()
+		if err := ob.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, c := range []campCustomer{
+		{id: "f-ok", name: "Flaky", phone: "+8613100000001", consent: true},
+		{id: "f-skip", name: "No consent", phone: "+8613100000002"},
+		{id: "f-erased", name: "Erased", phone: "+8613100000003", consent: true, erase: true},
+	} {
+		h.setup(c, t0.Add(-time.Hour))
+	}
+	id, _ := h.schedule(map[string]any{"name": "Flaky", "occasion": "CN:spring_festival", "date": "2027-02-06",
+		"templates": []any{map[string]any{"channel": "SMS", "body": "{{occasion}}"}}})
+	clock.Set(at(t, shanghai, 2027, 2, 6, 9, 0))
+	h.waitCampaign(id, "sent after the hiccups", func(s campaignState) bool { return s.Sent >= 1 })
+	want := map[string]int{"NO_CONSENT": 1, "ERASED": 1}
+	if st := h.campaign(id); st.Sent != 1 || st.Skipped != 2 || !maps.Equal(st.ByReason, want) {
+		t.Errorf("running, after %d failed ticks: %v, want sent=1 skipped=2 %v", flaky.n, st, want)
+	}
+	clock.Set(time.Date(2027, 2, 7, 16, 0, 0, 0, time.UTC))
+	st := h.waitCampaign(id, "COMPLETED", func(s campaignState) bool { return s.Status == "COMPLETED" })
+	if st.Sent != 1 || st.Skipped != 2 || st.AudienceSize != 3 || !maps.Equal(st.ByReason, want) {
+		t.Errorf("completed: %v, want sent=1 skipped=2 audience=3 %v", st, want)
+	}
+	if ev := h.greetingsOf("f-ok").forCampaign(id); len(ev) != 1 || ev[0].Type != "GreetingSent" {
+		t.Errorf("f-ok: %+v, want one GreetingSent", ev)
+	}
+}

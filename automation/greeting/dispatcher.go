@@ -131,9 +131,14 @@ type run struct {
 	watermark time.Time
 	started   bool
 
-	mu     sync.Mutex
-	counts campaign.Counts
-	names  map[string]string // occasion name by locale
+	mu sync.Mutex
+	// counts covers the ticks that completed; pending the customers
+	// handled by the tick in progress (or the last one, which failed). A
+	// failed tick is redone from the same watermark, so its pending
+	// counts are dropped rather than added twice.
+	counts  campaign.Counts
+	pending campaign.Counts
+	names   map[string]string // occasion name by locale
 }
 
 // occasionName caches OccasionName per locale.
@@ -242,7 +247,34 @@ func (d *Dispatcher) Progress(campaignID string) campaign.Counts {
 	defer r.mu.Unlock()
 	c := r.counts
 	c.SkippedByReason = cloneCounts(c.SkippedByReason)
+	addCounts(&c, r.pending)
 	return c
+}
+
+// addCounts adds b to a (whose SkippedByReason must not be nil).
+func addCounts(a *campaign.Counts, b campaign.Counts) {
+	a.AudienceSize += b.AudienceSize
+	a.Sent += b.Sent
+	a.Failed += b.Failed
+	a.Skipped += b.Skipped
+	for k, n := range b.SkippedByReason {
+		a.SkippedByReason[k] += n
+	}
+}
+
+// begin starts a tick's tally, dropping that of a failed tick.
+func (r *run) begin() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = campaign.Counts{SkippedByReason: map[string]int{}}
+}
+
+// commit adds the tally of a tick that handled every customer due.
+func (r *run) commit() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	addCounts(&r.counts, r.pending)
+	r.pending = campaign.Counts{SkippedByReason: map[string]int{}}
 }
 
 var errCancelled = errors.New("campaign cancelled")
@@ -269,6 +301,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 		r = &run{counts: campaign.Counts{SkippedByReason: map[string]int{}}}
 		d.runs[id] = r
 	}
+	r.begin()
 	r.started = r.started || c.Status() == campaign.StatusRunning
 	sendAt, err := campaign.ParseClock(def.SendAtLocal)
 	if err != nil {
@@ -286,16 +319,21 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 		failed  []error
 		nFailed int
 	)
+	fail := func(customerID string, err error) {
+		errMu.Lock()
+		nFailed++
+		if len(failed) < 5 {
+			failed = append(failed, fmt.Errorf("customer %s: %w", customerID, err))
+		}
+		errMu.Unlock()
+	}
+	rec := d.newRecorder(ctx, def, r, now, fail)
 	for range d.cfg.Workers {
 		wg.Go(func() {
 			for it := range work {
-				if err := d.handle(ctx, def, r, it.rec, it.instant, now); err != nil {
-					errMu.Lock()
-					nFailed++
-					if len(failed) < 5 {
-						failed = append(failed, fmt.Errorf("customer %s: %w", it.rec.CustomerID, err))
-					}
-					errMu.Unlock()
+				g := &greetState{planned: it.rec, instant: it.instant}
+				if err := d.greet(ctx, def, r, now, g, rec.submit); err != nil {
+					fail(it.rec.CustomerID, err)
 				}
 			}
 		})
@@ -338,6 +376,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	})
 	close(work)
 	wg.Wait()
+	rec.close() // waits for the outcomes in flight to be recorded
 	if errors.Is(eachErr, errCancelled) {
 		delete(d.runs, id)
 		return nil
@@ -352,6 +391,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 		return err
 	}
 	r.watermark = now
+	r.commit()
 	last := def.Date
 	if def.WindowDays > 0 {
 		last = def.Date.AddDays(def.WindowDays - 1)
@@ -432,18 +472,38 @@ func (d *Dispatcher) updateCampaign(ctx context.Context, id, step string, fn fun
 
 func codecID(ns, key string) [16]byte { return codec.DeterministicID(ns, key) }
 
-// handle greets one customer whose instant has come (or records why not).
-func (d *Dispatcher) handle(ctx context.Context, def *campaign.GreetingCampaignScheduled, r *run, planned Recipient, instant, now time.Time) error {
-	id := planned.CustomerID
+// greetState is what the handling of one customer has decided and done so
+// far; it survives a reload after a conflicting append, so that the outcome
+// is recorded again without sending again.
+type greetState struct {
+	planned Recipient
+	instant time.Time
+	dec     decision
+	decided bool
+	failure *DeliveryError
+	attempt int
+	tries   int
+}
+
+// outcome is a customer's greeting outcome, encoded and ready to append.
+type outcome struct {
+	append         eventstore.StreamAppend
+	status, reason string
+	state          *greetState
+}
+
+// maxTries bounds the reloads of one customer after conflicting appends.
+const maxTries = 5
+
+// greet greets one customer whose instant has come (or decides why not) and
+// records the outcome: through submit when it is not nil (the recorder
+// appends it in a batch and handles a conflict), else with its own Append.
+func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignScheduled, r *run, now time.Time, g *greetState, submit func(context.Context, outcome) error) error {
+	id := g.planned.CustomerID
 	eid := GreetingID(def.CampaignID, id)
 	stream := eventstore.StreamID(customer.StreamCategory, id)
-	var (
-		dec     decision
-		decided bool
-		failure *DeliveryError
-		attempt int
-	)
-	for range 5 {
+	for g.tries < maxTries {
+		g.tries++
 		c, found, err := d.st.loadCustomer(ctx, id)
 		if err != nil {
 			return err
@@ -451,54 +511,62 @@ func (d *Dispatcher) handle(ctx context.Context, def *campaign.GreetingCampaignS
 		if !found {
 			return nil // listed but not (yet) in the store: not part of the campaign
 		}
-		if g, done := c.Greeting(def.CampaignID); done {
-			r.count(g.Status.String(), g.Reason)
+		if gr, done := c.Greeting(def.CampaignID); done {
+			r.count(gr.Status.String(), gr.Reason)
 			return nil
 		}
-		if !decided {
+		if !g.decided {
 			rec := recipientOf(c, d.zones)
-			dec = decide(def, &rec, d.cfg.Stages.StageOf(id), now.Sub(instant), d.pol)
-			decided = true
-			if dec.skip == ReasonErased {
+			g.dec = decide(def, &rec, d.cfg.Stages.StageOf(id), now.Sub(g.instant), d.pol)
+			g.decided = true
+			if g.dec.skip == ReasonErased {
 				r.count("SKIPPED", ReasonErased)
 				return nil
 			}
-			if dec.skip == "" {
+			if g.dec.skip == "" {
 				msg := Message{
 					IdempotencyKey: eid.String(), CampaignID: def.CampaignID, CustomerID: id,
 					Occasion: def.Occasion, OccasionName: r.occasionName(def, rec.Locale),
-					Channel: dec.channel, To: dec.to, Locale: rec.Locale, Template: dec.template,
+					Channel: g.dec.channel, To: g.dec.to, Locale: rec.Locale, Template: g.dec.template,
 				}
-				msg.Body = campaign.Render(def.Templates[dec.template].Body, rec.Name, msg.OccasionName)
+				msg.Body = campaign.Render(def.Templates[g.dec.template].Body, rec.Name, msg.OccasionName)
 				receipt, err := d.cfg.Sender.Send(ctx, msg)
 				switch {
-				case errors.As(err, &failure):
-					attempt = failure.Attempts
+				case errors.As(err, &g.failure):
+					g.attempt = g.failure.Attempts
 				case err != nil:
 					return err // nothing recorded; retried later with the same key
 				default:
-					attempt = receipt.Attempts
+					g.attempt = receipt.Attempts
 				}
 			}
 		}
+		dec := g.dec
 		ch := channelOf(dec.channel)
 		var status, reason string
 		switch {
 		case dec.skip != "":
 			status, reason = "SKIPPED", dec.skip
 			err = c.RecordGreetingSkipped(customer.RecordGreetingSkipped{CampaignID: def.CampaignID, Occasion: def.Occasion, Reason: dec.skip, OccurredAt: now}, now)
-		case failure != nil:
-			status, reason = "FAILED", failure.Reason
-			err = c.RecordGreetingFailed(customer.RecordGreetingFailed{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Reason: failure.Reason, Attempts: attempt, OccurredAt: now}, now)
+		case g.failure != nil:
+			status, reason = "FAILED", g.failure.Reason
+			err = c.RecordGreetingFailed(customer.RecordGreetingFailed{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Reason: g.failure.Reason, Attempts: g.attempt, OccurredAt: now}, now)
 		default:
 			status = "SENT"
-			err = c.RecordGreetingSent(customer.RecordGreetingSent{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Template: dec.template, Attempts: attempt, OccurredAt: now}, now)
+			err = c.RecordGreetingSent(customer.RecordGreetingSent{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Template: dec.template, Attempts: g.attempt, OccurredAt: now}, now)
 		}
 		if err != nil {
 			return err
 		}
 		rev, exists := c.Version()
-		err = d.st.appendOne(ctx, stream, rev, exists, c.Changes()[0].Event, codec.Envelope{ID: eid, OccurredAt: now, Meta: d.meta(def.CampaignID, eid.String())})
+		sa, err := d.st.encodeOne(ctx, stream, rev, exists, c.Changes()[0].Event, codec.Envelope{ID: eid, OccurredAt: now, Meta: d.meta(def.CampaignID, eid.String())})
+		if err != nil {
+			return err
+		}
+		if submit != nil {
+			return submit(ctx, outcome{append: sa, status: status, reason: reason, state: g})
+		}
+		_, err = d.cfg.Store.Append(ctx, sa.Stream, sa.Expected, sa.Records...)
 		if errors.Is(err, eventstore.ErrConcurrency) {
 			continue // the customer changed meanwhile: reload and record again (never re-send)
 		}
@@ -514,15 +582,15 @@ func (d *Dispatcher) handle(ctx context.Context, def *campaign.GreetingCampaignS
 func (r *run) count(status, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.counts.AudienceSize++
+	r.pending.AudienceSize++
 	switch status {
 	case "SENT":
-		r.counts.Sent++
+		r.pending.Sent++
 	case "FAILED":
-		r.counts.Failed++
+		r.pending.Failed++
 	default:
-		r.counts.Skipped++
-		r.counts.SkippedByReason[reason]++
+		r.pending.Skipped++
+		r.pending.SkippedByReason[reason]++
 	}
 }
 
