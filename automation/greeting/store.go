@@ -91,20 +91,30 @@ func (s streams) loadCampaign(ctx context.Context, id string) (*campaign.Campaig
 	return campaign.Rehydrate(id, hist)
 }
 
-// appendOne appends the single pending event of an aggregate with a
-// deterministic ID, expecting the loaded version. A retry of an append
-// that is already stored succeeds without writing (the store's idempotent
-// append).
-func (s streams) appendOne(ctx context.Context, stream string, rev uint64, exists bool, ev any, at codec.Envelope) error {
+// encodeOne encodes the single pending event of an aggregate with a
+// deterministic ID as an append that expects the loaded version. A retry of
+// an append that is already stored succeeds without writing (the store's
+// idempotent append).
+func (s streams) encodeOne(ctx context.Context, stream string, rev uint64, exists bool, ev any, at codec.Envelope) (eventstore.StreamAppend, error) {
 	rec, err := s.codec.Encode(ctx, stream, ev, at)
 	if err != nil {
-		return err
+		return eventstore.StreamAppend{}, err
 	}
 	exp := eventstore.NoStream()
 	if exists {
 		exp = eventstore.Exact(rev)
 	}
-	_, err = s.store.Append(ctx, stream, exp, rec)
+	return eventstore.StreamAppend{Stream: stream, Expected: exp, Records: []eventstore.Record{rec}}, nil
+}
+
+// appendOne encodes the single pending event of an aggregate (see
+// encodeOne) and appends it.
+func (s streams) appendOne(ctx context.Context, stream string, rev uint64, exists bool, ev any, at codec.Envelope) error {
+	sa, err := s.encodeOne(ctx, stream, rev, exists, ev, at)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.Append(ctx, sa.Stream, sa.Expected, sa.Records...)
 	return err
 }
 
