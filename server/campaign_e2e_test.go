@@ -100,7 +100,8 @@ func (h *harness) campaign(id string) campaignState {
 
 // waitCampaign polls campaign(id) until cond holds and returns that state.
 // Every state seen on the way must be consistent (skipped is the sum of
-// skippedByReason) and no count may ever go down.
+// skippedByReason) and no count may ever go down. (audienceSize is
+// checked by TestCampaignAudienceSizeWhileRunning and at completion.)
 func (h *harness) waitCampaign(id, what string, cond func(campaignState) bool) campaignState {
 	h.t.Helper()
 	var last campaignState
@@ -648,13 +649,14 @@ func TestCampaignRestartMidCampaign(t *testing.T) {
 	// Restart on the same data directory, counting what is offered to the
 	// sender.
 	out2 := openOutbox(t, dir, clock)
+	count := &countingSender{inner: out2}
+	h = campaignServer(t, dir, clock, func(c *server.Config) { c.Sender = count })
 	defer func() {
+		h.stop() // before the outbox it sends to is closed
 		if err := out2.Close(); err != nil {
 			t.Error(err)
 		}
 	}()
-	count := &countingSender{inner: out2}
-	h = campaignServer(t, dir, clock, func(c *server.Config) { c.Sender = count })
 	st := h.waitCampaign(id, "every Shanghai customer handled after the restart", func(s campaignState) bool { return s.Sent == 3 && s.Skipped == 1 })
 	if st.Status != "RUNNING" {
 		t.Errorf("after the restart: %v, want RUNNING", st)
@@ -905,6 +907,9 @@ func TestCampaignBadInput(t *testing.T) {
 		})
 	}
 
+	h.refused(tokMarketing, "BAD_USER_INPUT", `{ holidays(calendar:"XX", from:"2027-01-01", to:"2027-12-31"){ key } }`, nil)
+	h.refused(tokMarketing, "BAD_USER_INPUT", `{ holidays(calendar:"CN", from:"2027-12-31", to:"2027-01-01"){ key } }`, nil)
+
 	h.refused(tokManager, "FORBIDDEN", mSchedule, map[string]any{"in": valid()})
 	h.refused(tokAnalyst, "FORBIDDEN", mSchedule, map[string]any{"in": valid()})
 	if n := h.ok(`{ campaigns{ totalCount } }`, nil).num("campaigns.totalCount"); n != 0 {
@@ -983,7 +988,7 @@ func TestCampaignWebhookSender(t *testing.T) {
 		"w-ok":    {200},
 	}}
 	srv := httptest.NewServer(gw)
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the kefu server (cleanups run last-in first-out)
 	wh, err := greeting.NewWebhook(greeting.WebhookConfig{URL: srv.URL + "/sms", Secret: secret, Timeout: 5 * time.Second,
 		MaxAttempts: 5, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond})
 	if err != nil {
@@ -1112,5 +1117,38 @@ func TestCampaignCountsSurviveRetriedTicks(t *testing.T) {
 	}
 	if ev := h.greetingsOf("f-ok").forCampaign(id); len(ev) != 1 || ev[0].Type != "GreetingSent" {
 		t.Errorf("f-ok: %+v, want one GreetingSent", ev)
+	}
+}
+
+// TestCampaignAudienceSizeWhileRunning: while a campaign runs, audienceSize
+// ("customers evaluated so far") agrees with sent + failed + skipped, as it
+// does once the campaign has completed — including the ERASED skips, which
+// only the dispatcher's progress knows about until completion.
+func TestCampaignAudienceSizeWhileRunning(t *testing.T) {
+	t0 := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	clock := newFakeClock(t0)
+	h := campaignServer(t, "", clock, nil)
+	for _, c := range []campCustomer{
+		{id: "a-sh", name: "在", phone: "+8613000000001", consent: true},
+		{id: "a-erased", name: "无", phone: "+8613000000002", consent: true, erase: true},
+		{id: "a-ny", name: "Later", tz: newYork, locale: "en-US", phone: "+12125550105", consent: true},
+	} {
+		h.setup(c, t0.Add(-time.Hour))
+	}
+	sms := []any{map[string]any{"channel": "SMS", "body": "{{occasion}}"}}
+	id, _ := h.schedule(map[string]any{"name": "Size", "occasion": "CN:spring_festival", "date": "2027-02-06", "templates": sms})
+	clock.Set(at(t, shanghai, 2027, 2, 6, 9, 0))
+	h.waitCampaign(id, "Shanghai handled", func(s campaignState) bool { return s.Sent == 1 && s.Skipped == 1 })
+	// Scheduling waits until the campaigns read model has applied every
+	// event stored so far, the GreetingSent of a-sh included.
+	h.schedule(map[string]any{"name": "Sync", "occasion": "Sync day", "date": "2027-03-01", "templates": sms})
+	if st := h.campaign(id); st.Status != "RUNNING" || st.AudienceSize != st.Sent+st.Failed+st.Skipped {
+		t.Errorf("running: %v; audienceSize should be sent+failed+skipped = %d", st, st.Sent+st.Failed+st.Skipped)
+	}
+	clock.Set(at(t, newYork, 2027, 2, 6, 9, 0))
+	h.waitCampaign(id, "New York handled", func(s campaignState) bool { return s.Sent == 2 })
+	clock.Set(time.Date(2027, 2, 7, 16, 0, 0, 0, time.UTC))
+	if st := h.waitCampaign(id, "COMPLETED", func(s campaignState) bool { return s.Status == "COMPLETED" }); st.AudienceSize != 3 || st.Sent != 2 || st.Skipped != 1 {
+		t.Errorf("completed: %v, want audience=3 sent=2 skipped=1 (ERASED)", st)
 	}
 }

@@ -133,11 +133,13 @@ type run struct {
 
 	mu sync.Mutex
 	// counts covers the ticks that completed; pending the customers
-	// handled by the tick in progress (or the last one, which failed). A
-	// failed tick is redone from the same watermark, so its pending
-	// counts are dropped rather than added twice.
+	// handled by the tick in progress. A failed tick is redone from the
+	// same watermark, so its tally is not added to counts (that would
+	// count its customers twice); the largest such tally since the last
+	// completed tick is kept in retried so that Progress never goes down.
 	counts  campaign.Counts
 	pending campaign.Counts
+	retried campaign.Counts
 	names   map[string]string // occasion name by locale
 }
 
@@ -225,6 +227,20 @@ func (d *Dispatcher) Tick(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("greeting: list campaigns: %w", err)
 	}
+	// A campaign's progress is kept until the list no longer names it,
+	// so that Progress still has the final counts while the read model
+	// catches up with the campaign's completion.
+	if len(d.runs) > 0 {
+		listed := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			listed[id] = true
+		}
+		for id := range d.runs {
+			if !listed[id] {
+				delete(d.runs, id)
+			}
+		}
+	}
 	var errs []error
 	for _, id := range ids {
 		if err := d.tickCampaign(ctx, id, now); err != nil {
@@ -247,9 +263,15 @@ func (d *Dispatcher) Progress(campaignID string) campaign.Counts {
 	defer r.mu.Unlock()
 	c := r.counts
 	c.SkippedByReason = cloneCounts(c.SkippedByReason)
-	addCounts(&c, r.pending)
+	if total(r.pending) >= total(r.retried) {
+		addCounts(&c, r.pending)
+	} else {
+		addCounts(&c, r.retried)
+	}
 	return c
 }
+
+func total(c campaign.Counts) int { return c.Sent + c.Failed + c.Skipped }
 
 // addCounts adds b to a (whose SkippedByReason must not be nil).
 func addCounts(a *campaign.Counts, b campaign.Counts) {
@@ -262,10 +284,14 @@ func addCounts(a *campaign.Counts, b campaign.Counts) {
 	}
 }
 
-// begin starts a tick's tally, dropping that of a failed tick.
+// begin starts a tick's tally; that of a failed tick is only kept for
+// Progress.
 func (r *run) begin() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if total(r.pending) > total(r.retried) {
+		r.retried = r.pending
+	}
 	r.pending = campaign.Counts{SkippedByReason: map[string]int{}}
 }
 
@@ -274,7 +300,7 @@ func (r *run) commit() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	addCounts(&r.counts, r.pending)
-	r.pending = campaign.Counts{SkippedByReason: map[string]int{}}
+	r.pending, r.retried = campaign.Counts{SkippedByReason: map[string]int{}}, campaign.Counts{}
 }
 
 var errCancelled = errors.New("campaign cancelled")
@@ -289,8 +315,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 		return err
 	}
 	if !c.Exists() || c.Status() == campaign.StatusCompleted || c.Status() == campaign.StatusCancelled {
-		delete(d.runs, id)
-		return nil
+		return nil // its run, if any, is dropped once the list no longer names it
 	}
 	def := c.Definition()
 	if now.Before(def.Date.In(time.UTC).Add(-14 * time.Hour)) {
@@ -378,7 +403,6 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	wg.Wait()
 	rec.close() // waits for the outcomes in flight to be recorded
 	if errors.Is(eachErr, errCancelled) {
-		delete(d.runs, id)
 		return nil
 	}
 	if eachErr != nil {
@@ -426,7 +450,6 @@ func (d *Dispatcher) complete(ctx context.Context, id string, r *run, now time.T
 	}, now); err != nil {
 		return err
 	}
-	delete(d.runs, id)
 	return nil
 }
 
