@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
@@ -27,6 +28,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	demo := fs.Bool("demo", false, "fill an empty data directory with a seeded demo history first")
 	demoCustomers := fs.Int("demo-customers", 2000, "customers in the --demo history")
 	policyFile := fs.String("policy", "", "lifecycle policy JSON (thresholds); default: the built-in policy")
+	arrangements := fs.String("arrangements", envDefault(e, "KEFU_ARRANGEMENTS", ""), "JSON file of official holiday arrangements to add or correct, e.g. next year's days off and adjusted working days: [{\"year\":2027,\"daysOff\":[\"2027-01-01\",…],\"workingDays\":[…]}] (env KEFU_ARRANGEMENTS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,6 +55,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		policy = &p
 	}
+	var cal calendar.WorkingCalendarConfig
+	if *arrangements != "" {
+		b, err := os.ReadFile(*arrangements)
+		if err != nil {
+			return fmt.Errorf("--arrangements: %w", err)
+		}
+		if cal.Arrangements, err = calendar.ParseArrangements(b); err != nil {
+			return fmt.Errorf("--arrangements %s: %w", *arrangements, err)
+		}
+		e.log.Info("official holiday arrangements added", "file", *arrangements, "years", len(cal.Arrangements))
+	}
 	if *demo && *store != "" {
 		return fmt.Errorf("%w: --demo seeds the embedded store; it cannot be combined with --store", errUsage)
 	}
@@ -62,7 +75,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	srv, err := server.New(ctx, server.Config{DataDir: *data, StoreURL: *store, Logger: e.log, Tokens: tokens, Policy: policy})
+	srv, err := server.New(ctx, server.Config{DataDir: *data, StoreURL: *store, Logger: e.log, Tokens: tokens, Policy: policy, Calendar: cal})
 	if err != nil {
 		return err
 	}
