@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -146,6 +147,9 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type spec struct {
 	Spec
 	goType reflect.Type
+	// plan decodes the common plain JSON of the type without the general
+	// decoder; nil when the type has fields it cannot handle.
+	plan *plan
 }
 
 // Codec encodes and decodes events of the types it was built with. It is
@@ -155,6 +159,7 @@ type Codec struct {
 	byGoType  map[reflect.Type]*spec
 	protector Protector
 	clock     func() time.Time
+	metaPlan  *plan
 }
 
 // New builds a codec from one or more spec lists. Type names must be unique
@@ -166,6 +171,7 @@ func New(opts Options, lists ...[]Spec) (*Codec, error) {
 		byGoType:  make(map[reflect.Type]*spec),
 		protector: opts.Protector,
 		clock:     opts.Clock,
+		metaPlan:  newPlan(reflect.TypeFor[Metadata]()),
 	}
 	if c.clock == nil {
 		c.clock = time.Now
@@ -211,7 +217,7 @@ func (c *Codec) add(s Spec) error {
 	if other := c.byGoType[t]; other != nil {
 		return fmt.Errorf("%w: types %q and %q share Go type %v", ErrInvalidSpec, other.Type, s.Type, t)
 	}
-	sp := &spec{Spec: s, goType: t}
+	sp := &spec{Spec: s, goType: t, plan: newPlan(t.Elem())}
 	c.specs[s.Type] = sp
 	c.byGoType[t] = sp
 	return nil
@@ -337,12 +343,18 @@ func (c *Codec) decode(ev eventstore.Event) (any, Metadata, error) {
 		}
 	}
 	payload := sp.New()
-	if err := unmarshal(data, payload); err != nil {
-		return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: data: %w", ErrMalformed, err))
+	if !decodeFast(sp.plan, sp.goType, data, payload) {
+		if sp.plan != nil {
+			payload = sp.New() // the plan gave up half-way
+		}
+		if err := unmarshalStored(data, payload); err != nil {
+			return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: data: %w", ErrMalformed, err))
+		}
 	}
 	var meta Metadata
-	if len(ev.Metadata) > 0 {
-		if err := unmarshal(ev.Metadata, &meta); err != nil {
+	if len(ev.Metadata) > 0 && !c.metaPlan.decode(ev.Metadata, unsafe.Pointer(&meta)) {
+		meta = Metadata{}
+		if err := unmarshalStored(ev.Metadata, &meta); err != nil {
 			return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: metadata: %w", ErrMalformed, err))
 		}
 	}
