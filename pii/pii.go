@@ -34,9 +34,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/kefu-crm/kefu/eventstore"
 )
@@ -116,6 +118,8 @@ type Vault struct {
 	mu    sync.Mutex
 	gen   uint64 // bumped by every Destroy; a fill started earlier is dropped
 	cache *lru
+
+	scratch sync.Pool // *[]byte for Open
 }
 
 // NewVault returns a vault over keys.
@@ -132,6 +136,7 @@ func NewVault(keys Keystore, opts VaultOptions) *Vault {
 		size = 4096
 	}
 	v.cache = newLRU(size)
+	v.scratch.New = func() any { b := make([]byte, 0, 256); return &b }
 	return v
 }
 
@@ -182,9 +187,21 @@ func (v *Vault) Seal(ctx context.Context, stream, eventType string, fields []*st
 // written with, and reading on would pass real data off as erased. A sealed
 // field that does not authenticate under a live key is ErrTampered.
 func (v *Vault) Open(ctx context.Context, stream, eventType string, fields []*string) error {
-	var aead cipher.AEAD
-	var subject string
-	looked := false
+	var (
+		aead    cipher.AEAD
+		subject string
+		looked  bool
+		// plain holds every opened field's text, allocated once for all of
+		// them (it never moves, so the strings can point into it); scratch
+		// is the base64-decoded field and its additional data, reused.
+		plain   []byte
+		scratch *[]byte
+	)
+	defer func() {
+		if scratch != nil {
+			v.scratch.Put(scratch)
+		}
+	}()
 	for i, f := range fields {
 		if f == nil || !strings.HasPrefix(*f, Prefix) {
 			continue
@@ -207,17 +224,48 @@ func (v *Vault) Open(ctx context.Context, stream, eventType string, fields []*st
 			*f = Erased
 			continue
 		}
-		raw, err := base64.RawStdEncoding.DecodeString((*f)[len(Prefix):])
-		if err != nil || len(raw) < nonceSize+tagSize {
+		if plain == nil {
+			plain = make([]byte, 0, sealedTextLen(fields[i:]))
+			scratch = v.scratch.Get().(*[]byte)
+		}
+		enc := (*f)[len(Prefix):]
+		buf := slices.Grow((*scratch)[:0], base64.RawStdEncoding.DecodedLen(len(enc))+len(adPrefix)+len(subject)+len(eventType)+8)
+		n, err := base64.RawStdEncoding.Decode(buf[:cap(buf)], unsafe.Slice(unsafe.StringData(enc), len(enc)))
+		if err != nil || n < nonceSize+tagSize {
 			return fmt.Errorf("%w: field %d of %s in %s is not nonce|ciphertext in base64", ErrTampered, i, eventType, stream)
 		}
-		plain, err := aead.Open(raw[nonceSize:nonceSize], raw[:nonceSize], raw[nonceSize:], additionalData(subject, eventType, i))
+		raw := buf[:n]
+		ad := appendAdditionalData(buf[n:n], subject, eventType, i)
+		*scratch = buf[:0]
+		start := len(plain)
+		if len(plain)+n-nonceSize-tagSize > cap(plain) {
+			// Only when a field is not what sealedTextLen counted.
+			plain = make([]byte, 0, n)
+			start = 0
+		}
+		plain, err = aead.Open(plain, raw[:nonceSize], raw[nonceSize:], ad)
 		if err != nil {
 			return fmt.Errorf("%w: field %d of %s in %s", ErrTampered, i, eventType, stream)
 		}
-		*f = string(plain)
+		if len(plain) == start {
+			*f = ""
+		} else {
+			*f = unsafe.String(&plain[start], len(plain)-start)
+		}
 	}
 	return nil
+}
+
+// sealedTextLen is the total length of the plain text of the sealed fields
+// (when they are well formed).
+func sealedTextLen(fields []*string) int {
+	n := 0
+	for _, f := range fields {
+		if f != nil && strings.HasPrefix(*f, Prefix) {
+			n += max(base64.RawStdEncoding.DecodedLen(len(*f)-len(Prefix))-nonceSize-tagSize, 0)
+		}
+	}
+	return n
 }
 
 // Destroy destroys subject's key in the keystore, then forgets it. After
@@ -276,7 +324,10 @@ func (v *Vault) cipher(ctx context.Context, subject string, create bool) (cipher
 }
 
 func additionalData(subject, eventType string, i int) []byte {
-	b := make([]byte, 0, len(adPrefix)+len(subject)+len(eventType)+6)
+	return appendAdditionalData(make([]byte, 0, len(adPrefix)+len(subject)+len(eventType)+6), subject, eventType, i)
+}
+
+func appendAdditionalData(b []byte, subject, eventType string, i int) []byte {
 	b = append(b, adPrefix...)
 	b = append(b, subject...)
 	b = append(b, '|')
