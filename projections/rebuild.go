@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -47,6 +49,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, dec Decoder, until eve
 type batch struct {
 	evs  []Decoded
 	errs []error // nil, or decode errors indexed like evs
+	// wants[i] has bit j set when consumer j wants evs[i] (nil when there
+	// are more consumers than bits: each asks its filter).
+	wants []uint64
 	// done is closed once evs are decoded.
 	done chan struct{}
 	// left counts appliers that have not finished with the batch.
@@ -81,7 +86,7 @@ func catchUp(ctx context.Context, store eventstore.Store, dec Decoder, until eve
 	release := func(b *batch) {
 		if b.left.Add(-1) == 0 {
 			clear(b.evs)
-			b.evs, b.errs = b.evs[:0], nil
+			b.evs, b.errs, b.wants = b.evs[:0], nil, b.wants[:0]
 			pool.Put(b)
 		}
 	}
@@ -135,20 +140,36 @@ func catchUp(ctx context.Context, store eventstore.Store, dec Decoder, until eve
 		return err
 	})
 
-	wantsAny := func(t string) bool {
-		for _, c := range cs {
-			if c.wants(t) {
-				return true
+	// Which consumers want an event depends on its type only: each worker
+	// asks the filters once per type and keeps the answer as a bit mask.
+	masks := len(cs) <= 64
+	wantMask := func(cache map[string]uint64, t string) uint64 {
+		m, ok := cache[t]
+		if !ok {
+			for j, c := range cs {
+				if c.wants(t) {
+					m |= 1 << j
+				}
 			}
+			cache[strings.Clone(t)] = m
 		}
-		return false
+		return m
 	}
 	for range workers {
 		g.Go(func() error {
+			cache := make(map[string]uint64)
 			for b := range work {
+				if masks {
+					b.wants = slices.Grow(b.wants[:0], len(b.evs))[:len(b.evs)]
+				}
 				for i := range b.evs {
 					d := &b.evs[i]
-					if !wantsAny(d.Event.Type) {
+					if m := wantMask(cache, d.Event.Type); masks {
+						b.wants[i] = m
+						if m == 0 {
+							continue
+						}
+					} else if m == 0 {
 						continue
 					}
 					p, err := decode(gctx, dec, d.Event)
@@ -175,7 +196,7 @@ func catchUp(ctx context.Context, store eventstore.Store, dec Decoder, until eve
 				case <-gctx.Done():
 					return gctx.Err()
 				}
-				if err := c.applyBatch(gctx, b); err != nil {
+				if err := c.applyBatch(gctx, b, i); err != nil {
 					return err
 				}
 				release(b)
@@ -186,7 +207,8 @@ func catchUp(ctx context.Context, store eventstore.Store, dec Decoder, until eve
 	return g.Wait()
 }
 
-func (c *consumer) applyBatch(ctx context.Context, b *batch) error {
+// applyBatch applies b to c, the j-th consumer of the catch-up.
+func (c *consumer) applyBatch(ctx context.Context, b *batch, j int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
@@ -196,7 +218,16 @@ func (c *consumer) applyBatch(ctx context.Context, b *batch) error {
 			if b.errs != nil {
 				derr = b.errs[i]
 			}
-			if err = c.applyLocked(ctx, &b.evs[i], derr); err != nil {
+			d := &b.evs[i]
+			if b.wants != nil && b.wants[i]&(1<<j) == 0 {
+				// Not wanted: move past it, as applyLocked would,
+				// without asking the filter again.
+				if pos := d.Event.Position; pos > c.pos && c.stopped.Load() == nil {
+					c.pos, c.rec = pos, d.Event.RecordedAt
+				}
+				continue
+			}
+			if err = c.applyLocked(ctx, d, derr); err != nil {
 				break
 			}
 		}

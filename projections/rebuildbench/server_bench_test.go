@@ -1,0 +1,331 @@
+package rebuildbench_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/campaigns"
+	"github.com/kefu-crm/kefu/projections/complaints"
+	"github.com/kefu-crm/kefu/projections/customers"
+	"github.com/kefu-crm/kefu/projections/followups"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/loyalty"
+)
+
+// The server benchmarks rebuild the read-model set that kefu serve
+// registers (server/server.go: customers, complaints, followups, lifecycle,
+// loyalty, campaigns, erasure) from a data directory written by
+// `kefu seed`, named by KEFU_REBUILD_DATA (skipped when unset). The
+// directory is opened read-mostly: nothing is appended, and the erasure
+// projection counts instead of destroying keys.
+
+func openData(b *testing.B) *datadir.Dir {
+	b.Helper()
+	path := os.Getenv("KEFU_REBUILD_DATA")
+	if path == "" {
+		b.Skip("KEFU_REBUILD_DATA is not set: point it at a data directory written by kefu seed")
+	}
+	dir, err := datadir.Open(path, datadir.Options{MustExist: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = dir.Close() })
+	return dir
+}
+
+// serverSet is the server's read-model set, built the way server.build
+// wires it (the wrappers mirror server/projections.go).
+type serverSet struct {
+	book  *customers.Model
+	compl *complaints.Model
+	fups  *followups.Model
+	life  *lifecycle.Projector
+	loyal *loyalty.Projector
+	camps *campaigns.Model
+	erase *erasureCount
+}
+
+func newServerSet(b *testing.B) *serverSet {
+	b.Helper()
+	s := &serverSet{book: customers.New(), compl: complaints.New(), fups: followups.New(), camps: campaigns.New(), erase: &erasureCount{}}
+	var err error
+	if s.life, err = lifecycle.New(lifecycle.Config{Policy: lifecycle.DefaultPolicy()}); err != nil {
+		b.Fatal(err)
+	}
+	if s.loyal, err = loyalty.New(loyalty.DefaultConfig()); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func (s *serverSet) projections() []projections.Projection {
+	return []projections.Projection{
+		customerProjection("customers", s.book.Apply, s.book.Digest),
+		customerProjection("complaints", s.compl.Apply, s.compl.Digest),
+		customerProjection("followups", s.fups.Apply, s.fups.Digest),
+		s.lifecycle(),
+		s.loyalty(),
+		s.camps,
+		s.erase,
+	}
+}
+
+func (s *serverSet) lifecycle() projections.Projection {
+	return customerProjection("lifecycle", func(ev eventstore.Event, e customer.Event) {
+		s.life.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+	}, hexDigest(s.life.Digest))
+}
+
+func (s *serverSet) loyalty() projections.Projection {
+	return customerProjection("loyalty", func(ev eventstore.Event, e customer.Event) {
+		s.loyal.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+	}, loyaltyDigest(s.loyal))
+}
+
+// digests names every projection's digest, for comparing rebuilds.
+func digests(ps []projections.Projection) string {
+	var sb strings.Builder
+	for _, p := range ps {
+		d := p.Digest()
+		fmt.Fprintf(&sb, "%s=%x ", p.Name(), d[:6])
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+type readModel struct {
+	name   string
+	apply  func(eventstore.Event, customer.Event)
+	digest func() [32]byte
+}
+
+func customerProjection(name string, apply func(eventstore.Event, customer.Event), digest func() [32]byte) *readModel {
+	return &readModel{name: name, apply: apply, digest: digest}
+}
+
+func (m *readModel) Name() string                { return m.name }
+func (m *readModel) Digest() [32]byte            { return m.digest() }
+func (m *readModel) Wants(eventType string) bool { return customerTypes[eventType] }
+
+func (m *readModel) Apply(_ context.Context, d projections.Decoded) error {
+	e, ok := d.Payload.(customer.Event)
+	if !ok {
+		return fmt.Errorf("%s: event %s at position %d decoded to %T, not a customer event", m.name, d.Event.Type, d.Event.Position, d.Payload)
+	}
+	m.apply(d.Event, e)
+	return nil
+}
+
+var customerTypes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range customer.Events() {
+		m[s.Type] = true
+	}
+	return m
+}()
+
+func customerIDOf(ev eventstore.Event) string {
+	id, _ := strings.CutPrefix(ev.StreamID, customer.StreamCategory+"-")
+	return id
+}
+
+func hexDigest(f func() string) func() [32]byte {
+	return func() [32]byte {
+		var out [32]byte
+		b, err := hex.DecodeString(f())
+		if err != nil || len(b) != 32 {
+			return sha256.Sum256([]byte(f()))
+		}
+		copy(out[:], b)
+		return out
+	}
+}
+
+func loyaltyDigest(p *loyalty.Projector) func() [32]byte {
+	return func() [32]byte {
+		h := sha256.New()
+		entries := p.Top(p.Len())
+		ids := make([]string, len(entries))
+		byID := make(map[string]loyalty.Entry, len(entries))
+		for i, e := range entries {
+			ids[i] = e.CustomerID
+			byID[e.CustomerID] = e
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			e := byID[id]
+			fmt.Fprintf(h, "%s|%d|%s\n", id, e.Points, e.Level)
+		}
+		var out [32]byte
+		copy(out[:], h.Sum(nil))
+		return out
+	}
+}
+
+// erasureCount stands in for the server's erasure projection (same filter,
+// same decode), counting instead of destroying keys in the data directory.
+type erasureCount struct{ erased int }
+
+func (e *erasureCount) Name() string                { return "erasure" }
+func (e *erasureCount) Wants(eventType string) bool { return eventType == customer.TypeCustomerErased }
+func (e *erasureCount) Digest() [32]byte            { return sha256.Sum256([]byte(fmt.Sprint(e.erased))) }
+func (e *erasureCount) Apply(_ context.Context, d projections.Decoded) error {
+	if _, ok := d.Payload.(*customer.CustomerErased); ok {
+		e.erased++
+	}
+	return nil
+}
+
+// serverDecoder is the server's decoder: the codec's full Decode (payload,
+// metadata, personal data opened), payload kept.
+func serverDecoder(dir *datadir.Dir) projections.Decoder {
+	return projections.DecoderFunc(func(ctx context.Context, ev eventstore.Event) (any, error) {
+		d, err := dir.Codec.Decode(ctx, ev)
+		return d.Payload, err
+	})
+}
+
+// BenchmarkRebuildServer rebuilds the server's read models from the data
+// directory and scans the same store raw in the same run:
+//
+//	KEFU_REBUILD_DATA=/path/to/data go test -run '^$' -bench RebuildServer -benchtime 1x ./projections/rebuildbench/
+//
+// Sub-benchmarks: ReadAll (the store's ReadAll, nothing else), DecodeOnly
+// (the pipeline with the server's decoder and one projection that wants
+// everything and does nothing) and Server (the full set). Each reports
+// events/s (wall) and cpu-ns/event (user+system CPU of the process); the
+// digests of every read model are logged and must agree between variants.
+func BenchmarkRebuildServer(b *testing.B) {
+	dir := openData(b)
+	ctx := b.Context()
+	head, err := dir.Store.Head(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("store head %d", head)
+	b.Run("ReadAll", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			n := 0
+			if err := dir.Store.ReadAll(ctx, 0, func(eventstore.Event) error { n++; return nil }); err != nil {
+				b.Fatal(err)
+			}
+			if n != int(head) {
+				b.Fatalf("read %d events, head is %d", n, head)
+			}
+		}
+		reportRates(b, float64(head)*float64(b.N), cpu0)
+	})
+	b.Run("DecodeOnly", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			if err := projections.Rebuild(ctx, dir.Store, serverDecoder(dir), head, nopProjection{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRates(b, float64(head)*float64(b.N), cpu0)
+	})
+	var want string
+	b.Run("Server", func(b *testing.B) {
+		var ps []projections.Projection
+		cpu0 := cpuTime()
+		for b.Loop() {
+			ps = newServerSet(b).projections()
+			if err := projections.Rebuild(ctx, dir.Store, serverDecoder(dir), head, ps...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRates(b, float64(head)*float64(b.N), cpu0)
+		b.StopTimer()
+		want = digests(ps)
+		b.Logf("digests: %s", want)
+	})
+	_ = want
+}
+
+// nopProjection wants every event and keeps nothing.
+type nopProjection struct{}
+
+func (nopProjection) Name() string                                     { return "nop" }
+func (nopProjection) Apply(context.Context, projections.Decoded) error { return nil }
+func (nopProjection) Digest() [32]byte                                 { return [32]byte{} }
+
+// BenchmarkServerMemory measures the heap the server's read models hold
+// after a rebuild up to the KEFU_MEM_CUSTOMERS-th registration (default
+// 1,000,000), per customer: the whole set, and lifecycle + loyalty alone.
+// Heap in use after a forced GC, before (store, keystore and codec open)
+// and after the rebuild, with the read models still referenced.
+//
+//	KEFU_REBUILD_DATA=/path/to/data go test -run '^$' -bench ServerMemory -benchtime 1x ./projections/rebuildbench/
+func BenchmarkServerMemory(b *testing.B) {
+	dir := openData(b)
+	ctx := b.Context()
+	want := 1_000_000
+	if s := os.Getenv("KEFU_MEM_CUSTOMERS"); s != "" {
+		var err error
+		if want, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The position of the want-th registration: every customer registered
+	// up to there is in the models (with the events written before it).
+	var until eventstore.Position
+	n := 0
+	err := dir.Store.ReadAll(ctx, 0, func(e eventstore.Event) error {
+		if e.Type == customer.TypeCustomerRegistered {
+			if n++; n == want {
+				until = e.Position
+				return eventstore.ErrStop
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if until == 0 {
+		b.Fatalf("the store has only %d registrations, want %d", n, want)
+	}
+	b.Logf("%d customers registered by position %d", want, until)
+	measure := func(b *testing.B, build func() []projections.Projection) {
+		for b.Loop() {
+			before := heapInUse()
+			ps := build()
+			if err := projections.Rebuild(ctx, dir.Store, serverDecoder(dir), until, ps...); err != nil {
+				b.Fatal(err)
+			}
+			after := heapInUse()
+			b.ReportMetric(float64(after-before)/float64(want), "B/customer")
+			b.ReportMetric(float64(after-before)/(1<<20), "MiB")
+			runtime.KeepAlive(ps)
+		}
+	}
+	b.Run("Server", func(b *testing.B) {
+		measure(b, func() []projections.Projection { return newServerSet(b).projections() })
+	})
+	b.Run("LifecycleLoyalty", func(b *testing.B) {
+		measure(b, func() []projections.Projection {
+			s := newServerSet(b)
+			return []projections.Projection{s.lifecycle(), s.loyalty()}
+		})
+	})
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
