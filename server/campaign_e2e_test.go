@@ -767,11 +767,17 @@ func TestCampaignQuietHoursAndMissed(t *testing.T) {
 	// 22:30 is inside the quiet hours (21:00–08:00): moved to 08:00 local.
 	shAt := at(t, shanghai, 2027, 2, 6, 8, 0)
 	nyAt := at(t, newYork, 2027, 2, 6, 8, 0)
+	// A tick at 07:59 Shanghai time sends nothing (the 08:00 stamps
+	// below would read 07:59 otherwise).
+	clock.Set(shAt.Add(-time.Minute))
+	h.waitTick(clock)
 	clock.Set(shAt)
 	h.waitCampaign(quiet, "Shanghai greeted at 08:00", func(s campaignState) bool { return s.Sent == 1 })
 	if ev := h.greetingsOf("q-ny").forCampaign(quiet); len(ev) != 0 {
 		t.Errorf("q-ny greeted at %s New York time: %+v", localClock(t, shAt, newYork), ev)
 	}
+	clock.Set(nyAt.Add(-time.Minute))
+	h.waitTick(clock)
 	clock.Set(nyAt)
 	h.waitCampaign(quiet, "New York greeted at 08:00", func(s campaignState) bool { return s.Sent == 2 })
 	for cid, w := range map[string]struct {
@@ -809,10 +815,13 @@ func TestCampaignQuietHoursPolicy(t *testing.T) {
 	h := campaignServer(t, "", clock, func(c *server.Config) {
 		c.Greetings = greeting.Policy{QuietStart: "22:00", QuietEnd: "07:30", MissedAfter: 24 * time.Hour}
 	})
-	h.setup(campCustomer{id: "p-sh", name: "早起", phone: "+8613500000001", consent: true}, clock.Now().Add(-time.Hour))
+	h.setup(campCustomer{id: "p-sh", name: "早起", phone: "+8613500000001", consent: true, manager: "dawn"}, clock.Now().Add(-time.Hour))
 	id, _ := h.schedule(map[string]any{"name": "Dawn", "occasion": "CN:spring_festival", "date": "2027-02-06", "sendAtLocal": "23:15",
+		"audience":  map[string]any{"accountManager": "dawn"},
 		"templates": []any{map[string]any{"channel": "SMS", "body": "{{occasion}}"}}})
 	want := at(t, shanghai, 2027, 2, 6, 7, 30)
+	clock.Set(want.Add(-time.Minute))
+	h.waitTick(clock) // nothing at 07:29
 	clock.Set(want)
 	h.waitCampaign(id, "sent at 07:30", func(s campaignState) bool { return s.Sent == 1 })
 	if ev := h.greetingsOf("p-sh").forCampaign(id); len(ev) != 1 || !ev[0].OccurredAt.Equal(want) {
@@ -1150,5 +1159,33 @@ func TestCampaignAudienceSizeWhileRunning(t *testing.T) {
 	clock.Set(time.Date(2027, 2, 7, 16, 0, 0, 0, time.UTC))
 	if st := h.waitCampaign(id, "COMPLETED", func(s campaignState) bool { return s.Status == "COMPLETED" }); st.AudienceSize != 3 || st.Sent != 2 || st.Skipped != 1 {
 		t.Errorf("completed: %v, want audience=3 sent=2 skipped=1 (ERASED)", st)
+	}
+}
+
+// waitTick returns once the greeting dispatcher has run a tick at the
+// clock's current time. Each tick handles every active campaign at the
+// same instant, and stamps what it records with it; so after waitTick, a
+// greeting stamped later than now was not due now. It registers a probe
+// customer in a zone where it is midday, and a probe campaign for that
+// customer alone (by account manager) due now, and waits for its send.
+// Campaigns under test that must not see the probe customer need an
+// account-manager scope.
+func (h *harness) waitTick(clock *fakeClock) {
+	h.t.Helper()
+	now := clock.Now()
+	k := 12 - now.UTC().Hour() // the probe's zone is UTC+k: midday there
+	zone := fmt.Sprintf("Etc/GMT%+d", -k)
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	local := now.In(loc)
+	id := fmt.Sprintf("probe-%d", now.Unix())
+	h.register(id, "Probe", map[string]any{"timezone": zone, "locale": "en-US", "phone": "+10000000000", "marketingConsent": true, "accountManager": id})
+	camp, _ := h.schedule(map[string]any{"name": id, "occasion": "Probe " + id, "date": local.Format("2006-01-02"), "sendAtLocal": local.Format("15:04"),
+		"audience": map[string]any{"accountManager": id}, "templates": []any{map[string]any{"channel": "SMS", "body": "probe"}}})
+	h.waitCampaign(camp, "the probe sent at "+now.Format(time.RFC3339), func(s campaignState) bool { return s.Sent == 1 })
+	if ev := h.greetingsOf(id).forCampaign(camp); len(ev) != 1 || !ev[0].OccurredAt.Equal(now) {
+		h.t.Fatalf("probe greeting %+v, want one stamped %v", ev, now)
 	}
 }
