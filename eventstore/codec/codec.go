@@ -312,19 +312,53 @@ func (c *Codec) marshalSealed(ctx context.Context, stream string, sp *spec, even
 // erased customer's fields read as the protector's erasure marker, without
 // an error). Failures are *DecodeError naming the event.
 func (c *Codec) Decode(ctx context.Context, ev eventstore.Event) (Decoded, error) {
-	payload, meta, err := c.decode(ev)
+	return c.DecodeWith(ctx, ev, DecodeOptions{})
+}
+
+// DecodeOptions trims Decode for readers that need less of an event, such
+// as a projection rebuild that folds millions of events into read models.
+type DecodeOptions struct {
+	// NoMetadata leaves Decoded.Meta zero without reading the metadata.
+	NoMetadata bool
+	// Sealed leaves personal-data fields as stored (sealed: "pii:v1:…"
+	// with a protector) instead of opening them; Open opens them later,
+	// for example when a read model shows them.
+	Sealed bool
+}
+
+// DecodeWith is Decode with options.
+func (c *Codec) DecodeWith(ctx context.Context, ev eventstore.Event, opts DecodeOptions) (Decoded, error) {
+	payload, meta, err := c.decode(ev, !opts.NoMetadata)
 	if err != nil {
 		return Decoded{}, err
 	}
-	if p, ok := payload.(Personal); ok && c.protector != nil {
-		if err := c.protector.Open(ctx, ev.StreamID, ev.Type, p.PersonalData()); err != nil {
-			return Decoded{}, c.fail(ev, err)
+	if !opts.Sealed {
+		if p, ok := payload.(Personal); ok && c.protector != nil {
+			if err := c.protector.Open(ctx, ev.StreamID, ev.Type, p.PersonalData()); err != nil {
+				return Decoded{}, c.fail(ev, err)
+			}
 		}
 	}
 	return Decoded{Event: ev, Payload: payload, Meta: meta}, nil
 }
 
-func (c *Codec) decode(ev eventstore.Event) (any, Metadata, error) {
+// Open opens in place the personal data of a payload that DecodeWith left
+// sealed; stream is the stream it was read from. Fields that are not sealed
+// are left alone, so opening twice is harmless. A payload without personal
+// data, or a codec without a protector, is a no-op.
+func (c *Codec) Open(ctx context.Context, stream string, payload any) error {
+	p, ok := payload.(Personal)
+	if !ok || c.protector == nil {
+		return nil
+	}
+	sp := c.byGoType[reflect.TypeOf(payload)]
+	if sp == nil {
+		return fmt.Errorf("%w: %T", ErrUnknownEventType, payload)
+	}
+	return c.protector.Open(ctx, stream, sp.Type, p.PersonalData())
+}
+
+func (c *Codec) decode(ev eventstore.Event, withMeta bool) (any, Metadata, error) {
 	sp := c.specs[ev.Type]
 	if sp == nil {
 		return nil, Metadata{}, c.fail(ev, ErrUnknownEventType)
@@ -352,7 +386,7 @@ func (c *Codec) decode(ev eventstore.Event) (any, Metadata, error) {
 		}
 	}
 	var meta Metadata
-	if len(ev.Metadata) > 0 && !c.metaPlan.decode(ev.Metadata, unsafe.Pointer(&meta)) {
+	if withMeta && len(ev.Metadata) > 0 && !c.metaPlan.decode(ev.Metadata, unsafe.Pointer(&meta)) {
 		meta = Metadata{}
 		if err := unmarshalStored(ev.Metadata, &meta); err != nil {
 			return nil, Metadata{}, c.fail(ev, fmt.Errorf("%w: metadata: %w", ErrMalformed, err))

@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/pii"
 )
 
 // hexProtector "seals" by hex-encoding behind a prefix: enough to see that
@@ -333,4 +334,72 @@ func TestEncodeNeverWritesTheEvent(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+// Given a contact with a personal summary, when it is decoded with options
+// and opened later, then each option leaves out just what it says.
+func TestDecodeWithOptionsAndOpen(t *testing.T) {
+	ctx := t.Context()
+	vault := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
+	c := newCodec(t, codec.Options{Protector: vault})
+	want := &customer.ContactLogged{Channel: must(customer.ParseChannel("PHONE")), Direction: must(customer.ParseDirection("INBOUND")),
+		Agent: "agent-7", Summary: "asked about the invoice"}
+	rec, err := c.Encode(ctx, "customer-42", want, codec.Envelope{Meta: codec.Metadata{Actor: "agent-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := stored("customer-42", 0, 1, rec)
+	tests := []struct {
+		name       string
+		opts       codec.DecodeOptions
+		wantSealed bool
+		wantMeta   codec.Metadata
+	}{
+		{"default", codec.DecodeOptions{}, false, codec.Metadata{Actor: "agent-7"}},
+		{"no metadata", codec.DecodeOptions{NoMetadata: true}, false, codec.Metadata{}},
+		{"sealed", codec.DecodeOptions{Sealed: true}, true, codec.Metadata{Actor: "agent-7"}},
+		{"both", codec.DecodeOptions{NoMetadata: true, Sealed: true}, true, codec.Metadata{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := c.DecodeWith(ctx, ev, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := d.Payload.(*customer.ContactLogged)
+			if sealed := strings.HasPrefix(got.Summary, pii.Prefix); sealed != tt.wantSealed {
+				t.Fatalf("summary %q sealed = %v, want %v", got.Summary, sealed, tt.wantSealed)
+			}
+			if d.Meta != tt.wantMeta {
+				t.Fatalf("meta %+v, want %+v", d.Meta, tt.wantMeta)
+			}
+			for range 2 { // opening twice is harmless
+				if err := c.Open(ctx, "customer-42", got); err != nil {
+					t.Fatal(err)
+				}
+				if *got != *want {
+					t.Fatalf("opened %+v, want %+v", got, want)
+				}
+			}
+		})
+	}
+	t.Run("erased after decoding", func(t *testing.T) {
+		d, err := c.DecodeWith(ctx, ev, codec.DecodeOptions{Sealed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := vault.Destroy(ctx, "42"); err != nil {
+			t.Fatal(err)
+		}
+		got := d.Payload.(*customer.ContactLogged)
+		if err := c.Open(ctx, "customer-42", got); err != nil || got.Summary != pii.Erased {
+			t.Fatalf("Open after erasure: %q, %v; want %q", got.Summary, err, pii.Erased)
+		}
+	})
+	t.Run("no personal data", func(t *testing.T) {
+		p := &customer.PurchaseMade{OrderID: "o-1"}
+		if err := c.Open(ctx, "customer-42", p); err != nil || p.OrderID != "o-1" {
+			t.Fatalf("Open of a purchase: %+v, %v", p, err)
+		}
+	})
 }
