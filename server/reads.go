@@ -20,7 +20,6 @@ import (
 	"github.com/kefu-crm/kefu/projections/customers"
 	"github.com/kefu-crm/kefu/projections/followups"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
-	"github.com/kefu-crm/kefu/projections/loyalty"
 )
 
 // reads serves the API's queries from the read models; "as of" questions
@@ -29,25 +28,14 @@ import (
 type reads struct{ s *Server }
 
 // stream reads and decodes a customer's whole stream (personal data opened
-// or marked erased). A customer without events is NOT_FOUND.
+// or marked erased), through the read cache. A customer without events is
+// NOT_FOUND. The slice is shared: callers must not modify it.
 func (s *Server) stream(ctx context.Context, id string) ([]codec.Decoded, error) {
-	if !customer.ValidID(id) {
-		return nil, notFound("customer", id)
-	}
-	evs, err := s.dir.Store.ReadStream(ctx, eventstore.StreamID(customer.StreamCategory, id), eventstore.StreamRead{})
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return nil, notFound("customer", id)
-	}
+	e, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]codec.Decoded, len(evs))
-	for i, ev := range evs {
-		if out[i], err = s.dir.Codec.Decode(ctx, ev); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return e.evs, nil
 }
 
 // snapshot is one customer folded from their stream up to an instant.
@@ -157,7 +145,7 @@ func strPtr(s string) *string {
 // loyaltyView scores a customer at t from their facts (the same fold the
 // live loyalty read model runs).
 func (s *Server) loyaltyView(c customers.Customer, cs []complaints.Complaint, facts []lifecycle.Fact, t time.Time) graphql.LoyaltyView {
-	rules, _ := loyalty.NewRules(loyalty.DefaultConfig())
+	rules, _ := s.cache.rules()
 	sc := rules.ScoreAt(facts, t)
 	v := graphql.LoyaltyView{Score: sc.Points, Level: sc.Level.String(), Referrals: c.Referrals}
 	if c.CSATCount > 0 {
@@ -177,9 +165,9 @@ func (s *Server) loyaltyView(c customers.Customer, cs []complaints.Complaint, fa
 
 // purchasesOf reduces facts up to t to the churn model's inputs, counting
 // distinct UTC purchase days like the lifecycle does.
-func purchasesOf(facts []lifecycle.Fact, t time.Time) lifecycle.Purchases {
+func (s *Server) purchasesOf(facts []lifecycle.Fact, t time.Time) lifecycle.Purchases {
 	var st lifecycle.State
-	rules, _ := lifecycle.NewRules(lifecycle.DefaultPolicy(), nil)
+	_, rules := s.cache.rules()
 	for _, f := range facts {
 		if !f.At.After(t) {
 			st.Apply(rules, f, nil)
@@ -193,7 +181,7 @@ func (s *Server) pAlive(facts []lifecycle.Fact, t time.Time) (float64, bool) {
 	if m == nil {
 		return 0, false
 	}
-	h := purchasesOf(facts, t)
+	h := s.purchasesOf(facts, t)
 	if h.Days == 0 {
 		return 0, false
 	}
@@ -209,7 +197,7 @@ func (r reads) ExpectedPurchases(ctx context.Context, id string, asOf *time.Time
 	if m == nil {
 		return nil, nil
 	}
-	evs, err := r.s.stream(ctx, id)
+	e, err := r.s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -217,13 +205,7 @@ func (r reads) ExpectedPurchases(ctx context.Context, id string, asOf *time.Time
 	if asOf != nil {
 		t = *asOf
 	}
-	var facts []lifecycle.Fact
-	for _, d := range evs {
-		if e, ok := d.Payload.(customer.Event); ok {
-			facts = append(facts, lifecycle.Fact{At: d.Event.OccurredAt, Event: e})
-		}
-	}
-	h := purchasesOf(facts, t)
+	h := r.s.purchasesOf(e.facts, t)
 	if h.Days == 0 {
 		return nil, nil
 	}
@@ -352,7 +334,7 @@ func (r reads) Greetings(ctx context.Context, id string, asOf *time.Time) ([]gra
 
 // Timeline pages through a customer's events; the cursor is the revision.
 func (r reads) Timeline(ctx context.Context, id string, q graphql.TimelineQuery, p graphql.Page) (graphql.Connection[graphql.TimelineEntryView], error) {
-	evs, err := r.s.stream(ctx, id)
+	e, err := r.s.load(ctx, id)
 	if err != nil {
 		return graphql.Connection[graphql.TimelineEntryView]{}, err
 	}
@@ -366,11 +348,14 @@ func (r reads) Timeline(ctx context.Context, id string, q graphql.TimelineQuery,
 			return graphql.Connection[graphql.TimelineEntryView]{}, badCursor()
 		}
 	}
-	if !q.OldestFirst {
-		slices.Reverse(evs)
-	}
+	n := len(e.evs)
 	var out graphql.Connection[graphql.TimelineEntryView]
-	for _, d := range evs {
+	for k := range n {
+		i := k
+		if !q.OldestFirst {
+			i = n - 1 - k // newest first; the cached slice is shared, never reversed
+		}
+		d := e.evs[i]
 		if (q.AsOf != nil && d.Event.OccurredAt.After(*q.AsOf)) || (len(q.Types) > 0 && !slices.Contains(q.Types, d.Event.Type)) {
 			continue
 		}
@@ -383,17 +368,16 @@ func (r reads) Timeline(ctx context.Context, id string, q graphql.TimelineQuery,
 			out.HasNextPage = true
 			continue
 		}
-		data, err := json.Marshal(d.Payload)
+		part, err := e.part(i)
 		if err != nil {
 			return graphql.Connection[graphql.TimelineEntryView]{}, err
 		}
-		full, safe := summarize(d.Payload)
 		out.Edges = append(out.Edges, graphql.Edge[graphql.TimelineEntryView]{
 			Cursor: encodeCursor(strconv.FormatInt(rev, 10)),
 			Node: graphql.TimelineEntryView{
 				EventID: d.Event.ID.String(), Type: d.Event.Type, Revision: int(d.Event.Revision),
 				Position: strconv.FormatUint(uint64(d.Event.Position), 10), OccurredAt: d.Event.OccurredAt,
-				RecordedAt: d.Event.RecordedAt, Summary: full, SafeSummary: safe, Data: data,
+				RecordedAt: d.Event.RecordedAt, Summary: part.full, SafeSummary: part.safe, Data: part.data,
 			},
 		})
 	}
@@ -642,6 +626,7 @@ func (r reads) ChurnModel(ctx context.Context, asOf *time.Time, unit string) (gr
 	}
 	return graphql.ChurnModelView{Unit: m.Unit.String(), AsOf: m.AsOf, Customers: m.Customers, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
 }
+
 
 // loadLocation loads an IANA zone (cached by the time package).
 func loadLocation(name string) (*time.Location, error) { return time.LoadLocation(name) }

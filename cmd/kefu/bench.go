@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -113,6 +115,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return ctx.Err()
 	}
 	fmt.Fprintf(e.stdout, "server ready on %s after %s (read models caught up)\n", ln.Addr(), time.Since(started).Round(time.Millisecond))
+	base := "http://" + ln.Addr().String()
+	// The first churn fit runs right after the catch-up and takes seconds
+	// of CPU: wait for it so that it does not land in the measurement.
+	if took, ok := waitChurnFit(ctx, base, time.Minute); ok {
+		fmt.Fprintf(e.stdout, "churn model fitted after %s more\n", took.Round(time.Millisecond))
+	} else {
+		fmt.Fprintln(e.stdout, "churn model not fitted within a minute; measuring anyway")
+	}
 	fmt.Fprintf(e.stdout, "machine: %d CPUs, load average %s; load generator in the same process as the server\n", runtime.NumCPU(), loadAvg())
 
 	if *cpuprofile != "" {
@@ -126,9 +136,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	base := "http://" + ln.Addr().String()
 	for _, name := range scenarios {
 		sc := benchScenario(name, *n)
+		cpu0 := cpuTime()
 		res, err := loadgen.Run(ctx, loadgen.Config{
 			BaseURL: base, Clients: *clients, Duration: *duration, Warmup: *warmup,
 			MaxRequests: *maxReq, Seed: *seedValue,
@@ -137,6 +147,14 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintln(e.stdout, res.String())
+		if cpu := cpuTime() - cpu0; res.Requests > 0 && cpu > 0 {
+			// Process CPU over warm-up and measurement, per request: with
+			// the load generator in the same process this is server +
+			// client; on a loaded machine it is the steadier number.
+			per := cpu / time.Duration(res.Requests+res.WarmupRequests)
+			fmt.Fprintf(e.stdout, "%-12s process CPU %s per request (server and load generator) → at most %.0f req/s on %d dedicated cores\n",
+				"", per.Round(time.Microsecond), float64(runtime.NumCPU())/per.Seconds(), runtime.NumCPU())
+		}
 		if err != nil {
 			return err
 		}
@@ -256,4 +274,36 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// waitChurnFit polls /healthz until it reports a fitted churn model.
+func waitChurnFit(ctx context.Context, base string, limit time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	for time.Since(start) < limit && ctx.Err() == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+		if err != nil {
+			return 0, false
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			var h struct {
+				Churn *struct{} `json:"churn"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+			if err == nil && h.Churn != nil {
+				return time.Since(start), true
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return time.Since(start), false
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -89,6 +89,8 @@ type Result struct {
 	Requests int64
 	// Errors among them (transport errors, non-2xx, failed Check).
 	Errors int64
+	// WarmupRequests completed during the warm-up (not in the latencies).
+	WarmupRequests int64
 	// FirstError describes the first failure, if any.
 	FirstError string
 	Elapsed    time.Duration
@@ -160,6 +162,7 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 
 	var (
 		budget   atomic.Int64
+		warm     atomic.Int64
 		measured atomic.Bool
 		errOnce  sync.Once
 		firstErr string
@@ -197,6 +200,7 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 					return // the run ended mid-request: not a server error
 				}
 				if !rec {
+					warm.Add(1)
 					continue
 				}
 				st.lat = append(st.lat, d)
@@ -234,7 +238,7 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 	timer.Stop()
 	wg.Wait()
 
-	res := Result{Scenario: sc.Name, Clients: cfg.Clients, Elapsed: elapsed, FirstError: firstErr}
+	res := Result{Scenario: sc.Name, Clients: cfg.Clients, Elapsed: elapsed, FirstError: firstErr, WarmupRequests: warm.Load()}
 	var all []time.Duration
 	for _, st := range stats {
 		all = append(all, st.lat...)

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/loyalty"
+)
+
+// readCacheSize bounds how many customers' decoded streams are kept. A
+// 50-event stream decodes to roughly 40 KB, so the cache stays under
+// ~160 MB at its bound; it exists so that one request reads and decodes a
+// stream once (customer, then its timeline and nested fields) and so
+// that a customer read again soon is not decoded again.
+const readCacheSize = 4096
+
+// readCache keeps recently read customers' decoded streams, each tagged
+// with the revision of its last event. Every use first asks the store for
+// the stream's last revision (one indexed read of one event), so a cached
+// stream is only served while no event has been appended to it: the
+// answers are exactly those of reading the whole stream again. Streams
+// that contain CustomerErased are never cached, because the erasure
+// projection destroys the data key after the event is appended: a stream
+// decoded in between would still hold personal data.
+//
+// The zero value is ready to use; it is safe for concurrent use.
+type readCache struct {
+	mu   sync.Mutex
+	m    map[string]*streamEntry
+	ring []string // insertion order, for FIFO eviction
+	next int
+
+	rulesOnce sync.Once
+	loyalty   *loyalty.Rules
+	life      *lifecycle.Rules
+}
+
+// streamEntry is one customer's decoded stream. evs and facts are never
+// modified once the entry is published; timeline parts are filled in
+// lazily under mu.
+type streamEntry struct {
+	rev   uint64
+	evs   []codec.Decoded
+	facts []lifecycle.Fact // facts of evs, in order (all of them)
+
+	mu    sync.Mutex
+	parts []*timelinePart // per event index; nil until first shown
+}
+
+// timelinePart is what the timeline shows of one event beyond its
+// envelope: the JSON data and the two summaries.
+type timelinePart struct {
+	data       json.RawMessage
+	full, safe string
+}
+
+// rules returns the loyalty and lifecycle rules used by the "as of" folds
+// (built once; they are immutable).
+func (c *readCache) rules() (*loyalty.Rules, *lifecycle.Rules) {
+	c.rulesOnce.Do(func() {
+		c.loyalty, _ = loyalty.NewRules(loyalty.DefaultConfig())
+		c.life, _ = lifecycle.NewRules(lifecycle.DefaultPolicy(), nil)
+	})
+	return c.loyalty, c.life
+}
+
+func (c *readCache) get(id string, rev uint64) *streamEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.m[id]; e != nil && e.rev == rev {
+		return e
+	}
+	return nil
+}
+
+func (c *readCache) put(id string, e *streamEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]*streamEntry, readCacheSize)
+		c.ring = make([]string, readCacheSize)
+	}
+	if _, ok := c.m[id]; ok {
+		c.m[id] = e
+		return
+	}
+	if old := c.ring[c.next]; old != "" {
+		delete(c.m, old)
+	}
+	c.ring[c.next] = id
+	c.next = (c.next + 1) % readCacheSize
+	c.m[id] = e
+}
+
+// load returns a customer's decoded stream, from the cache when no event
+// was appended since it was cached. A customer without events is
+// NOT_FOUND.
+func (s *Server) load(ctx context.Context, id string) (*streamEntry, error) {
+	if !customer.ValidID(id) {
+		return nil, notFound("customer", id)
+	}
+	stream := eventstore.StreamID(customer.StreamCategory, id)
+	last, err := s.dir.Store.ReadStream(ctx, stream, eventstore.StreamRead{Direction: eventstore.Backward, From: eventstore.End, Limit: 1})
+	if errors.Is(err, eventstore.ErrStreamNotFound) || (err == nil && len(last) == 0) {
+		return nil, notFound("customer", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rev := last[0].Revision
+	if e := s.cache.get(id, rev); e != nil {
+		return e, nil
+	}
+	raw, err := s.dir.Store.ReadStream(ctx, stream, eventstore.StreamRead{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, notFound("customer", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e := &streamEntry{evs: make([]codec.Decoded, len(raw)), facts: make([]lifecycle.Fact, 0, len(raw))}
+	erased := false
+	for i, ev := range raw {
+		if e.evs[i], err = s.dir.Codec.Decode(ctx, ev); err != nil {
+			return nil, err
+		}
+		if ce, ok := e.evs[i].Payload.(customer.Event); ok {
+			e.facts = append(e.facts, lifecycle.Fact{At: ev.OccurredAt, Event: ce})
+		}
+		if ev.Type == customer.TypeCustomerErased {
+			erased = true
+		}
+		e.rev = ev.Revision
+	}
+	e.parts = make([]*timelinePart, len(e.evs))
+	if !erased {
+		s.cache.put(id, e)
+	}
+	return e, nil
+}
+
+// part returns the timeline data and summaries of event i (computed once
+// per cached stream).
+func (e *streamEntry) part(i int) (*timelinePart, error) {
+	e.mu.Lock()
+	p := e.parts[i]
+	e.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	d := e.evs[i]
+	data, err := json.Marshal(d.Payload)
+	if err != nil {
+		return nil, err
+	}
+	full, safe := summarize(d.Payload)
+	p = &timelinePart{data: data, full: full, safe: safe}
+	e.mu.Lock()
+	e.parts[i] = p
+	e.mu.Unlock()
+	return p, nil
+}
