@@ -627,6 +627,5 @@ func (r reads) ChurnModel(ctx context.Context, asOf *time.Time, unit string) (gr
 	return graphql.ChurnModelView{Unit: m.Unit.String(), AsOf: m.AsOf, Customers: m.Customers, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
 }
 
-
 // loadLocation loads an IANA zone (cached by the time package).
 func loadLocation(name string) (*time.Location, error) { return time.LoadLocation(name) }
