@@ -1189,3 +1189,84 @@ func (h *harness) waitTick(clock *fakeClock) {
 		h.t.Fatalf("probe greeting %+v, want one stamped %v", ev, now)
 	}
 }
+
+// gateSender holds every send until the gate opens.
+type gateSender struct {
+	inner   greeting.Sender
+	entered chan struct{} // closed at the first send
+	gate    chan struct{}
+	once    sync.Once
+}
+
+func (s *gateSender) Send(ctx context.Context, m greeting.Message) (greeting.Receipt, error) {
+	s.once.Do(func() { close(s.entered) })
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return greeting.Receipt{}, ctx.Err()
+	}
+	return s.inner.Send(ctx, m)
+}
+
+// TestCampaignReadableWhileSending: campaign(id) and campaigns answer while
+// the dispatcher is busy sending (a slow gateway must not freeze the
+// marketer's view of the campaign).
+func TestCampaignReadableWhileSending(t *testing.T) {
+	t0 := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	clock := newFakeClock(t0)
+	dir := t.TempDir()
+	ob := openOutbox(t, dir, clock)
+	gate := &gateSender{inner: ob, entered: make(chan struct{}), gate: make(chan struct{})}
+	h := campaignServer(t, dir, clock, func(c *server.Config) { c.Sender = gate })
+	var openOnce sync.Once
+	open := func() { openOnce.Do(func() { close(gate.gate) }) }
+	defer func() {
+		open()
+		h.stop()
+		if err := ob.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	h.setup(campCustomer{id: "slow", name: "Slow", phone: "+8612900000001", consent: true}, t0.Add(-time.Hour))
+	h.setup(campCustomer{id: "gone", name: "Gone", phone: "+8612900000002", consent: true, erase: true}, t0.Add(-time.Hour))
+	id, _ := h.schedule(map[string]any{"name": "Slow gateway", "occasion": "CN:spring_festival", "date": "2027-02-06",
+		"templates": []any{map[string]any{"channel": "SMS", "body": "{{occasion}}"}}})
+	clock.Set(at(t, shanghai, 2027, 2, 6, 9, 0))
+	<-gate.entered
+
+	// The send is held. Read the campaign from another goroutine; if the
+	// read waits for the send, open the gate after a while so that the
+	// test ends, and report it.
+	answered := make(chan string, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]any{"query": `query($id:ID!){ campaign(id:$id){ status sent skipped } campaigns{ totalCount } }`,
+			"variables": map[string]any{"id": id}})
+		req, err := http.NewRequest(http.MethodPost, h.http.URL+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tokMarketing)
+		resp, err := h.http.Client().Do(req)
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answered <- string(b)
+	}()
+	select {
+	case got := <-answered:
+		if !strings.Contains(got, `"campaign":{"status":`) || !strings.Contains(got, `"totalCount":1`) || strings.Contains(got, `"errors"`) {
+			t.Errorf("while sending: %s, want the campaign", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("campaign(id) did not answer in 10 s while a greeting was being sent (it waits for the dispatcher's tick)")
+		open()
+		t.Logf("after the send: %s", <-answered)
+	}
+	open()
+	h.waitCampaign(id, "sent", func(s campaignState) bool { return s.Sent == 1 })
+}

@@ -120,8 +120,11 @@ type Dispatcher struct {
 	logger *slog.Logger
 	name   string
 
-	mu   sync.Mutex // one tick at a time
-	runs map[string]*run
+	mu sync.Mutex // one tick at a time
+	// runsMu guards the runs map, which only ticks change, so that
+	// Progress does not wait for a tick (sends to a slow gateway).
+	runsMu sync.Mutex
+	runs   map[string]*run
 }
 
 // run is the in-process progress of one campaign.
@@ -230,6 +233,7 @@ func (d *Dispatcher) Tick(ctx context.Context, now time.Time) error {
 	// A campaign's progress is kept until the list no longer names it,
 	// so that Progress still has the final counts while the read model
 	// catches up with the campaign's completion.
+	d.runsMu.Lock()
 	if len(d.runs) > 0 {
 		listed := make(map[string]bool, len(ids))
 		for _, id := range ids {
@@ -241,6 +245,7 @@ func (d *Dispatcher) Tick(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
+	d.runsMu.Unlock()
 	var errs []error
 	for _, id := range ids {
 		if err := d.tickCampaign(ctx, id, now); err != nil {
@@ -253,9 +258,9 @@ func (d *Dispatcher) Tick(ctx context.Context, now time.Time) error {
 // Progress returns the counts this process has seen for a campaign so far
 // (zero when it has not worked on it).
 func (d *Dispatcher) Progress(campaignID string) campaign.Counts {
-	d.mu.Lock()
+	d.runsMu.Lock()
 	r := d.runs[campaignID]
-	d.mu.Unlock()
+	d.runsMu.Unlock()
 	if r == nil {
 		return campaign.Counts{}
 	}
@@ -321,10 +326,12 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	if now.Before(def.Date.In(time.UTC).Add(-14 * time.Hour)) {
 		return nil // not even the easternmost timezone has reached the day
 	}
-	r := d.runs[id]
+	r := d.runs[id] // only ticks write the map, and d.mu is held
 	if r == nil {
 		r = &run{counts: campaign.Counts{SkippedByReason: map[string]int{}}}
+		d.runsMu.Lock()
 		d.runs[id] = r
+		d.runsMu.Unlock()
 	}
 	r.begin()
 	r.started = r.started || c.Status() == campaign.StatusRunning
