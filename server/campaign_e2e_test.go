@@ -1259,8 +1259,15 @@ func TestCampaignReadableWhileSending(t *testing.T) {
 	}()
 	select {
 	case got := <-answered:
-		if !strings.Contains(got, `"campaign":{"status":`) || !strings.Contains(got, `"totalCount":1`) || strings.Contains(got, `"errors"`) {
-			t.Errorf("while sending: %s, want the campaign", got)
+		var r struct {
+			Data struct {
+				Campaign  *struct{ Status string }
+				Campaigns struct{ TotalCount int }
+			}
+			Errors []any
+		}
+		if err := json.Unmarshal([]byte(got), &r); err != nil || len(r.Errors) > 0 || r.Data.Campaign == nil || r.Data.Campaigns.TotalCount != 1 {
+			t.Errorf("while sending: %s (%v), want the campaign", got, err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Errorf("campaign(id) did not answer in 10 s while a greeting was being sent (it waits for the dispatcher's tick)")
