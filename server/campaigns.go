@@ -87,7 +87,7 @@ func (r campaignReads) withProgress(v graphql.CampaignView) graphql.CampaignView
 	if p.Sent+p.Failed+p.Skipped <= v.Sent+v.Failed+v.Skipped {
 		return v
 	}
-	v.Sent, v.Failed, v.Skipped = p.Sent, p.Failed, p.Skipped
+	v.AudienceSize, v.Sent, v.Failed, v.Skipped = p.AudienceSize, p.Sent, p.Failed, p.Skipped
 	v.SkippedByReason = v.SkippedByReason[:0]
 	for _, k := range slices.Sorted(maps.Keys(p.SkippedByReason)) {
 		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: k, Count: p.SkippedByReason[k]})
