@@ -41,8 +41,9 @@ type Config struct {
 	// Policy is the quiet-hours and MISSED policy; zero fields take the
 	// defaults.
 	Policy Policy
-	// Workers is how many customers are handled concurrently (their
-	// appends share the store's group commits); 0 means 256.
+	// Workers is how many customers are loaded, decided and sent
+	// concurrently; 0 means 256. Their outcomes are appended in batches
+	// (eventstore.AppendMany), so a worker does not wait for the store.
 	Workers int
 	// Interval is Run's tick; 0 means 30 s.
 	Interval time.Duration

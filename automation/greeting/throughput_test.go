@@ -117,11 +117,13 @@ func TestCampaignThroughput(t *testing.T) {
 			}
 		}
 	}()
+	written0 := ioWriteBytes()
 	start := time.Now()
 	if err := d.Tick(ctx, time.Date(2025, 1, 29, 4, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
+	written := ioWriteBytes() - written0
 	close(stopSampling)
 	<-sampled
 	p := d.Progress(c.ID())
@@ -132,8 +134,24 @@ func TestCampaignThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	head, _ := st.Head(ctx)
-	t.Logf("campaign: %d greetings sent and recorded in %v = %.0f greetings/s (workers %d, GOMAXPROCS %d); store head %d; peak Go heap in use during the campaign %d MiB; process peak RSS (VmHWM, includes setup and the store's mmapped file pages) %s",
-		n, took.Round(time.Millisecond), float64(n)/took.Seconds(), workers, runtime.GOMAXPROCS(0), head, peakHeap.Load()>>20, peakRSS())
+	t.Logf("campaign: %d greetings sent and recorded in %v = %.0f greetings/s (workers %d, GOMAXPROCS %d); store head %d; peak Go heap in use during the campaign %d MiB; process peak RSS (VmHWM, includes setup and the store's mmapped file pages) %s; written to disk during the campaign %d MiB (%.1f KiB per greeting)",
+		n, took.Round(time.Millisecond), float64(n)/took.Seconds(), workers, runtime.GOMAXPROCS(0), head, peakHeap.Load()>>20, peakRSS(), written>>20, float64(written)/1024/float64(n))
+}
+
+// ioWriteBytes is what the process has caused to be written to storage
+// (/proc/self/io write_bytes), 0 when unknown.
+func ioWriteBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func peakRSS() string {
