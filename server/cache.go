@@ -98,6 +98,13 @@ func (c *readCache) put(id string, e *streamEntry) {
 	c.m[id] = e
 }
 
+// drop forgets a customer's entry (its ring slot is reused later).
+func (c *readCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}
+
 // load returns a customer's decoded stream, from the cache when no event
 // was appended since it was cached. A customer without events is
 // NOT_FOUND.
@@ -139,7 +146,11 @@ func (s *Server) load(ctx context.Context, id string) (*streamEntry, error) {
 		e.rev = ev.Revision
 	}
 	e.parts = make([]*timelinePart, len(e.evs))
-	if !erased {
+	if erased {
+		// An entry cached before the erasure holds opened personal data:
+		// drop it rather than wait for eviction.
+		s.cache.drop(id)
+	} else {
 		s.cache.put(id, e)
 	}
 	return e, nil
