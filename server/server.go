@@ -102,6 +102,8 @@ type Server struct {
 	schema  gql.Schema
 
 	*readModels
+	// cache keeps recently read customers' decoded streams (cache.go).
+	cache  readCache
 	churn  *churnModel
 	policy lifecycle.Policy
 
