@@ -720,6 +720,13 @@ func (s *sim) resolve(at time.Time, id, owner string, satisfied bool) error {
 				}
 				return s.c.CompleteFollowUp(customer.CompleteFollowUp{FollowUpID: fid, By: owner, Outcome: out, OccurredAt: x}, s.end)
 			})
+		} else if due.Before(s.end.Add(-45 * day)) {
+			// A follow-up nobody made is eventually taken off the queue;
+			// only recent ones are still waiting (the overdue part of an
+			// account manager's queue), as in a team that works its queue.
+			s.at(s.after(due, 7*day, 21*day), func(x time.Time) error {
+				return s.c.CancelFollowUp(customer.CancelFollowUp{FollowUpID: fid, By: owner, Reason: "could not reach the customer", OccurredAt: x}, s.end)
+			})
 		}
 	}
 	if !satisfied && s.chance(0.81) {
