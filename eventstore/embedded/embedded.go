@@ -13,7 +13,9 @@
 //
 // Appends go through one writer goroutine that batches the appends waiting
 // for it into one bbolt transaction and so one pair of fsyncs (group
-// commit); Append returns once its transaction is on disk. A transaction is
+// commit); Append returns once its transaction is on disk. AppendBatch
+// (eventstore.BatchAppender) queues a whole call of many streams' appends
+// as one request, written in one transaction. A transaction is
 // all-or-nothing, so a crash never leaves part of an append. Nothing in the
 // API updates or deletes an event.
 //
