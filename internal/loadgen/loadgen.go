@@ -231,6 +231,9 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 	select {
 	case <-timer.C:
 	case <-done:
+		// Clients stop by themselves once the budget is spent; let the
+		// requests already under way finish and count.
+		wg.Wait()
 	case <-ctx.Done():
 	}
 	elapsed := time.Since(start)
