@@ -2,7 +2,6 @@ package graphql_test
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -14,30 +13,13 @@ import (
 	"github.com/graphql-go/graphql/language/source"
 
 	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/internal/shared"
 )
 
 // contractPath finds ../shared/schema.graphql from the repository root.
 func contractPath(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "schema.graphql")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("contract %s not present: %v", p, err)
-	}
-	return p
+	return shared.Path(t, "schema.graphql")
 }
 
 // parseContract parses the SDL. graphql-go's lexer miscounts columns after

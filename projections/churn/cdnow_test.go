@@ -5,12 +5,12 @@ import (
 	"encoding/csv"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/internal/shared"
 	"github.com/kefu-crm/kefu/projections/churn"
 )
 
@@ -18,29 +18,11 @@ import (
 // on the CDNOW calibration data (weeks).
 var paperParams = churn.Params{R: 0.2425945, Alpha: 4.4136019, A: 0.7929199, B: 2.4258881}
 
-// sharedData returns ../shared/data relative to the repository root (the
-// directory holding go.mod), skipping the test when it is absent.
+// sharedData returns ../shared/data/<name>, skipping the test when it is
+// absent.
 func sharedData(t testing.TB, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("reference data: no go.mod above the test directory, cannot locate ../shared/data")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("reference data %s not available (%v): place the CDNOW files in ../shared/data next to the repository", name, err)
-	}
-	return p
+	return shared.Path(t, "data", name)
 }
 
 type cdnowRow struct {
