@@ -124,7 +124,7 @@ func (s *Service) Load(ctx context.Context, campaignID string) (*campaign.Campai
 		return nil, err
 	}
 	if !c.Exists() {
-		return nil, &campaign.NotFoundError{ID: campaignID}
+		return nil, &campaign.NotFoundError{Kind: "campaign", ID: campaignID}
 	}
 	return c, nil
 }

@@ -428,7 +428,7 @@ func cloneMap(m map[string]int) map[string]int {
 
 func (c *Campaign) check(action string, allowed ...Status) error {
 	if c.def == nil {
-		return &NotFoundError{ID: c.id}
+		return &NotFoundError{Kind: "campaign", ID: c.id}
 	}
 	if !slices.Contains(allowed, c.status) {
 		return &PreconditionError{Action: action + " " + c.id, Reason: "the campaign is " + string(c.status)}

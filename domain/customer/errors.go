@@ -25,17 +25,26 @@ var (
 	ErrCorruptHistory = errors.New("corrupt customer history")
 )
 
-// InvalidInputError names the offending field. It matches ErrInvalidInput.
+// InvalidInputError names the offending field. It matches ErrInvalidInput
+// and, when there is one, the underlying cause (e.g.
+// calendar.ErrUnknownHoliday).
 type InvalidInputError struct {
 	Field  string
 	Reason string
+	Err    error
 }
 
 func (e *InvalidInputError) Error() string {
 	return fmt.Sprintf("invalid %s: %s", e.Field, e.Reason)
 }
 
-func (e *InvalidInputError) Unwrap() error { return ErrInvalidInput }
+// Unwrap returns ErrInvalidInput and the cause.
+func (e *InvalidInputError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidInput}
+	}
+	return []error{ErrInvalidInput, e.Err}
+}
 
 // NotFoundError names what was not found. It matches ErrNotFound.
 type NotFoundError struct {
