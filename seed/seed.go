@@ -214,6 +214,7 @@ type sim struct {
 	complaints int
 	followUps  int
 	lastAction time.Time
+	referred   map[int]bool // customers this one already referred
 }
 
 type action struct {
@@ -472,6 +473,13 @@ func (s *sim) refer(at time.Time) error {
 	if j == s.idx {
 		j = s.idx + 1
 	}
+	if s.referred[j] {
+		return nil // a customer is referred once (dense or small histories draw repeats)
+	}
+	if s.referred == nil {
+		s.referred = map[int]bool{}
+	}
+	s.referred[j] = true
 	s.sum.Referrals++
 	return s.c.RecordReferral(customer.RecordReferral{ReferredCustomerID: CustomerID(j), OccurredAt: at}, s.end)
 }
