@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -129,17 +130,48 @@ func ImportPurchasesCSV(ctx context.Context, store eventstore.Store, enc Encoder
 		}
 		plans = append(plans, planned{stream: stream, first: 0, events: events, envs: envs})
 	}
-	w := newWriter(ctx, store, opts)
-	for _, p := range plans {
-		for i, ev := range p.events {
-			stream, env := p.stream, p.envs[i]
-			build := func(ctx context.Context) (eventstore.Record, error) { return enc.Encode(ctx, stream, ev, env) }
-			if err := w.add(p.stream, p.first+uint64(i), build); err != nil {
-				return w.abort(st, err)
+	c := newCommitter(ctx, store, opts)
+	// Encode a window of customers concurrently (a new customer's key
+	// waits for the keystore's group commit, which they share), then
+	// append them in order.
+	const window = 1024
+	for lo := 0; lo < len(plans); lo += window {
+		part := plans[lo:min(lo+window, len(plans))]
+		recs := make([][]eventstore.Record, len(part))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(sealParallel)
+		for k, p := range part {
+			g.Go(func() error {
+				recs[k] = make([]eventstore.Record, len(p.events))
+				for i, ev := range p.events {
+					rec, err := enc.Encode(gctx, p.stream, ev, p.envs[i])
+					if err != nil {
+						return fmt.Errorf("exchange: encode %s event %d: %w", p.stream, i, err)
+					}
+					recs[k][i] = rec
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			n, _ := c.abort()
+			st.Written = n
+			return st, err
+		}
+		for k, p := range part {
+			for i, rec := range recs[k] {
+				if err := c.add(p.stream, p.first+uint64(i), rec); err != nil {
+					n, cerr := c.abort()
+					st.Written = n
+					if cerr != nil {
+						err = cerr
+					}
+					return st, err
+				}
 			}
 		}
 	}
-	n, err := w.close()
+	n, err := c.close()
 	st.Written = n
 	return st, err
 }

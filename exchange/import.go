@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -56,6 +55,7 @@ type ImportStats struct {
 
 // streamPlan is what validation learned about one stream of the file.
 type streamPlan struct {
+	name        string // the stream
 	first, next uint64 // revisions in the file: first, last+1
 	ids         []uuid.UUID
 	firstLine   int
@@ -76,6 +76,12 @@ type idLine struct {
 // *ValidationError (ErrInvalidInput) naming every bad line; a file that
 // does not fit the store's streams gives ErrConflict. Either way nothing is
 // written.
+//
+// The file is read twice: the first pass validates (in parallel), the
+// second builds the records (in parallel, personal data sealed by
+// concurrent goroutines so that new customers' keys share the keystore's
+// commits) and appends them in file order, a few thousand events per
+// eventstore.AppendMany call.
 func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, types *Types, r io.ReadSeeker, opts ImportOptions) (ImportStats, error) {
 	plans, st, err := validateNDJSON(ctx, store, types, r, opts)
 	if err != nil {
@@ -84,26 +90,57 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return st, fmt.Errorf("exchange: rewind %s: %w", opts.File, err)
 	}
-	w := newWriter(ctx, store, opts)
+	c := newCommitter(ctx, store, opts)
+	changed := func(n int, format string, args ...any) error {
+		return fmt.Errorf("exchange: %s changed while importing: line %d: %s", opts.File, n, fmt.Sprintf(format, args...))
+	}
 	parse := func(line []byte, res *lineResult) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			res.blank = true
 			return
 		}
-		// Validated in the first pass: a plain decode suffices.
-		if err := json.Unmarshal(line, &res.env); err != nil {
-			res.err = fmt.Errorf("exchange: %s changed while importing: line %d: %w", opts.File, res.n, err)
+		// Validated in the first pass: what is left is building the record.
+		env := &res.env
+		if err := parseEnvelope(line, env); err != nil {
+			res.err = changed(res.n, "%v", err)
 			return
 		}
-		p := plans[res.env.Stream]
+		p := plans[env.Stream]
 		if p == nil {
-			res.err = fmt.Errorf("exchange: %s changed while importing: line %d", opts.File, res.n)
+			res.err = changed(res.n, "stream %s was not in the file", env.Stream)
 			return
 		}
-		if res.env.Revision < p.first+uint64(p.skip) {
+		if env.Revision < p.first+uint64(p.skip) {
 			res.skip = true
 			return
 		}
+		info, ok := types.m[env.Type]
+		if !ok {
+			res.err = changed(res.n, "unknown event type %q", env.Type)
+			return
+		}
+		id, err := uuid.Parse(env.ID)
+		if err != nil {
+			res.err = changed(res.n, "invalid event ID %q", env.ID)
+			return
+		}
+		res.stream = p.name
+		meta := bytes.TrimSpace(env.Metadata)
+		if len(meta) == 0 || bytes.Equal(meta, []byte("null")) {
+			meta = nil
+		}
+		res.revision = env.Revision
+		res.rec = eventstore.Record{ID: id, Type: info.name, SchemaVersion: env.SchemaVersion, OccurredAt: env.OccurredAt, Data: env.Data, Metadata: meta}
+		if info.personal && env.SchemaVersion == info.version {
+			res.payload = info.newFn()
+			if err := json.Unmarshal(env.Data, res.payload); err != nil {
+				res.err = changed(res.n, "data of %s: %v", env.Type, err)
+			}
+		}
+		res.env = Envelope{} // the record has what is needed
+	}
+	seal := func(ctx context.Context, ch *lineChunk) {
+		sealChunk(ctx, enc, ch)
 	}
 	each := func(res *lineResult) error {
 		switch {
@@ -115,20 +152,22 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 			return nil
 		case res.skip:
 			st.Existing++
-			w.progress(1)
+			if opts.Progress != nil {
+				opts.Progress(1)
+			}
 			return nil
 		}
-		env := res.env
-		// Sealed by the writer goroutines: creating a customer's key waits
-		// for the keystore's group commit, which many writers share.
-		return w.add(env.Stream, env.Revision, func(ctx context.Context) (eventstore.Record, error) {
-			return toRecord(ctx, enc, types, &env)
-		})
+		return c.add(res.stream, res.revision, res.rec)
 	}
-	if err := scanParallel(ctx, r, parse, each); err != nil {
-		return w.abort(st, err)
+	if err := scanParallel(ctx, r, parse, seal, each); err != nil {
+		n, cerr := c.abort()
+		st.Written = n
+		if cerr != nil && errors.Is(err, context.Canceled) {
+			err = cerr // the committer failed first: that is the cause
+		}
+		return st, err
 	}
-	n, err := w.close()
+	n, err := c.close()
 	st.Written = n
 	if err != nil {
 		return st, err
@@ -148,34 +187,67 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 	return st, nil
 }
 
+// sealParallel is how many streams' personal data one chunk seals at a
+// time: creating a new customer's key waits for the keystore's group
+// commit, which the concurrent ones share.
+const sealParallel = 64
+
+// sealChunk seals the personal data of the chunk's records, one goroutine
+// per stream (up to sealParallel at a time).
+func sealChunk(ctx context.Context, enc Encoder, ch *lineChunk) {
+	var (
+		streams []string
+		by      map[string][]int
+	)
+	for i := range ch.res {
+		res := &ch.res[i]
+		if res.payload == nil || res.err != nil {
+			continue
+		}
+		if by == nil {
+			by = make(map[string][]int)
+		}
+		if _, ok := by[res.stream]; !ok {
+			streams = append(streams, res.stream)
+		}
+		by[res.stream] = append(by[res.stream], i)
+	}
+	one := func(idx []int) {
+		for _, i := range idx {
+			res := &ch.res[i]
+			rec, err := enc.Encode(ctx, res.stream, res.payload, codec.Envelope{ID: res.rec.ID, OccurredAt: res.rec.OccurredAt})
+			res.payload = nil
+			if err != nil {
+				res.err = fmt.Errorf("exchange: seal %s %s of %s: %w", res.rec.Type, res.rec.ID, res.stream, err)
+				return
+			}
+			rec.Metadata = res.rec.Metadata
+			res.rec = rec
+		}
+	}
+	if len(streams) <= 1 {
+		for _, s := range streams {
+			one(by[s])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, sealParallel)
+	for _, s := range streams {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			one(by[s])
+		})
+	}
+	wg.Wait()
+}
+
 // ValidateNDJSON checks an NDJSON file as ImportNDJSON would, against
 // store, without writing anything.
 func ValidateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r io.Reader, file string) error {
 	_, _, err := validateNDJSON(ctx, store, types, r, ImportOptions{File: file})
 	return err
-}
-
-// toRecord builds the record to append for a validated envelope.
-func toRecord(ctx context.Context, enc Encoder, types *Types, env *Envelope) (eventstore.Record, error) {
-	id, _ := uuid.Parse(env.ID)
-	info := types.m[env.Type]
-	meta := []byte(env.Metadata)
-	if len(bytes.TrimSpace(meta)) == 0 || bytes.Equal(bytes.TrimSpace(meta), []byte("null")) {
-		meta = nil
-	}
-	if !info.personal || env.SchemaVersion != info.version {
-		return eventstore.Record{ID: id, Type: env.Type, SchemaVersion: env.SchemaVersion, OccurredAt: env.OccurredAt, Data: env.Data, Metadata: meta}, nil
-	}
-	p := info.newFn()
-	if err := json.Unmarshal(env.Data, p); err != nil {
-		return eventstore.Record{}, err
-	}
-	rec, err := enc.Encode(ctx, env.Stream, p, codec.Envelope{ID: id, OccurredAt: env.OccurredAt})
-	if err != nil {
-		return eventstore.Record{}, fmt.Errorf("exchange: seal %s %s of %s: %w", env.Type, env.ID, env.Stream, err)
-	}
-	rec.Metadata = meta
-	return rec, nil
 }
 
 func validateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r io.Reader, opts ImportOptions) (map[string]*streamPlan, ImportStats, error) {
@@ -213,8 +285,9 @@ func validateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r
 		p := plans[env.Stream]
 		switch {
 		case p == nil:
-			p = &streamPlan{first: env.Revision, next: env.Revision, firstLine: n}
-			plans[env.Stream] = p
+			name := strings.Clone(env.Stream) // env's strings point into the line
+			p = &streamPlan{name: name, first: env.Revision, next: env.Revision, firstLine: n}
+			plans[name] = p
 		case env.Revision != p.next:
 			bad.add(n, "revision %d of %s does not follow revision %d (want %d)", env.Revision, env.Stream, p.next-1, p.next)
 			return nil
@@ -227,7 +300,7 @@ func validateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r
 		ids = append(ids, idLine{res.id, n})
 		return nil
 	}
-	if err := scanParallel(ctx, r, parse, each); err != nil {
+	if err := scanParallel(ctx, r, parse, nil, each); err != nil {
 		return nil, st, fmt.Errorf("exchange: read %s: %w", opts.File, err)
 	}
 	// Event IDs are unique across the whole log.
@@ -283,9 +356,13 @@ func checkEnvelope(types *Types, env *Envelope) (uuid.UUID, string) {
 		if m[0] != '{' {
 			return uuid.Nil, "metadata is not a JSON object"
 		}
-		var meta map[string]any
-		if err := json.Unmarshal(m, &meta); err != nil {
-			return uuid.Nil, fmt.Sprintf("metadata: %v", describeJSONError(err))
+		if s := (jscan{b: m}); !s.value(0) || s.i != len(m) {
+			// Invalid, or deeper than the scanner follows: encoding/json
+			// decides and words the reason.
+			var meta map[string]any
+			if err := json.Unmarshal(m, &meta); err != nil {
+				return uuid.Nil, fmt.Sprintf("metadata: %v", describeJSONError(err))
+			}
 		}
 	}
 	if env.SchemaVersion == info.version {
@@ -353,123 +430,4 @@ func planAgainstStore(ctx context.Context, store eventstore.Store, plans map[str
 		p.skip = int(overlap)
 	}
 	return errors.Join(errs...)
-}
-
-// writer appends runs of consecutive records of one stream, streams spread
-// over workers by hash (so each stream's runs stay in order).
-type writer struct {
-	g       *errgroup.Group
-	ctx     context.Context
-	queues  []chan run
-	cur     run
-	opts    ImportOptions
-	written []int64
-}
-
-type run struct {
-	stream string
-	first  uint64
-	build  []func(context.Context) (eventstore.Record, error)
-}
-
-const maxRun = 256
-
-func newWriter(ctx context.Context, store eventstore.Store, opts ImportOptions) *writer {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = 2048
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	w := &writer{g: g, ctx: gctx, opts: opts, queues: make([]chan run, workers), written: make([]int64, workers)}
-	for i := range w.queues {
-		q := make(chan run, 64)
-		w.queues[i] = q
-		g.Go(func() error {
-			var recs []eventstore.Record
-			for r := range q {
-				recs = recs[:0]
-				for _, b := range r.build {
-					rec, err := b(gctx)
-					if err != nil {
-						return err
-					}
-					recs = append(recs, rec)
-				}
-				exp := eventstore.NoStream()
-				if r.first > 0 {
-					exp = eventstore.Exact(r.first - 1)
-				}
-				if _, err := store.Append(gctx, r.stream, exp, recs...); err != nil {
-					return fmt.Errorf("exchange: append %d event(s) to %s at revision %d: %w", len(recs), r.stream, r.first, err)
-				}
-				w.written[i] += int64(len(recs))
-				if opts.Progress != nil {
-					opts.Progress(len(recs))
-				}
-			}
-			return nil
-		})
-	}
-	return w
-}
-
-func (w *writer) progress(n int) {
-	if w.opts.Progress != nil {
-		w.opts.Progress(n)
-	}
-}
-
-// add queues the record that build makes (in a writer goroutine) for
-// revision rev of stream.
-func (w *writer) add(stream string, rev uint64, build func(context.Context) (eventstore.Record, error)) error {
-	if len(w.cur.build) > 0 && (w.cur.stream != stream || len(w.cur.build) == maxRun) {
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
-	if len(w.cur.build) == 0 {
-		w.cur = run{stream: stream, first: rev, build: make([]func(context.Context) (eventstore.Record, error), 0, 16)}
-	}
-	w.cur.build = append(w.cur.build, build)
-	return nil
-}
-
-func (w *writer) flush() error {
-	h := fnv.New32a()
-	h.Write([]byte(w.cur.stream))
-	q := w.queues[h.Sum32()%uint32(len(w.queues))]
-	select {
-	case q <- w.cur:
-	case <-w.ctx.Done():
-		return w.ctx.Err()
-	}
-	w.cur = run{}
-	return nil
-}
-
-func (w *writer) close() (int64, error) {
-	var err error
-	if len(w.cur.build) > 0 {
-		err = w.flush()
-	}
-	for _, q := range w.queues {
-		close(q)
-	}
-	if werr := w.g.Wait(); werr != nil {
-		err = werr
-	}
-	var n int64
-	for _, c := range w.written {
-		n += c
-	}
-	return n, err
-}
-
-func (w *writer) abort(st ImportStats, err error) (ImportStats, error) {
-	n, cerr := w.close()
-	st.Written = n
-	if cerr != nil && errors.Is(err, context.Canceled) {
-		err = cerr // a worker failed first: that is the cause
-	}
-	return st, err
 }

@@ -7,6 +7,8 @@ import (
 	"runtime"
 
 	"github.com/google/uuid"
+
+	"github.com/kefu-crm/kefu/eventstore"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -20,6 +22,12 @@ type lineResult struct {
 	reason  string // why the line is bad ("" if it is not)
 	skip    bool   // pass 2: already in the store
 	err     error  // pass 2: a failure that ends the import
+	// pass 2: the record to append as revision of stream; payload is the
+	// decoded data of a personal event until it is sealed into rec.
+	stream   string
+	revision uint64
+	rec      eventstore.Record
+	payload  any
 }
 
 type lineChunk struct {
@@ -31,10 +39,11 @@ type lineChunk struct {
 const chunkLines = 512
 
 // scanParallel reads r's lines, has workers run parse on each (in any
-// order, concurrently), and calls each with the results in line order.
+// order, concurrently) and then finish (if not nil) on each chunk of
+// lines, and calls each with the results in line order.
 // It is how both import passes use more than one core: parsing JSON is
 // most of their work.
-func scanParallel(ctx context.Context, r io.Reader, parse func(line []byte, res *lineResult), each func(*lineResult) error) error {
+func scanParallel(ctx context.Context, r io.Reader, parse func(line []byte, res *lineResult), finish func(context.Context, *lineChunk), each func(*lineResult) error) error {
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	g, gctx := errgroup.WithContext(ctx)
 	work := make(chan *lineChunk, 2*workers)
@@ -95,6 +104,9 @@ func scanParallel(ctx context.Context, r io.Reader, parse func(line []byte, res 
 					if !c.res[i].tooLong {
 						parse(line, &c.res[i])
 					}
+				}
+				if finish != nil {
+					finish(gctx, c)
 				}
 				close(c.done)
 			}

@@ -16,6 +16,7 @@ type Types struct {
 }
 
 type typeInfo struct {
+	name     string // the type's name, shared by every record of it
 	version  int
 	newFn    func() any
 	personal bool
@@ -34,7 +35,7 @@ func NewTypes(lists ...[]codec.Spec) (*Types, error) {
 				return nil, fmt.Errorf("%w: type %q given twice", ErrInvalidOptions, s.Type)
 			}
 			_, personal := s.New().(codec.Personal)
-			t.m[s.Type] = typeInfo{version: s.Version, newFn: s.New, personal: personal}
+			t.m[s.Type] = typeInfo{name: s.Type, version: s.Version, newFn: s.New, personal: personal}
 		}
 	}
 	return t, nil
