@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -70,13 +71,20 @@ func (c *readCache) rules() (*loyalty.Rules, *lifecycle.Rules) {
 	return c.loyalty, c.life
 }
 
-func (c *readCache) get(id string, rev uint64) *streamEntry {
+// get returns the entry of a customer at revision rev (hit), or else an
+// entry at an earlier revision that can be extended (older), if any.
+func (c *readCache) get(id string, rev uint64) (hit, older *streamEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.m[id]; e != nil && e.rev == rev {
-		return e
+	switch e := c.m[id]; {
+	case e == nil:
+		return nil, nil
+	case e.rev == rev:
+		return e, nil
+	case e.rev < rev:
+		return nil, e
 	}
-	return nil
+	return nil, nil
 }
 
 func (c *readCache) put(id string, e *streamEntry) {
@@ -121,31 +129,52 @@ func (s *Server) load(ctx context.Context, id string) (*streamEntry, error) {
 		return nil, err
 	}
 	rev := last[0].Revision
-	if e := s.cache.get(id, rev); e != nil {
-		return e, nil
+	hit, older := s.cache.get(id, rev)
+	if hit != nil {
+		return hit, nil
 	}
-	raw, err := s.dir.Store.ReadStream(ctx, stream, eventstore.StreamRead{})
+	read := eventstore.StreamRead{}
+	e := &streamEntry{}
+	if older != nil {
+		// Events were appended since the customer was cached: read and
+		// decode only those (the cached ones are immutable and shared).
+		read.From = older.rev + 1
+		e.evs = slices.Clip(older.evs)
+		e.facts = slices.Clip(older.facts)
+		older.mu.Lock()
+		e.parts = slices.Clone(older.parts)
+		older.mu.Unlock()
+	}
+	raw, err := s.dir.Store.ReadStream(ctx, stream, read)
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
 		return nil, notFound("customer", id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	e := &streamEntry{evs: make([]codec.Decoded, len(raw)), facts: make([]lifecycle.Fact, 0, len(raw))}
+	if older != nil && (len(raw) == 0 || raw[0].Revision != older.rev+1 || slices.ContainsFunc(raw, isErasure)) {
+		// Not a continuation of the cached stream, or the customer was
+		// erased (the cached events hold opened personal data): read and
+		// decode it all again.
+		s.cache.drop(id)
+		return s.load(ctx, id)
+	}
 	erased := false
-	for i, ev := range raw {
-		if e.evs[i], err = s.dir.Codec.Decode(ctx, ev); err != nil {
+	for _, ev := range raw {
+		d, err := s.dir.Codec.Decode(ctx, ev)
+		if err != nil {
 			return nil, err
 		}
-		if ce, ok := e.evs[i].Payload.(customer.Event); ok {
+		e.evs = append(e.evs, d)
+		if ce, ok := d.Payload.(customer.Event); ok {
 			e.facts = append(e.facts, lifecycle.Fact{At: ev.OccurredAt, Event: ce})
 		}
-		if ev.Type == customer.TypeCustomerErased {
+		if isErasure(ev) {
 			erased = true
 		}
 		e.rev = ev.Revision
 	}
-	e.parts = make([]*timelinePart, len(e.evs))
+	e.parts = append(e.parts, make([]*timelinePart, len(e.evs)-len(e.parts))...)
 	if erased {
 		// An entry cached before the erasure holds opened personal data:
 		// drop it rather than wait for eviction.
@@ -177,3 +206,5 @@ func (e *streamEntry) part(i int) (*timelinePart, error) {
 	e.mu.Unlock()
 	return p, nil
 }
+
+func isErasure(ev eventstore.Event) bool { return ev.Type == customer.TypeCustomerErased }

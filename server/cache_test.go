@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -69,5 +70,28 @@ func TestReadsSeeEveryAppendThroughTheCache(t *testing.T) {
 	}
 	if r := h.ok(q, nil); r.num("customer.timeline.totalCount") != 16 {
 		t.Fatalf("final totalCount: %s", r.Raw)
+	}
+}
+
+// A customer read (and cached) before erasure is read again in full after
+// it: nothing decoded while the key existed is served afterwards.
+func TestErasureIsNotServedFromTheCache(t *testing.T) {
+	h := startServer(t, options{})
+	h.register("shred", "Secret Name-Wu", map[string]any{"phone": "+8613700001111"})
+	h.ok(`mutation{ logContact(input:{customerId:"shred", channel:PHONE, direction:INBOUND, agent:"a", summary:"Secret Name-Wu called"}){ version } }`, nil)
+	const q = `{ customer(id:"shred"){ name timeline(first:10){ edges{ node{ summary data } } } } }`
+	for range 2 {
+		if r := h.ok(q, nil); !strings.Contains(r.Raw, "Secret Name-Wu") {
+			t.Fatalf("before erasure: %s", r.Raw)
+		}
+	}
+	r := h.ok(`mutation{ eraseCustomer(input:{customerId:"shred", by:"admin", reason:"request"}){ version customer{ timeline(first:10){ edges{ node{ summary data } } } } } }`, nil)
+	if strings.Contains(r.Raw, "Secret") || strings.Contains(r.Raw, "8613700001111") {
+		t.Fatalf("erasure payload still shows personal data: %s", r.Raw)
+	}
+	for range 2 {
+		if r := h.ok(q, nil); strings.Contains(r.Raw, "Secret") || strings.Contains(r.Raw, "8613700001111") {
+			t.Fatalf("after erasure: %s", r.Raw)
+		}
 	}
 }
