@@ -45,14 +45,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured load before each scenario")
 	maxReq := fs.Int64("max-requests", 5_000_000, "request budget per scenario")
 	scenario := fs.String("scenario", "all", "customer, logcontact or all")
+	hot := fs.Int("hot", 0, "draw requests from the first N customers only (a hot working set; 0 = all --customers)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback address to serve on (port 0 = any free port)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured load (server and clients) to this file")
 	seedOnly := fs.Bool("seed-only", false, "seed (if empty) and exit")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *n < 1 || *clients < 1 || *duration <= 0 {
-		return fmt.Errorf("%w: --customers, --clients and --duration must be positive", errUsage)
+	if *n < 1 || *clients < 1 || *duration <= 0 || *hot < 0 || *hot > *n {
+		return fmt.Errorf("%w: --customers, --clients and --duration must be positive, --hot between 0 and --customers", errUsage)
+	}
+	pick := *n
+	if *hot > 0 {
+		pick = *hot
 	}
 	var scenarios []string
 	switch *scenario {
@@ -137,7 +142,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	for _, name := range scenarios {
-		sc := benchScenario(name, *n)
+		sc := benchScenario(name, pick)
 		cpu0 := cpuTime()
 		res, err := loadgen.Run(ctx, loadgen.Config{
 			BaseURL: base, Clients: *clients, Duration: *duration, Warmup: *warmup,
