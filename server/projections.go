@@ -22,17 +22,33 @@ type readModel struct {
 	name   string
 	apply  func(eventstore.Event, customer.Event)
 	digest func() [32]byte
+	// types narrows the customer events the model folds (nil: all).
+	types map[string]bool
 }
 
-func customerProjection(name string, apply func(eventstore.Event, customer.Event), digest func() [32]byte) *readModel {
-	return &readModel{name: name, apply: apply, digest: digest}
+func customerProjection(name string, apply func(eventstore.Event, customer.Event), digest func() [32]byte, types ...string) *readModel {
+	m := &readModel{name: name, apply: apply, digest: digest}
+	if len(types) > 0 {
+		m.types = make(map[string]bool, len(types))
+		for _, t := range types {
+			m.types[t] = true
+		}
+	}
+	return m
 }
 
 func (m *readModel) Name() string     { return m.name }
 func (m *readModel) Digest() [32]byte { return m.digest() }
 
-// Wants keeps other streams' events away from customer read models.
-func (m *readModel) Wants(eventType string) bool { return customerTypes[eventType] }
+// Wants keeps other streams' events, and the types a model ignores, away
+// from it: the runtime then skips them (and does not decode what nobody
+// wants).
+func (m *readModel) Wants(eventType string) bool {
+	if m.types != nil {
+		return m.types[eventType]
+	}
+	return customerTypes[eventType]
+}
 
 func (m *readModel) Apply(_ context.Context, d projections.Decoded) error {
 	e, ok := d.Payload.(customer.Event)

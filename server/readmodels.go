@@ -62,8 +62,14 @@ func newReadModels(policy lifecycle.Policy, onChange func(string, lifecycle.Stag
 func (m *readModels) projections() []projections.Projection {
 	return []projections.Projection{
 		customerProjection("customers", m.book.Apply, m.book.Digest),
-		customerProjection("complaints", m.compl.Apply, m.compl.Digest),
-		customerProjection("followups", m.fups.Apply, m.fups.Digest),
+		customerProjection("complaints", m.compl.Apply, m.compl.Digest,
+			customer.TypeComplaintFiled, customer.TypeComplaintAcknowledged, customer.TypeComplaintEscalated,
+			customer.TypeComplaintDeclined, customer.TypeComplaintTransferred, customer.TypeResolutionProposed,
+			customer.TypeResolutionAccepted, customer.TypeRecoveryStepTaken, customer.TypeComplaintResolved,
+			customer.TypeComplaintReopened, customer.TypeIncidentReportFiled, customer.TypeContactLogged,
+			customer.TypeCustomerErased),
+		customerProjection("followups", m.fups.Apply, m.fups.Digest,
+			customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled),
 		customerProjection("lifecycle", func(ev eventstore.Event, e customer.Event) {
 			m.life.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
 		}, hexDigest(m.life.Digest)),
