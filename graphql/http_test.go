@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kefu-crm/kefu/graphql"
@@ -172,4 +173,17 @@ func TestSmoke(t *testing.T) {
 	if !strings.Contains(r.Raw, `"expectedPurchases":0.9`) {
 		t.Errorf("expectedPurchases(90) not resolved: %s", r.Raw)
 	}
+}
+
+// Concurrent first requests that use enum literals do not race inside
+// graphql-go (its enum lookups are built when the schema is made).
+func TestConcurrentFirstRequestsWithEnums(t *testing.T) {
+	srv := newServer(t, graphql.HandlerConfig{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			srv.post(t, "", `mutation { logContact(input:{customerId:"c1", channel:PHONE, direction:INBOUND, agent:"amy"}){ version } }`, nil)
+		})
+	}
+	wg.Wait()
 }

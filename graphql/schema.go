@@ -44,7 +44,7 @@ func NewSchema(deps Deps) (gql.Schema, error) {
 			query[name] = f
 		}
 	}
-	return gql.NewSchema(gql.SchemaConfig{
+	schema, err := gql.NewSchema(gql.SchemaConfig{
 		Query: gql.NewObject(gql.ObjectConfig{
 			Name:        "Query",
 			Description: "Read side: every field reads projections (read models); nothing here changes state.",
@@ -56,6 +56,27 @@ func NewSchema(deps Deps) (gql.Schema, error) {
 			Fields:      b.mutations(),
 		}),
 	})
+	if err != nil {
+		return gql.Schema{}, err
+	}
+	warmEnums(schema)
+	return schema, nil
+}
+
+// warmEnums builds every enum's lookup tables before the schema serves
+// requests. graphql-go v0.8.1 builds them lazily on first use without a
+// lock, so concurrent first requests that parse or serialize the same enum
+// race (seen under -race with concurrent logContact mutations).
+func warmEnums(schema gql.Schema) {
+	for _, t := range schema.TypeMap() {
+		e, ok := t.(*gql.Enum)
+		if !ok || len(e.Values()) == 0 {
+			continue
+		}
+		v := e.Values()[0]
+		e.ParseValue(v.Name)
+		e.Serialize(v.Value)
+	}
 }
 
 // builder holds the types of one schema while it is assembled.
