@@ -28,8 +28,9 @@ type Encoder interface {
 type ImportOptions struct {
 	// File names the input in error messages.
 	File string
-	// Workers append different streams concurrently (default 2048: the
-	// store commits concurrent appends together, one fsync for many).
+	// Workers is no longer used: records are appended in file order by
+	// one committer in batches (eventstore.AppendMany). Kept so that
+	// callers setting it still compile.
 	Workers int
 	// Progress, if set, is called now and then with the number of records
 	// written (or found already written) since the previous call.
