@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kefu-crm/kefu/exchange"
@@ -92,7 +94,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if file != nil {
-		if err := file.Sync(); err != nil {
+		// Flush to disk; devices and pipes (--out /dev/null) cannot sync
+		// and need not.
+		if err := file.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
 			return err
 		}
 		if err := file.Close(); err != nil {
