@@ -6,7 +6,7 @@
 //	<dir>/events/       the embedded event store (one bbolt file)
 //	<dir>/keys/keys.dat one 45-byte data-key record per customer (crypto-shredding)
 //	<dir>/checkpoints/  process managers' and projections' checkpoints
-//	<dir>/outbox.ndjson greetings delivered by the default outbox sender
+//	<dir>/greetings-outbox.ndjson  greetings delivered by the default outbox sender
 package datadir
 
 import (
@@ -135,9 +135,6 @@ func redactURL(s string) string {
 
 // CheckpointDir is where checkpoints live.
 func (d *Dir) CheckpointDir() string { return filepath.Join(d.Path, "checkpoints") }
-
-// OutboxPath is the default outbox sender's file.
-func (d *Dir) OutboxPath() string { return filepath.Join(d.Path, "outbox.ndjson") }
 
 // Close closes the store and the keystore.
 func (d *Dir) Close() error {
