@@ -26,6 +26,30 @@ type loyaltySource struct {
 	asOf       *time.Time
 }
 
+// customerDetails returns the costly parts of a customer view: computed by
+// its Details loader when it has one, else the view's own fields.
+func customerDetails(ctx context.Context, c *CustomerView) (CustomerDetails, error) {
+	if c.Details == nil {
+		return CustomerDetails{Stage: c.Stage, StageSince: c.StageSince, StageHistory: c.StageHistory, Loyalty: c.Loyalty}, nil
+	}
+	return c.Details(ctx)
+}
+
+// details resolves a Customer field from the view's CustomerDetails.
+func (b *builder) details(f func(*CustomerDetails) any) gql.FieldResolveFn {
+	return b.wrap(func(p gql.ResolveParams) (any, error) {
+		c, ok := p.Source.(*CustomerView)
+		if !ok || c == nil {
+			return nil, nil
+		}
+		d, err := customerDetails(p.Context, c)
+		if err != nil {
+			return nil, err
+		}
+		return f(&d), nil
+	})
+}
+
 func (b *builder) defineCustomer() {
 	stageChange := gql.NewObject(gql.ObjectConfig{
 		Name:        "StageChange",
@@ -46,7 +70,21 @@ func (b *builder) defineCustomer() {
 			"referrals":           {Type: gql.NewNonNull(gql.Int), Description: "Customers this customer referred.", Resolve: get(func(l *loyaltySource) any { return l.Referrals })},
 			"csatAverage":         {Type: gql.Float, Description: "Average satisfaction score (1–5); null without surveys.", Resolve: get(func(l *loyaltySource) any { return opt(l.CSATAverage) })},
 			"recoveredComplaints": {Type: gql.NewNonNull(gql.Int), Description: "Complaints resolved SATISFIED (the service-recovery bonus).", Resolve: get(func(l *loyaltySource) any { return l.RecoveredComplaints })},
-			"pAlive":              {Type: gql.Float, Description: "BG/NBD probability that the customer is still alive (null with no purchases).", Resolve: get(func(l *loyaltySource) any { return opt(l.PAlive) })},
+			"pAlive": {Type: gql.Float, Description: "BG/NBD probability that the customer is still alive (null with no purchases).",
+				Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
+					l, ok := p.Source.(*loyaltySource)
+					if !ok || l == nil {
+						return nil, nil
+					}
+					if l.PAliveFn == nil {
+						return opt(l.PAlive), nil
+					}
+					v, err := l.PAliveFn(p.Context)
+					if err != nil {
+						return nil, err
+					}
+					return opt(v), nil
+				})},
 			"expectedPurchases": {
 				Type:        gql.Float,
 				Description: "BG/NBD expected number of purchases in the next horizonDays (null with no purchases or no fitted model).",
@@ -129,18 +167,28 @@ func (b *builder) defineCustomer() {
 				"erased":           {Type: gql.NewNonNull(gql.Boolean), Description: "True after eraseCustomer: personal data is unreadable (crypto-shredded).", Resolve: get(func(c *CustomerView) any { return c.Erased })},
 				"conductFlagged":   {Type: gql.NewNonNull(gql.Boolean), Description: "True when abusive conduct was flagged.", Resolve: get(func(c *CustomerView) any { return c.ConductFlagged })},
 				"registeredAt":     {Type: gql.NewNonNull(b.dateTime), Description: "When the customer registered.", Resolve: get(func(c *CustomerView) any { return c.RegisteredAt })},
-				"stage":            {Type: gql.NewNonNull(b.stage), Description: "Current lifecycle stage (or at asOf).", Resolve: get(func(c *CustomerView) any { return c.Stage })},
-				"stageSince":       {Type: gql.NewNonNull(b.dateTime), Description: "When the customer entered the current stage.", Resolve: get(func(c *CustomerView) any { return c.StageSince })},
+				"stage": {Type: gql.NewNonNull(b.stage), Description: "Current lifecycle stage (or at asOf).",
+					Resolve: b.details(func(d *CustomerDetails) any { return d.Stage })},
+				"stageSince": {Type: gql.NewNonNull(b.dateTime), Description: "When the customer entered the current stage.",
+					Resolve: b.details(func(d *CustomerDetails) any { return d.StageSince })},
 				"stageHistory": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(stageChange))), Description: "Every stage change, oldest first, with its reason.",
-					Resolve: get(func(c *CustomerView) any { return ptrs(c.StageHistory) })},
+					Resolve: b.details(func(d *CustomerDetails) any { return ptrs(d.StageHistory) })},
 				"lastInboundAt":  {Type: b.dateTime, Description: "Last time the customer initiated anything (contact, purchase, complaint …).", Resolve: get(func(c *CustomerView) any { return opt(c.LastInboundAt) })},
 				"lastPurchaseAt": {Type: b.dateTime, Description: "Last purchase.", Resolve: get(func(c *CustomerView) any { return opt(c.LastPurchaseAt) })},
 				"purchaseCount":  {Type: gql.NewNonNull(gql.Int), Description: "Number of purchases.", Resolve: get(func(c *CustomerView) any { return c.PurchaseCount })},
 				"lifetimeValue": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(b.money))), Description: "Total purchases, one amount per currency.",
 					Resolve: get(func(c *CustomerView) any { return moneyList(c.LifetimeValue) })},
 				"loyalty": {Type: gql.NewNonNull(loyalty), Description: "Loyalty score, level and churn estimates.",
-					Resolve: get(func(c *CustomerView) any {
-						return &loyaltySource{LoyaltyView: c.Loyalty, customerID: c.ID, asOf: c.AsOf}
+					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
+						c, ok := p.Source.(*CustomerView)
+						if !ok || c == nil {
+							return nil, nil
+						}
+						d, err := customerDetails(p.Context, c)
+						if err != nil {
+							return nil, err
+						}
+						return &loyaltySource{LoyaltyView: d.Loyalty, customerID: c.ID, asOf: c.AsOf}, nil
 					})},
 				"openComplaints": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(b.complaint))), Description: "Complaints not yet resolved or declined, oldest first.",
 					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {

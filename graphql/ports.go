@@ -256,6 +256,23 @@ type CustomerView struct {
 	// AsOf is set when the view was recomputed as of a past instant; the
 	// nested reads (complaints, timeline …) are then asked as of it too.
 	AsOf *time.Time
+
+	// Details, when non-nil, computes Stage, StageSince, StageHistory and
+	// Loyalty on demand: the resolvers of those fields call it instead of
+	// reading the fields above, so a query that selects none of them does
+	// not pay for them. A reader may call it more than once per view (once
+	// per selected field); implementations should remember the first
+	// answer. Nil means the fields above are filled in.
+	Details func(ctx context.Context) (CustomerDetails, error)
+}
+
+// CustomerDetails are the parts of a CustomerView that cost a fold of the
+// customer's stream (see CustomerView.Details).
+type CustomerDetails struct {
+	Stage        string
+	StageSince   time.Time
+	StageHistory []StageChangeView
+	Loyalty      LoyaltyView
 }
 
 // StageChangeView is one lifecycle transition.
@@ -274,6 +291,10 @@ type LoyaltyView struct {
 	CSATAverage         *float64
 	RecoveredComplaints int
 	PAlive              *float64
+	// PAliveFn, when non-nil, computes PAlive on demand (the loyalty
+	// resolver calls it only when pAlive is selected). Nil means PAlive
+	// is filled in.
+	PAliveFn func(ctx context.Context) (*float64, error)
 }
 
 // TimelineEntryView is one event of a customer's stream.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
@@ -76,7 +77,16 @@ func (s *Server) fold(id string, evs []codec.Decoded, asOf *time.Time, t time.Ti
 	return sn, nil
 }
 
+// Customer serves a customer now from the customer book, with the parts
+// that cost a fold of the stream (stage, its history, loyalty) computed
+// only when a resolver asks for them (CustomerView.Details); as of a past
+// instant, the whole view is folded from the stream at once.
 func (r reads) Customer(ctx context.Context, id string, asOf *time.Time) (graphql.CustomerView, error) {
+	if asOf == nil {
+		if c, ok := r.s.book.Get(id); ok {
+			return r.s.liveCustomerView(c), nil
+		}
+	}
 	evs, err := r.s.stream(ctx, id)
 	if err != nil {
 		return graphql.CustomerView{}, err
@@ -104,6 +114,60 @@ func (r reads) Customer(ctx context.Context, id string, asOf *time.Time) (graphq
 	return v, nil
 }
 
+// liveCustomerView maps the book's entry of a customer now and sets the
+// loaders of the costly parts.
+func (s *Server) liveCustomerView(c customers.Customer) graphql.CustomerView {
+	v := s.customerView(c, lifecycle.StageNone, time.Time{}, nil)
+	v.Stage = ""
+	d := &lazyDetails{s: s, id: c.ID}
+	v.Details = d.get
+	return v
+}
+
+// lazyDetails computes a customer's stage, stage history and loyalty now,
+// once, on first use: StageAt and the loyalty score over the customer's
+// stream (through the read cache), as the eager path does. pAlive is
+// deferred further, to when it is selected.
+type lazyDetails struct {
+	s  *Server
+	id string
+
+	once sync.Once
+	v    graphql.CustomerDetails
+	err  error
+}
+
+func (d *lazyDetails) get(ctx context.Context) (graphql.CustomerDetails, error) {
+	d.once.Do(func() { d.v, d.err = d.s.detailsNow(ctx, d.id) })
+	return d.v, d.err
+}
+
+// detailsNow folds a customer's stream and evaluates their stage and
+// loyalty at the clock's now.
+func (s *Server) detailsNow(ctx context.Context, id string) (graphql.CustomerDetails, error) {
+	evs, err := s.stream(ctx, id)
+	if err != nil {
+		return graphql.CustomerDetails{}, err
+	}
+	t := s.clock()
+	sn, err := s.fold(id, evs, nil, t)
+	if err != nil {
+		return graphql.CustomerDetails{}, err
+	}
+	c, _ := sn.book.Get(id)
+	d := graphql.CustomerDetails{Stage: sn.stage.Stage.String(), StageSince: sn.stage.Since,
+		StageHistory: stageHistory(sn.stage.Changes)}
+	d.Loyalty = s.loyaltyScore(c, sn.compl.OfCustomer(id), sn.facts, t)
+	facts := sn.facts
+	d.Loyalty.PAliveFn = func(context.Context) (*float64, error) {
+		if p, ok := s.pAlive(facts, t); ok {
+			return &p, nil
+		}
+		return nil, nil
+	}
+	return d, nil
+}
+
 // customerView maps the book's entry; stage history is given by the
 // caller (from StageAt over the stream).
 func (s *Server) customerView(c customers.Customer, stage lifecycle.Stage, since time.Time, changes []lifecycle.StageChange) graphql.CustomerView {
@@ -124,15 +188,22 @@ func (s *Server) customerView(c customers.Customer, stage lifecycle.Stage, since
 	for _, m := range c.LifetimeValue {
 		v.LifetimeValue = append(v.LifetimeValue, graphql.Money{AmountMinor: m.AmountMinor, Currency: m.Currency})
 	}
+	v.StageHistory = stageHistory(changes)
+	return v
+}
+
+// stageHistory maps lifecycle stage changes to their views.
+func stageHistory(changes []lifecycle.StageChange) []graphql.StageChangeView {
+	var out []graphql.StageChangeView
 	for _, ch := range changes {
 		sc := graphql.StageChangeView{To: ch.To.String(), At: ch.At, Reason: ch.Reason}
 		if ch.From != lifecycle.StageNone {
 			f := ch.From.String()
 			sc.From = &f
 		}
-		v.StageHistory = append(v.StageHistory, sc)
+		out = append(out, sc)
 	}
-	return v
+	return out
 }
 
 func strPtr(s string) *string {
@@ -145,6 +216,15 @@ func strPtr(s string) *string {
 // loyaltyView scores a customer at t from their facts (the same fold the
 // live loyalty read model runs).
 func (s *Server) loyaltyView(c customers.Customer, cs []complaints.Complaint, facts []lifecycle.Fact, t time.Time) graphql.LoyaltyView {
+	v := s.loyaltyScore(c, cs, facts, t)
+	if p, ok := s.pAlive(facts, t); ok {
+		v.PAlive = &p
+	}
+	return v
+}
+
+// loyaltyScore is loyaltyView without pAlive.
+func (s *Server) loyaltyScore(c customers.Customer, cs []complaints.Complaint, facts []lifecycle.Fact, t time.Time) graphql.LoyaltyView {
 	rules, _ := s.cache.rules()
 	sc := rules.ScoreAt(facts, t)
 	v := graphql.LoyaltyView{Score: sc.Points, Level: sc.Level.String(), Referrals: c.Referrals}
@@ -156,9 +236,6 @@ func (s *Server) loyaltyView(c customers.Customer, cs []complaints.Complaint, fa
 		if k.Outcome != nil && *k.Outcome == customer.Satisfied {
 			v.RecoveredComplaints++
 		}
-	}
-	if p, ok := s.pAlive(facts, t); ok {
-		v.PAlive = &p
 	}
 	return v
 }
