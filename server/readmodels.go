@@ -132,3 +132,14 @@ func (s *Server) VerifyRebuild(ctx context.Context) ([]DigestCheck, error) {
 	}
 	return out, nil
 }
+
+// ReadModels returns a fresh, empty set of the read models kefu serve
+// answers from, as projections under their permanent names — for tools
+// and benchmarks that rebuild them outside a running server.
+func ReadModels(policy lifecycle.Policy) ([]projections.Projection, error) {
+	m, err := newReadModels(policy, nil)
+	if err != nil {
+		return nil, err
+	}
+	return m.projections(), nil
+}
