@@ -64,8 +64,9 @@ func (o FitOptions) Validate() error {
 // the returned Model holds the last iterate, for diagnostics only); the
 // context's error when ctx is done. A fit whose likelihood stops
 // improving (by less than 1e-13 relative over 20 iterations) while the
-// gradient is below 1e-6 is accepted: that is a flat ridge, e.g. a → 0
-// with b → ∞ when no customer appears to have dropped out, where every
+// gradient is below 1e-4 is accepted: that is a flat ridge, e.g. a → 0
+// with b → ∞ when no customer appears to have dropped out, or a, b → ∞
+// together when everyone drops out at the same rate, where every
 // point gives the same predictions.
 func Fit(ctx context.Context, summaries []Summary, opts FitOptions) (Model, error) {
 	if err := opts.Validate(); err != nil {
@@ -328,7 +329,7 @@ func dot(u, v [4]float64) float64 { return u[0]*v[0] + u[1]*v[1] + u[2]*v[2] + u
 const (
 	maxLogStep  = 2.0  // largest change of one log-parameter per iteration
 	logBoundary = 30.0 // |ln θ| beyond this counts as running off to 0 or ∞
-	noiseGrad   = 1e-6 // a stalled search with a gradient below this is converged
+	noiseGrad   = 1e-4 // a stalled search with a gradient below this is converged (a flat ridge: predictions no longer move)
 	stallWindow = 20   // iterations over which the likelihood must improve
 )
 

@@ -3,6 +3,7 @@ package churn_test
 import (
 	"math"
 	"math/rand/v2"
+	"testing"
 
 	"github.com/kefu-crm/kefu/projections/churn"
 )
@@ -63,4 +64,25 @@ func simulate(rng *rand.Rand, p churn.Params, n, maxT int, days bool) []churn.Su
 		out[i] = churn.Summary{X: x, Tx: tx, T: T}
 	}
 	return out
+}
+
+// When every customer drops out at nearly the same rate (a and b huge,
+// a/(a+b) fixed), the likelihood's optimum lies at a, b → ∞ along a flat
+// ridge; the fit must still be accepted, with usable predictions — a dense
+// seeded history showed this shape and used to leave the server without a
+// churn model.
+func TestFitAcceptsHomogeneousDropout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	sums := simulate(rng, churn.Params{R: 1, Alpha: 7, A: 5e6, B: 9e7}, 20000, 700, true)
+	m, err := churn.Fit(t.Context(), sums, churn.FitOptions{})
+	if err != nil {
+		t.Fatalf("Fit: %v", err)
+	}
+	if drop := m.A / (m.A + m.B); drop < 0.03 || drop > 0.08 {
+		t.Errorf("mean dropout a/(a+b) = %.4f, want ≈ 0.053 (the simulated rate)", drop)
+	}
+	p := m.PAlive(churn.Summary{X: 3, Tx: 100, T: 400})
+	if math.IsNaN(p) || p <= 0 || p >= 1 {
+		t.Errorf("PAlive = %v, want a probability", p)
+	}
 }
