@@ -547,10 +547,13 @@ func (r reads) Complaints(ctx context.Context, q graphql.ComplaintQuery, p graph
 	if err != nil {
 		return graphql.Connection[graphql.ComplaintView]{}, err
 	}
-	page := model.List(f, after, p.First)
+	page, err := model.List(f, after, p.First)
+	if err != nil {
+		return graphql.Connection[graphql.ComplaintView]{}, badCursor()
+	}
 	out := graphql.Connection[graphql.ComplaintView]{TotalCount: page.Total, HasNextPage: page.HasMore}
-	for _, k := range page.Items {
-		out.Edges = append(out.Edges, graphql.Edge[graphql.ComplaintView]{Cursor: encodeCursor(k.ID), Node: complaintView(k, now)})
+	for i, k := range page.Items {
+		out.Edges = append(out.Edges, graphql.Edge[graphql.ComplaintView]{Cursor: encodeCursor(page.Cursors[i]), Node: complaintView(k, now)})
 	}
 	return out, nil
 }

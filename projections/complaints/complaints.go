@@ -14,9 +14,11 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -357,53 +359,81 @@ type Page struct {
 	// Total is the number of complaints matching the filter.
 	Total   int
 	HasMore bool
+	// Cursors[i] continues the listing after Items[i].
+	Cursors []string
 }
 
-// Cursor is an opaque position in a listing: the complaint ID after which
-// the next page starts.
+// Cursor is an opaque position in a listing (Page.Cursors): the sort key
+// of the item after which the next page starts.
 type Cursor = string
 
 // List returns complaints matching f, in filing order (oldest first), after
 // the complaint with ID after (empty: from the start), at most first. With
 // f.Overdue = true the listing is in deadline order (most overdue first)
 // and walks only the deadline indexes.
-func (m *Model) List(f Filter, after Cursor, first int) Page {
+func (m *Model) List(f Filter, after Cursor, first int) (Page, error) {
+	var from *deadline.Key
+	if after != "" {
+		k, err := parseCursor(after)
+		if err != nil {
+			return Page{}, err
+		}
+		from = &k
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var candidates iter.Seq[string]
+	var keys iter.Seq[deadline.Key]
 	switch {
 	case f.Overdue != nil && *f.Overdue:
-		candidates = m.overdue(f.Now)
+		keys = m.overdue(f.Now)
 	case f.CustomerID != "":
-		candidates = slices.Values(m.byCustomer[f.CustomerID])
-	default:
-		candidates = func(yield func(string) bool) {
-			for _, k := range m.order.All() {
-				if !yield(k.ID) {
-					return
-				}
-			}
+		ids := m.byCustomer[f.CustomerID]
+		ks := make([]deadline.Key, len(ids))
+		for i, id := range ids {
+			ks[i] = deadline.Key{At: m.byID[id].FiledAt, ID: id}
 		}
+		slices.SortFunc(ks, deadline.Compare)
+		keys = slices.Values(ks)
+	default:
+		keys = slices.Values(m.order.All())
 	}
 	var page Page
-	started := after == ""
-	for id := range candidates {
-		c := m.byID[id]
+	for k := range keys {
+		c := m.byID[k.ID]
 		if !f.match(c) {
 			continue
 		}
 		page.Total++
-		if !started {
-			started = id == after
+		// The cursor is the last item's sort key, so a page resumes after
+		// it even when that item no longer matches (acknowledged, no
+		// longer overdue …).
+		if from != nil && deadline.Compare(k, *from) <= 0 {
 			continue
 		}
 		if len(page.Items) < first {
 			page.Items = append(page.Items, c.clone())
+			page.Cursors = append(page.Cursors, formatCursor(k))
 		} else {
 			page.HasMore = true
 		}
 	}
-	return page
+	return page, nil
+}
+
+// ErrBadCursor: a cursor the model did not issue.
+var ErrBadCursor = errors.New("complaints: invalid cursor")
+
+func formatCursor(k deadline.Key) string {
+	return strconv.FormatInt(k.At.UnixNano(), 10) + ":" + k.ID
+}
+
+func parseCursor(s string) (deadline.Key, error) {
+	ns, id, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || id == "" {
+		return deadline.Key{}, ErrBadCursor
+	}
+	return deadline.Key{At: time.Unix(0, n), ID: id}, nil
 }
 
 // overdue walks the deadline indexes up to now — unacknowledged past their
@@ -412,8 +442,8 @@ func (m *Model) List(f Filter, after Cursor, first int) Page {
 // complaint overdue on both counts comes once, at its earlier deadline. It
 // allocates nothing: the overdue queue is answered in time proportional to
 // its length, whatever the size of the book. m.mu must be held.
-func (m *Model) overdue(now time.Time) iter.Seq[string] {
-	return func(yield func(string) bool) {
+func (m *Model) overdue(now time.Time) iter.Seq[deadline.Key] {
+	return func(yield func(deadline.Key) bool) {
 		u, p := m.unacked.Before(now), m.promised.Before(now)
 		for i, j := 0, 0; i < len(u) || j < len(p); {
 			if j == len(p) || (i < len(u) && deadline.Compare(u[i], p[j]) <= 0) {
@@ -424,7 +454,7 @@ func (m *Model) overdue(now time.Time) iter.Seq[string] {
 				if c.PromisedReplyBy != nil && c.promiseBroken(now) && deadline.Compare(deadline.Key{At: *c.PromisedReplyBy, ID: c.ID}, d) < 0 {
 					continue
 				}
-				if !yield(d.ID) {
+				if !yield(d) {
 					return
 				}
 				continue
@@ -440,7 +470,7 @@ func (m *Model) overdue(now time.Time) iter.Seq[string] {
 			if c.AcknowledgedAt == nil && !c.Status.Closed() && now.After(c.ReplyDueAt) && deadline.Compare(deadline.Key{At: c.ReplyDueAt, ID: c.ID}, d) <= 0 {
 				continue
 			}
-			if !yield(d.ID) {
+			if !yield(d) {
 				return
 			}
 		}

@@ -53,7 +53,10 @@ func TestOverdueLifecycle(t *testing.T) {
 	if n := f.m.OverdueCount(promise.Add(time.Minute)); n != 1 {
 		t.Fatalf("promise passed without outbound contact: OverdueCount = %d, want 1", n)
 	}
-	page := f.m.List(complaints.Filter{Overdue: ptr(true), Now: promise.Add(time.Minute)}, "", 10)
+	page, err := f.m.List(complaints.Filter{Overdue: ptr(true), Now: promise.Add(time.Minute)}, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if page.Total != 1 || page.Items[0].ID != "k1" {
 		t.Fatalf("overdue listing = %+v, want k1", page)
 	}
@@ -135,13 +138,16 @@ func TestListPagination(t *testing.T) {
 	var got []string
 	after := ""
 	for {
-		p := f.m.List(complaints.Filter{Owner: "amy"}, after, 2)
+		p, err := f.m.List(complaints.Filter{Owner: "amy"}, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if p.Total != 5 {
 			t.Fatalf("Total = %d, want 5", p.Total)
 		}
-		for _, c := range p.Items {
+		for i, c := range p.Items {
 			got = append(got, c.ID)
-			after = c.ID
+			after = p.Cursors[i]
 		}
 		if !p.HasMore {
 			break
@@ -150,4 +156,51 @@ func TestListPagination(t *testing.T) {
 	if len(got) != 5 || got[0] != "k1" || got[4] != "k5" {
 		t.Fatalf("paged listing = %v, want k1..k5 in filing order", got)
 	}
+}
+
+// A page resumes after its cursor even when the cursor's complaint no
+// longer matches the filter (it was acknowledged, or stopped being
+// overdue): nothing after it is skipped.
+func TestCursorSurvivesTheItemLeavingTheFilter(t *testing.T) {
+	f := newFeeder()
+	due := t0.Add(time.Hour)
+	for i, id := range []string{"k1", "k2", "k3", "k4"} {
+		f.apply("c1", t0.Add(time.Duration(i)*time.Minute), &customer.ComplaintFiled{ComplaintID: id, Owner: "amy", ReplyDueAt: due.Add(time.Duration(i) * time.Minute)})
+	}
+	for _, tc := range []struct {
+		name   string
+		filter complaints.Filter
+	}{
+		{"open complaints", complaints.Filter{Statuses: []complaints.Status{complaints.Open}}},
+		{"overdue queue", complaints.Filter{Overdue: ptr(true), Now: due.Add(time.Hour)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newFeeder()
+			for i, id := range []string{"k1", "k2", "k3", "k4"} {
+				g.apply("c1", t0.Add(time.Duration(i)*time.Minute), &customer.ComplaintFiled{ComplaintID: id, Owner: "amy", ReplyDueAt: due.Add(time.Duration(i) * time.Minute)})
+			}
+			p1, err := g.m.List(tc.filter, "", 2)
+			if err != nil || len(p1.Items) != 2 || p1.Items[1].ID != "k2" {
+				t.Fatalf("page 1 = %+v, %v", p1.Items, err)
+			}
+			g.apply("c1", t0.Add(time.Hour), &customer.ComplaintAcknowledged{ComplaintID: "k2", By: "amy"})
+			p2, err := g.m.List(tc.filter, p1.Cursors[1], 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p2.Items) != 2 || p2.Items[0].ID != "k3" || p2.Items[1].ID != "k4" {
+				t.Fatalf("page 2 after the cursor's complaint left the filter = %v, want k3 k4", ids(p2.Items))
+			}
+		})
+	}
+	if _, err := f.m.List(complaints.Filter{}, "not-a-cursor", 2); err == nil {
+		t.Fatal("a foreign cursor was accepted")
+	}
+}
+
+func ids(cs []complaints.Complaint) (out []string) {
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
 }

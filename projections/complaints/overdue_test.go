@@ -90,7 +90,7 @@ func TestOverdueQueueMatchesScan(t *testing.T) {
 				return cmpString(a.id, b.id)
 			})
 			yes := true
-			page := m.List(complaints.Filter{Overdue: &yes, Now: now}, "", 1000)
+			page, _ := m.List(complaints.Filter{Overdue: &yes, Now: now}, "", 1000)
 			var got []string
 			for _, c := range page.Items {
 				got = append(got, c.ID)

@@ -163,7 +163,7 @@ func BenchmarkComplaintsOverdue(b *testing.B) {
 	q := loadQueues(b)
 	yes := true
 	latencies(b, func(int) {
-		p := q.c.List(complaints.Filter{Overdue: &yes, Now: q.now}, "", 50)
+		p, _ := q.c.List(complaints.Filter{Overdue: &yes, Now: q.now}, "", 50)
 		if p.Total != q.overdue {
 			b.Fatalf("total %d, want %d", p.Total, q.overdue)
 		}
