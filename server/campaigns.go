@@ -16,16 +16,31 @@ import (
 // directory lets the greeting dispatcher walk the book.
 type directory struct{ s *Server }
 
+// Each walks the book in chunks: recipients are copied under the book's
+// read lock and handed to fn without it, so a dispatcher that blocks on a
+// slow gateway never holds up the projections (and with them every read
+// and every command waiting for its write to show).
 func (d directory) Each(ctx context.Context, fn func(greeting.Recipient) error) error {
-	var err error
-	d.s.book.Each(func(c *customers.Customer) bool {
-		if err = ctx.Err(); err != nil {
-			return false
+	const chunk = 1024
+	ids := d.s.book.IDs()
+	batch := make([]greeting.Recipient, 0, chunk)
+	for start := 0; start < len(ids); start += chunk {
+		batch = batch[:0]
+		for _, id := range ids[start:min(start+chunk, len(ids))] {
+			if c, ok := d.s.book.Get(id); ok {
+				batch = append(batch, recipientOf(&c))
+			}
 		}
-		err = fn(recipientOf(c))
-		return err == nil
-	})
-	return err
+		for _, r := range batch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func recipientOf(c *customers.Customer) greeting.Recipient {

@@ -59,6 +59,16 @@ func str(p *string) string {
 	return *p
 }
 
+// scopedKey scopes a client's idempotency key to the customer it was sent
+// for: clients may reuse keys across customers, but IDs derived from them
+// (complaints, follow-ups) are global.
+func scopedKey(customerID, key string) string {
+	if key == "" {
+		return ""
+	}
+	return customerID + "\x00" + key
+}
+
 // newID makes an entity ID: derived from the idempotency key when there is
 // one (so a retried create names the same entity), random otherwise.
 func newID(prefix, idempotencyKey string) string {
@@ -243,8 +253,11 @@ func (c commands) FileComplaint(ctx context.Context, by graphql.Actor, in graphq
 	}
 	id := in.ComplaintID
 	if id == "" {
-		id = newID("k", in.IdempotencyKey)
-	} else if owner, taken := c.s.compl.CustomerOf(id); taken && (in.IdempotencyKey == "" || owner != in.CustomerID) { // a retry with its key replays
+		id = newID("k", scopedKey(in.CustomerID, in.IdempotencyKey))
+	}
+	// Complaint IDs are global: one another customer has is refused (a
+	// retry of the same request, with its key, replays instead).
+	if owner, taken := c.s.compl.CustomerOf(id); taken && (in.IdempotencyKey == "" || owner != in.CustomerID) {
 		return graphql.ComplaintResult{}, apiErr(&customer.PreconditionError{Action: "file complaint " + id, Reason: "a complaint with this id already exists"})
 	}
 	cmd := customer.FileComplaint{ComplaintID: id, Channel: ch, Category: in.Category, Severity: sev, Description: in.Description, Owner: in.Owner, OccurredAt: at(in.OccurredAt)}
@@ -326,7 +339,7 @@ func (c commands) ScheduleFollowUp(ctx context.Context, by graphql.Actor, in gra
 	if err != nil {
 		return graphql.FollowUpResult{}, apiErr(err)
 	}
-	id := newID("fu", in.IdempotencyKey)
+	id := newID("fu", scopedKey(in.CustomerID, in.IdempotencyKey))
 	cmd := customer.ScheduleFollowUp{FollowUpID: id, ComplaintID: str(in.ComplaintID), Reason: reason, Owner: str(in.Owner), DueAt: in.DueAt, Note: str(in.Note)}
 	res, err := c.run(ctx, by, in.Meta, in.CustomerID, func(ctx context.Context, exp *uint64) (app.Result, error) {
 		return app.Do(ctx, c.s.svc, in.CustomerID, exp, cmd, (*customer.Customer).ScheduleFollowUp)

@@ -308,7 +308,7 @@ func (r reads) Customers(ctx context.Context, q graphql.CustomerQuery, p graphql
 	case q.AccountManager != nil:
 		ids = s.book.OfAccountManager(*q.AccountManager)
 	case len(stages) > 0:
-		for _, st := range stages {
+		for _, st := range slices.Compact(slices.Sorted(slices.Values(stages))) {
 			ids = append(ids, s.life.InStage(st)...)
 		}
 		slices.Sort(ids)
