@@ -477,26 +477,33 @@ func (d *Dispatcher) updateCampaign(ctx context.Context, id, step string, fn fun
 		}
 		rev, exists := c.Version()
 		stream := eventstore.StreamID(campaign.StreamCategory, id)
-		var errs error
-		for i, ch := range c.Changes() {
-			key := fmt.Sprintf("%s/%s/%d", id, step, i)
+		// All of the verb's events go in one append, so Started and
+		// Completed (recorded together when nobody was due) are never
+		// torn apart; each event's ID is derived from its type, not its
+		// place in this batch, so a retry that now records fewer events
+		// cannot reuse the ID of one already stored.
+		changes := c.Changes()
+		recs := make([]eventstore.Record, 0, len(changes))
+		for _, ch := range changes {
+			key := id + "/" + ch.Event.EventType()
 			rec, err := d.st.codec.Encode(ctx, stream, ch.Event, codec.Envelope{
 				ID: codecID(NamespaceCampaign, key), OccurredAt: ch.OccurredAt, Meta: d.meta(id, key)})
 			if err != nil {
 				return err
 			}
-			if _, err := d.cfg.Store.Append(ctx, stream, eventstore.Exact(rev+uint64(i)), rec); err != nil {
-				errs = err
-				break
-			}
+			recs = append(recs, rec)
 		}
-		if errs == nil {
+		expected := eventstore.NoStream()
+		if exists {
+			expected = eventstore.Exact(rev)
+		}
+		_, err = d.cfg.Store.Append(ctx, stream, expected, recs...)
+		if err == nil {
 			return nil
 		}
-		if !errors.Is(errs, eventstore.ErrConcurrency) {
-			return errs
+		if !errors.Is(err, eventstore.ErrConcurrency) {
+			return err
 		}
-		_ = exists
 	}
 	return fmt.Errorf("greeting: campaign %s: %s: too many concurrent changes", id, step)
 }
