@@ -130,15 +130,18 @@ type Dispatcher struct {
 
 // run is the in-process progress of one campaign.
 type run struct {
-	// watermark: every customer whose send instant is at or before it was
-	// handled by this process. Zero after a start.
-	watermark time.Time
-	started   bool
+	// handled: the customers this process has handled for the campaign
+	// (in ticks that completed). A set, not a time watermark: a customer
+	// the directory lists late (the read model had not caught up yet), or
+	// whose timezone moved their send instant into the past, is still
+	// handled on a later tick.
+	handled map[string]struct{}
+	started bool
 
 	mu sync.Mutex
 	// counts covers the ticks that completed; pending the customers
-	// handled by the tick in progress. A failed tick is redone from the
-	// same watermark, so its tally is not added to counts (that would
+	// handled by the tick in progress. A failed tick is redone for the
+	// same customers, so its tally is not added to counts (that would
 	// count its customers twice); the largest such tally since the last
 	// completed tick is kept in retried so that Progress never goes down.
 	counts  campaign.Counts
@@ -329,7 +332,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	}
 	r := d.runs[id] // only ticks write the map, and d.mu is held
 	if r == nil {
-		r = &run{counts: campaign.Counts{SkippedByReason: map[string]int{}}}
+		r = &run{counts: campaign.Counts{SkippedByReason: map[string]int{}}, handled: map[string]struct{}{}}
 		d.runsMu.Lock()
 		d.runs[id] = r
 		d.runsMu.Unlock()
@@ -372,6 +375,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 		})
 	}
 	future, handed := false, 0
+	var round []string // customers handed out in this tick
 	eachErr := d.cfg.Directory.Each(ctx, func(rec Recipient) error {
 		day, ok := occasionDay(def, &rec)
 		if !ok {
@@ -382,7 +386,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 			future = true
 			return nil
 		}
-		if !r.watermark.IsZero() && !inst.After(r.watermark) {
+		if _, done := r.handled[rec.CustomerID]; done {
 			return nil
 		}
 		if !r.started {
@@ -402,6 +406,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 		}
 		select {
 		case work <- item{rec, inst}:
+			round = append(round, rec.CustomerID)
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -422,7 +427,9 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r.watermark = now
+	for _, id := range round {
+		r.handled[id] = struct{}{}
+	}
 	r.commit()
 	last := def.Date
 	if def.WindowDays > 0 {
