@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/kefu-crm/kefu/app"
@@ -40,6 +41,16 @@ func (c commands) run(ctx context.Context, by graphql.Actor, m graphql.Meta, cus
 	}
 	c.s.metrics.ObserveAppend(time.Since(start))
 	if err := c.s.runtime.WaitFor(ctx, res.Position); err != nil {
+		if ctx.Err() != nil {
+			// The write is durable; only the read models were late. Say
+			// so, or a client retrying a command without an idempotency
+			// key would record it twice.
+			c.s.log.WarnContext(ctx, "command recorded but the request ended before the read models caught up",
+				"customer", customerID, "version", res.Revision, "position", uint64(res.Position))
+			return app.Result{}, &graphql.Error{Code: graphql.CodeInternal, Message: fmt.Sprintf(
+				"the change was recorded (customer %s is at version %d) but the request ended before the read models showed it; "+
+					"query the customer instead of retrying, or retry with the same idempotencyKey", customerID, res.Revision)}
+		}
 		return app.Result{}, err
 	}
 	return res, nil
