@@ -632,7 +632,7 @@ func (r reads) Events(ctx context.Context, q graphql.EventQuery, p graphql.Page)
 	}
 	var out graphql.Connection[graphql.EventView]
 	emit := func(ev eventstore.Event) error {
-		if (q.From != nil && ev.OccurredAt.Before(*q.From)) || (q.To != nil && ev.OccurredAt.After(*q.To)) ||
+		if (q.From != nil && ev.OccurredAt.Before(*q.From)) || (q.To != nil && !ev.OccurredAt.Before(*q.To)) ||
 			(len(q.Types) > 0 && !slices.Contains(q.Types, ev.Type)) {
 			return nil
 		}
