@@ -64,6 +64,11 @@ func (c *consumer) applyLocked(ctx context.Context, d *Decoded, decodeErr error)
 		return nil
 	}
 	if decodeErr != nil {
+		// A decode cut short by shutdown (the key lookup saw the cancelled
+		// ctx) is not a bad event.
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
 		c.stop(d, true, decodeErr)
 		return nil
 	}
