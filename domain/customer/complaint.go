@@ -519,18 +519,9 @@ func (c *Customer) FileComplaint(cmd FileComplaint, clock ReplyClock, now time.T
 
 // AcknowledgeComplaint records ComplaintAcknowledged (from OPEN).
 func (c *Customer) AcknowledgeComplaint(cmd AcknowledgeComplaint, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
-	if err != nil {
-		return err
-	}
-	if err := firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By)); err != nil {
-		return err
-	}
-	if _, err := c.step(cmd.ComplaintID, actAcknowledge, at); err != nil {
-		return err
-	}
-	c.record(&ComplaintAcknowledged{ComplaintID: cmd.ComplaintID, By: cmd.By, Note: cmd.Note}, at)
-	return nil
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actAcknowledge,
+		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By)),
+		&ComplaintAcknowledged{ComplaintID: cmd.ComplaintID, By: cmd.By, Note: cmd.Note})
 }
 
 // EscalateComplaint records ComplaintEscalated (from ACKNOWLEDGED or
@@ -567,18 +558,9 @@ func (c *Customer) EscalateComplaint(cmd EscalateComplaint, now time.Time) error
 // DeclineComplaint records ComplaintDeclined (from OPEN, ACKNOWLEDGED or
 // ESCALATED).
 func (c *Customer) DeclineComplaint(cmd DeclineComplaint, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
-	if err != nil {
-		return err
-	}
-	if err := firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By), required("reason", cmd.Reason)); err != nil {
-		return err
-	}
-	if _, err := c.step(cmd.ComplaintID, actDecline, at); err != nil {
-		return err
-	}
-	c.record(&ComplaintDeclined{ComplaintID: cmd.ComplaintID, By: cmd.By, Reason: cmd.Reason}, at)
-	return nil
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actDecline,
+		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By), required("reason", cmd.Reason)),
+		&ComplaintDeclined{ComplaintID: cmd.ComplaintID, By: cmd.By, Reason: cmd.Reason})
 }
 
 // TransferComplaint records ComplaintTransferred (while open). The new
@@ -692,60 +674,51 @@ func (c *Customer) TakeRecoveryStep(cmd TakeRecoveryStep, now time.Time) error {
 // or RESOLUTION_PROPOSED; a MAJOR complaint needs an escalation and an
 // incident report).
 func (c *Customer) ResolveComplaint(cmd ResolveComplaint, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
-	if err != nil {
-		return err
-	}
-	if err := firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By), requiredEnum("outcome", cmd.Outcome)); err != nil {
-		return err
-	}
-	if _, err := c.step(cmd.ComplaintID, actResolve, at); err != nil {
-		return err
-	}
-	c.record(&ComplaintResolved{ComplaintID: cmd.ComplaintID, By: cmd.By, Outcome: cmd.Outcome, Note: cmd.Note}, at)
-	return nil
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actResolve,
+		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By), requiredEnum("outcome", cmd.Outcome)),
+		&ComplaintResolved{ComplaintID: cmd.ComplaintID, By: cmd.By, Outcome: cmd.Outcome, Note: cmd.Note})
 }
 
 // ReopenComplaint records ComplaintReopened (from RESOLVED or DECLINED); the
 // complaint returns to ACKNOWLEDGED.
 func (c *Customer) ReopenComplaint(cmd ReopenComplaint, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
-	if err != nil {
-		return err
-	}
-	if err := firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By)); err != nil {
-		return err
-	}
-	if _, err := c.step(cmd.ComplaintID, actReopen, at); err != nil {
-		return err
-	}
-	c.record(&ComplaintReopened{ComplaintID: cmd.ComplaintID, By: cmd.By, Note: cmd.Note}, at)
-	return nil
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actReopen,
+		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By)),
+		&ComplaintReopened{ComplaintID: cmd.ComplaintID, By: cmd.By, Note: cmd.Note})
 }
 
 // FileIncidentReport records IncidentReportFiled (while open, after an
 // escalation). Every part of the report is required.
 func (c *Customer) FileIncidentReport(cmd FileIncidentReport, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actIncident,
+		firstErr(
+			requiredID("complaintId", cmd.ComplaintID),
+			required("by", cmd.By),
+			required("impact", cmd.Impact),
+			required("handling", cmd.Handling),
+			required("cause", cmd.Cause),
+			required("correctiveActions", cmd.CorrectiveActions),
+		),
+		&IncidentReportFiled{
+			ComplaintID: cmd.ComplaintID, By: cmd.By, Impact: cmd.Impact, Handling: cmd.Handling,
+			Cause: cmd.Cause, CorrectiveActions: cmd.CorrectiveActions,
+		})
+}
+
+// complaintStep is the shape the plain complaint verbs share: resolve the
+// business time, refuse bad arguments (argsErr), ask the state machine
+// whether the action is allowed now, record the event.
+func (c *Customer) complaintStep(occurred, now time.Time, complaintID string, a complaintAction, argsErr error, e Event) error {
+	at, err := occurredAt(occurred, now)
 	if err != nil {
 		return err
 	}
-	if err := firstErr(
-		requiredID("complaintId", cmd.ComplaintID),
-		required("by", cmd.By),
-		required("impact", cmd.Impact),
-		required("handling", cmd.Handling),
-		required("cause", cmd.Cause),
-		required("correctiveActions", cmd.CorrectiveActions),
-	); err != nil {
+	if argsErr != nil {
+		return argsErr
+	}
+	if _, err := c.step(complaintID, a, at); err != nil {
 		return err
 	}
-	if _, err := c.step(cmd.ComplaintID, actIncident, at); err != nil {
-		return err
-	}
-	c.record(&IncidentReportFiled{
-		ComplaintID: cmd.ComplaintID, By: cmd.By, Impact: cmd.Impact, Handling: cmd.Handling,
-		Cause: cmd.Cause, CorrectiveActions: cmd.CorrectiveActions,
-	}, at)
+	c.record(e, at)
 	return nil
 }

@@ -581,43 +581,42 @@ func (c *Customer) RecordGreetingSent(cmd RecordGreetingSent, now time.Time) err
 // RecordGreetingFailed records GreetingFailed (once per campaign, as for
 // RecordGreetingSent; consent is not required to record a failure).
 func (c *Customer) RecordGreetingFailed(cmd RecordGreetingFailed, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
-	if err != nil {
-		return err
-	}
-	if err := firstErr(
-		requiredID("campaignId", cmd.CampaignID),
-		required("occasion", cmd.Occasion),
-		requiredEnum("channel", cmd.Channel),
-		required("reason", cmd.Reason),
-		nonNegative("attempts", cmd.Attempts),
-	); err != nil {
-		return err
-	}
-	if err := c.checkGreeting("record greeting of campaign "+cmd.CampaignID, cmd.CampaignID); err != nil {
-		return err
-	}
-	c.record(&GreetingFailed{CampaignID: cmd.CampaignID, Occasion: cmd.Occasion, Channel: cmd.Channel, Reason: cmd.Reason, Attempts: cmd.Attempts}, at)
-	return nil
+	return c.recordGreetingOutcome(cmd.OccurredAt, now, cmd.CampaignID,
+		firstErr(
+			requiredID("campaignId", cmd.CampaignID),
+			required("occasion", cmd.Occasion),
+			requiredEnum("channel", cmd.Channel),
+			required("reason", cmd.Reason),
+			nonNegative("attempts", cmd.Attempts),
+		),
+		&GreetingFailed{CampaignID: cmd.CampaignID, Occasion: cmd.Occasion, Channel: cmd.Channel, Reason: cmd.Reason, Attempts: cmd.Attempts})
 }
 
 // RecordGreetingSkipped records GreetingSkipped (once per campaign).
 func (c *Customer) RecordGreetingSkipped(cmd RecordGreetingSkipped, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	return c.recordGreetingOutcome(cmd.OccurredAt, now, cmd.CampaignID,
+		firstErr(
+			requiredID("campaignId", cmd.CampaignID),
+			required("occasion", cmd.Occasion),
+			required("reason", cmd.Reason),
+		),
+		&GreetingSkipped{CampaignID: cmd.CampaignID, Occasion: cmd.Occasion, Reason: cmd.Reason})
+}
+
+// recordGreetingOutcome records a greeting failure or skip: business time,
+// arguments (argsErr), once per campaign.
+func (c *Customer) recordGreetingOutcome(occurred, now time.Time, campaignID string, argsErr error, e Event) error {
+	at, err := occurredAt(occurred, now)
 	if err != nil {
 		return err
 	}
-	if err := firstErr(
-		requiredID("campaignId", cmd.CampaignID),
-		required("occasion", cmd.Occasion),
-		required("reason", cmd.Reason),
-	); err != nil {
+	if argsErr != nil {
+		return argsErr
+	}
+	if err := c.checkGreeting("record greeting of campaign "+campaignID, campaignID); err != nil {
 		return err
 	}
-	if err := c.checkGreeting("record greeting of campaign "+cmd.CampaignID, cmd.CampaignID); err != nil {
-		return err
-	}
-	c.record(&GreetingSkipped{CampaignID: cmd.CampaignID, Occasion: cmd.Occasion, Reason: cmd.Reason}, at)
+	c.record(e, at)
 	return nil
 }
 
