@@ -31,6 +31,9 @@ type WriteOptions struct {
 	// batches (one durable commit for many customers on stores that
 	// implement eventstore.BatchAppender).
 	Workers int
+	// BatchEvents caps the events of one append batch (default 4096); a
+	// chunk larger than the cap is appended alone.
+	BatchEvents int
 	// Progress, if set, is called with the number of customers written
 	// since the previous call.
 	Progress func(n int)
@@ -62,6 +65,10 @@ func Write(ctx context.Context, store eventstore.Store, c *codec.Codec, cfg Conf
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = 8
+	}
+	batch := opts.BatchEvents
+	if batch <= 0 {
+		batch = batchEvents
 	}
 	chunks := (cfg.Customers + chunkCustomers - 1) / chunkCustomers
 	g, ctx := errgroup.WithContext(ctx)
@@ -99,21 +106,29 @@ func Write(ctx context.Context, store eventstore.Store, c *codec.Codec, cfg Conf
 	}
 	var total Summary
 	g.Go(func() error {
+		// pending holds built chunks that arrived ahead of their turn. The
+		// committer blocks for a chunk only when the next one in order is
+		// missing; whatever is already here is appended first, one batch
+		// after another, so chunks left over by the batch limit can never
+		// wait for an arrival that will not come.
 		pending := map[int]chunk{}
 		var items []eventstore.StreamAppend
 		for done := 0; done < chunks; {
-			select {
-			case ch := <-ready:
-				pending[ch.index] = ch
-			case <-ctx.Done():
-				return ctx.Err()
+			if _, ok := pending[done]; !ok {
+				select {
+				case ch := <-ready:
+					pending[ch.index] = ch
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				continue
 			}
 			items = items[:0]
 			events, customers, taken := 0, 0, 0
 			var sum Summary
 			for {
 				ch, ok := pending[done]
-				if !ok || (events > 0 && events+ch.events > batchEvents) {
+				if !ok || (events > 0 && events+ch.events > batch) {
 					break
 				}
 				delete(pending, done)
@@ -123,9 +138,6 @@ func Write(ctx context.Context, store eventstore.Store, c *codec.Codec, cfg Conf
 				sum.add(ch.sum)
 				done++
 				taken++
-			}
-			if len(items) == 0 {
-				continue
 			}
 			res, err := eventstore.AppendMany(ctx, store, items)
 			if err != nil {

@@ -144,3 +144,61 @@ func TestWriteAgain(t *testing.T) {
 		t.Fatalf("another seed into the same store: %v, want ErrConcurrency", err)
 	}
 }
+
+// Given any worker count, batch size and book size, when Write runs, then it
+// finishes with every customer appended exactly once and in order — the
+// committer never waits for a chunk that is already pending. Each run has a
+// deadline: a deadlock fails the test instead of hanging it.
+func TestWriteFinishesForAnyWorkerCount(t *testing.T) {
+	const deadline = 2 * time.Minute
+	cd := customerCodec(t)
+	// The large book runs once per worker count at the default batch; the
+	// small one many times at every batch size.
+	books := []struct{ customers, rounds int }{{2000, 4}, {20000, 1}}
+	workers := []int{1, 8, 64, 256}
+	batches := []int{0, 1, 700} // default (4096), one chunk per batch, a few chunks per batch
+	if testing.Short() {
+		books = books[:1]
+	}
+	for _, book := range books {
+		n := book.customers
+		cfg := config(t, n)
+		for _, w := range workers {
+			for _, b := range batches {
+				if n > 2000 && b != 0 {
+					continue
+				}
+				for r := range book.rounds {
+					name := fmt.Sprintf("%d customers, %d workers, batch %d, round %d", n, w, b, r)
+					st := memstore.New(memstore.Options{})
+					written := 0
+					done := make(chan error, 1)
+					var sum seed.Summary
+					go func() {
+						var err error
+						sum, err = seed.Write(t.Context(), st, cd, cfg, seed.WriteOptions{Workers: w, BatchEvents: b, Progress: func(k int) { written += k }})
+						done <- err
+					}()
+					select {
+					case err := <-done:
+						if err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+					case <-time.After(deadline):
+						t.Fatalf("%s: Write has not returned after %s (deadlock?)", name, deadline)
+					}
+					if written != n || sum.Customers != n {
+						t.Fatalf("%s: progress %d, summary %d customers; want %d", name, written, sum.Customers, n)
+					}
+					head, err := st.Head(t.Context())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if int(head) != sum.Events {
+						t.Fatalf("%s: %d events stored, summary says %d", name, head, sum.Events)
+					}
+				}
+			}
+		}
+	}
+}
