@@ -267,7 +267,9 @@ func (r *Runtime) cancelled(ctx context.Context, err error) error {
 func (r *Runtime) live(ctx context.Context) (err error) {
 	wlog := watermill.LoggerAdapter(watermill.NopLogger{})
 	if r.deps.Logger != nil {
-		wlog = watermill.NewSlogLogger(r.deps.Logger)
+		// watermill's own INFO lines ("Adding handler", "Starting handler",
+		// "Subscriber stopped" for every read model) are routine: DEBUG.
+		wlog = watermill.NewSlogLoggerWithLevelMapping(r.deps.Logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	}
 	pub, sub := r.deps.Publisher, r.deps.Subscriber
 	if pub == nil {

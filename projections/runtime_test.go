@@ -1,8 +1,11 @@
 package projections_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -469,4 +472,52 @@ func TestCheckpointFailureIsReported(t *testing.T) {
 	if err := stop(); !errors.Is(err, errSnapshot) {
 		t.Fatalf("Run: got %v, want the failed final save", err)
 	}
+}
+
+// Given a runtime logging at INFO, when it starts live, runs and stops, then
+// watermill's routine lines (a few per read model) are not in the log; at
+// DEBUG they are.
+func TestWatermillRoutineLinesAreDebug(t *testing.T) {
+	for _, tc := range []struct {
+		level slog.Level
+		want  bool
+	}{{slog.LevelInfo, false}, {slog.LevelDebug, true}} {
+		var buf syncBuffer
+		s := newStore(t)
+		appendRange(t, t.Context(), s, 0, 10, 2)
+		r := mustNew(t, projections.Deps{
+			Store: s, Decoder: testDecoder, Projections: []projections.Projection{newCounter("a"), newCounter("b")},
+			Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tc.level})),
+		}, projections.Config{CheckpointDir: t.TempDir()})
+		stop := running(t, r)
+		appendRange(t, t.Context(), s, 10, 20, 2)
+		if err := r.WaitFor(t.Context(), 20); err != nil {
+			t.Fatal(err)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if got := strings.Contains(out, "Adding handler") && strings.Contains(out, "Starting handler"); got != tc.want {
+			t.Errorf("at %v: watermill's handler lines logged = %v, want %v\n%s", tc.level, got, tc.want, out)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

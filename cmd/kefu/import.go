@@ -22,8 +22,8 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "import", "import [--data DIR] [--format auto|ndjson|csv] FILE")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA); created if missing")
 	format := fs.String("format", "auto", "ndjson (export envelopes), csv (purchases: customer_id,date,amount,currency) or auto (by file extension)")
-	if err := fs.Parse(args); err != nil {
-		return parseFlags(fs, args)
+	if err := parseFlagsArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: want exactly one FILE to import", errUsage)

@@ -67,11 +67,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	e := &env{stdout: stdout, stderr: stderr, log: slog.New(handler), getenv: getenv}
 
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr, cmds)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout, cmds)
 		return 0
 	}
 	c, ok := cmds[args[0]]
@@ -109,29 +110,68 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 }
 
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(e *env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: kefu %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+// flagSet is a subcommand's flags with what parseFlags needs to print its
+// usage.
+type flagSet struct {
+	*flag.FlagSet
+	e        *env
+	synopsis string
 }
 
-// parseFlags parses args, turning flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+// newFlags returns a flag set that reports errors instead of exiting. The
+// flag package's own messages are silenced: parseFlags prints the usage to
+// stdout when it was asked for (-h, --help) and to stderr, once, after a
+// mistake.
+func newFlags(e *env, name, synopsis string) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, e: e, synopsis: synopsis}
+}
+
+// printUsage writes the synopsis and every flag's default to w.
+func (fs *flagSet) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: kefu %s\n\nFlags:\n", fs.synopsis)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// parseFlags parses args that take no positional arguments, turning flag
+// errors into usage errors.
+func parseFlags(fs *flagSet, args []string) error {
+	if err := parseFlagsArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	return nil
+}
+
+// parseFlagsArgs parses args and leaves positional arguments in fs.Args.
+// -h/--help prints the usage to stdout and returns flag.ErrHelp (exit 0);
+// any other flag error prints the usage to stderr and is a usage error.
+func parseFlagsArgs(fs *flagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.printUsage(fs.e.stdout)
+		return err
+	default:
+		fs.printUsage(fs.e.stderr)
+		fmt.Fprintln(fs.e.stderr)
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+}
+
+// given reports whether the flag name was given on the command line.
+func (fs *flagSet) given(name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // envDefault returns the environment variable's value, or def.

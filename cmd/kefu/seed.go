@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kefu-crm/kefu/domain/calendar"
@@ -48,15 +52,67 @@ func seedConfig(customers int, s uint64, end time.Time, years float64) seed.Conf
 	return seed.Config{Customers: customers, Seed: s, End: end, Years: years}
 }
 
+// seedMarker is the file, in the data directory, that says a seed is being
+// written: it is created before the first event is appended and removed
+// after the last, and holds the configuration so an interrupted seed can be
+// resumed with exactly the same one (Write is idempotent for the customers
+// already written).
+const seedMarker = "seeding.json"
+
+// seedState is what the marker records.
+type seedState struct {
+	Customers int       `json:"customers"`
+	Seed      uint64    `json:"seed"`
+	End       time.Time `json:"end"`
+	Years     float64   `json:"years"`
+}
+
+func (s seedState) config() seed.Config {
+	return seedConfig(s.Customers, s.Seed, s.End, s.Years)
+}
+
+// interruptedSeed returns the configuration of a seed that was started in
+// path and did not finish, or ok=false.
+func interruptedSeed(path string) (seedState, bool, error) {
+	b, err := os.ReadFile(filepath.Join(path, seedMarker))
+	if errors.Is(err, os.ErrNotExist) {
+		return seedState{}, false, nil
+	}
+	if err != nil {
+		return seedState{}, false, err
+	}
+	var st seedState
+	if err := json.Unmarshal(b, &st); err != nil || st.Customers < 1 || st.End.IsZero() {
+		return seedState{}, false, fmt.Errorf("%s is damaged (%v): an earlier seed of %s was interrupted; delete the directory and seed again", filepath.Join(path, seedMarker), err, path)
+	}
+	return st, true, nil
+}
+
 // seedInto writes a seeded history into an empty data directory with a
-// progress bar on stderr.
+// progress bar on stderr; a directory that holds an interrupted seed of the
+// same configuration is completed instead.
 func seedInto(ctx context.Context, e *env, dir *datadir.Dir, cfg seed.Config, workers int) (seed.Summary, time.Duration, error) {
 	head, err := dir.Store.Head(ctx)
 	if err != nil {
 		return seed.Summary{}, 0, err
 	}
-	if head != 0 {
+	want := seedState{Customers: cfg.Customers, Seed: cfg.Seed, End: cfg.End, Years: cfg.Years}
+	prev, interrupted, err := interruptedSeed(dir.Path)
+	if err != nil {
+		return seed.Summary{}, 0, err
+	}
+	switch {
+	case interrupted && prev != want:
+		return seed.Summary{}, 0, fmt.Errorf("%s holds an interrupted seed of %d customers (seed %d, ending %s): resume it with the same settings, or delete the directory to start over", dir.Path, prev.Customers, prev.Seed, prev.End.Format(time.DateOnly))
+	case interrupted:
+		fmt.Fprintf(e.stderr, "resuming the interrupted seed of %s (%d events already written)\n", dir.Path, head)
+	case head != 0:
 		return seed.Summary{}, 0, fmt.Errorf("%s already holds %d events: seed only into an empty data directory (choose another --data)", dir.Path, head)
+	default:
+		b, _ := json.Marshal(want)
+		if err := writeFileSync(filepath.Join(dir.Path, seedMarker), b); err != nil {
+			return seed.Summary{}, 0, fmt.Errorf("seed: %w", err)
+		}
 	}
 	wc, err := calendar.NewWorkingCalendar(calendar.WorkingCalendarConfig{})
 	if err != nil {
@@ -66,7 +122,33 @@ func seedInto(ctx context.Context, e *env, dir *datadir.Dir, cfg seed.Config, wo
 	bar := progress.New(e.stderr, "seed", int64(cfg.Customers), "customers")
 	sum, err := seed.Write(ctx, dir.Store, dir.Codec, cfg, seed.WriteOptions{Workers: workers, Progress: func(n int) { bar.Add(int64(n)) }})
 	took := bar.Finish()
-	return sum, took, err
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w: the seed of %s was interrupted; run the same command again to finish it", err, dir.Path)
+		}
+		return sum, took, err
+	}
+	if err := os.Remove(filepath.Join(dir.Path, seedMarker)); err != nil {
+		return sum, took, fmt.Errorf("seed: written, but %w", err)
+	}
+	return sum, took, nil
+}
+
+// writeFileSync writes b to path and makes it durable before returning.
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func printSummary(e *env, s seed.Summary) {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -23,7 +22,7 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--demo]")
+	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--demo [--demo-customers N]]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
 	auth := fs.String("auth", envDefault(e, "KEFU_AUTH", ""), "bearer-token file: {\"tokens\":[{\"token\":…,\"user\":…,\"role\":\"ADMIN|ACCOUNT_MANAGER|MARKETING|ANALYST\"}]} (env KEFU_AUTH); without it the server only listens on loopback")
@@ -34,6 +33,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	arrangements := fs.String("arrangements", envDefault(e, "KEFU_ARRANGEMENTS", ""), "JSON file of official holiday arrangements to add or correct, e.g. next year's days off and adjusted working days: [{\"year\":2027,\"daysOff\":[\"2027-01-01\",…],\"workingDays\":[…]}] (env KEFU_ARRANGEMENTS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if !*demo && fs.given("demo-customers") {
+		return fmt.Errorf("%w: --demo-customers sets the size of the --demo history; add --demo", errUsage)
+	}
+	if *demo && *store != "" {
+		return fmt.Errorf("%w: --demo seeds the embedded store; it cannot be combined with --store", errUsage)
+	}
+	if *demoCustomers < 1 {
+		return fmt.Errorf("%w: --demo-customers must be at least 1", errUsage)
 	}
 
 	var tokens *graphql.Tokens
@@ -69,12 +77,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		e.log.Info("official holiday arrangements added", "file", *arrangements, "years", len(cal.Arrangements))
 	}
-	if *demo && *store != "" {
-		return fmt.Errorf("%w: --demo seeds the embedded store; it cannot be combined with --store", errUsage)
-	}
 	if *demo {
 		if err := seedDemo(ctx, e, *data, *demoCustomers); err != nil {
 			return err
+		}
+	} else if *store == "" {
+		if _, interrupted, err := interruptedSeed(*data); err != nil {
+			return err
+		} else if interrupted {
+			return fmt.Errorf("%s holds a seed that was interrupted, so its history is incomplete: finish it with the command that started it (`kefu serve --demo --data %s` or the same `kefu seed`), or delete the directory", *data, *data)
 		}
 	}
 
@@ -141,16 +152,26 @@ func loadPolicy(path string) (lifecycle.Policy, error) {
 	return p, nil
 }
 
-// seedDemo fills an empty data directory with a seeded history; a data
-// directory that already has events is left alone.
+// seedDemo fills an empty data directory with a seeded history. A
+// directory that already has a history is served as it is, unless it holds
+// a demo seed that was interrupted: that one is finished first, with the
+// configuration it was started with.
 func seedDemo(ctx context.Context, e *env, path string, customers int) error {
-	if _, err := os.Stat(filepath.Join(path, "events")); err == nil {
-		dir, err := datadir.Open(path, datadir.Options{Logger: e.log})
-		if err != nil {
-			return err
-		}
+	cfg := seedConfig(customers, 1, time.Now().UTC().Truncate(24*time.Hour), 2)
+	prev, interrupted, err := interruptedSeed(path)
+	if err != nil {
+		return err
+	}
+	if interrupted {
+		cfg = prev.config()
+	}
+	dir, err := datadir.Open(path, datadir.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	if !interrupted {
 		head, err := dir.Store.Head(ctx)
-		_ = dir.Close()
 		if err != nil {
 			return err
 		}
@@ -158,14 +179,9 @@ func seedDemo(ctx context.Context, e *env, path string, customers int) error {
 			e.log.Info("--demo: the data directory already has a history; serving it", "events", uint64(head))
 			return nil
 		}
+		fmt.Fprintf(e.stderr, "--demo: seeding %d customers into %s\n", cfg.Customers, path)
 	}
-	dir, err := datadir.Open(path, datadir.Options{Logger: e.log})
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	fmt.Fprintf(e.stderr, "--demo: seeding %d customers into %s\n", customers, path)
-	sum, took, err := seedInto(ctx, e, dir, seedConfig(customers, 1, time.Now().UTC().Truncate(24*time.Hour), 2), 64)
+	sum, took, err := seedInto(ctx, e, dir, cfg, 64)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// redraw is the shortest time between two drawn lines, and before the first.
+const redraw = 200 * time.Millisecond
+
 // Bar is a progress bar. The zero value is not usable; call New.
 type Bar struct {
 	w     io.Writer
@@ -79,7 +82,9 @@ func (b *Bar) maybeDraw(final bool) {
 		return
 	}
 	now := b.now()
-	if !final && now.Sub(b.lastDraw) < 200*time.Millisecond {
+	// The first line waits until a rate means something: a tick a few
+	// microseconds after the start would print millions per second.
+	if !final && (now.Sub(b.lastDraw) < redraw || now.Sub(b.start) < redraw) {
 		return
 	}
 	b.lastDraw = now

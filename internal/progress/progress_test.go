@@ -52,3 +52,24 @@ func TestBarFinishDrawsFinalLine(t *testing.T) {
 		t.Fatalf("Done = %d, want 10", b.Done())
 	}
 }
+
+// Given a bar that counts many items in its first microseconds, then it
+// draws nothing until a rate means something, and the first line it draws
+// shows the rate over the time that really passed (it used to print
+// "9394.12M/s" on the first tick).
+func TestFirstLineWaitsForASaneRate(t *testing.T) {
+	var buf bytes.Buffer
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	b := progress.New(&buf, "seed", 100000, "customers", progress.WithClock(func() time.Time { return now }))
+	now = start.Add(100 * time.Microsecond)
+	b.Add(1024)
+	if buf.Len() != 0 {
+		t.Fatalf("drew %q 100µs after the start", buf.String())
+	}
+	now = start.Add(time.Second)
+	b.Add(1024)
+	if got := buf.String(); !strings.Contains(got, "2048/100000") || !strings.Contains(got, " 2.0k/s") {
+		t.Fatalf("first line %q, want 2048 done at 2.0k/s", got)
+	}
+}
