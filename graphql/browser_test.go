@@ -9,28 +9,19 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // TestExplorerInBrowser opens the explorer in headless Chromium, lets it
 // run a query from the link and checks the result pane. It is skipped when
-// no Chromium is installed (.ci/run installs Debian's chromium).
+// no Chromium is installed (and fails in CI) (.ci/run installs Debian's chromium).
 func TestExplorerInBrowser(t *testing.T) {
-	var bin string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Skip("no chromium in PATH")
-	}
+	bin := testenv.Chromium(t)
 	s := newServer(t, graphql.HandlerConfig{})
 	link := s.URL + "/graphql#run&query=" + url.QueryEscape(`{ customer(id: "c1") { id tier stage } }`)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=10000", "--dump-dom", link).Output()
+	out, err := exec.CommandContext(ctx, bin, append(testenv.ChromiumFlags(t.TempDir()), "--virtual-time-budget=10000", "--dump-dom", link)...).Output()
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
 	}

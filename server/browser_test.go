@@ -3,28 +3,17 @@ package server_test
 import (
 	"context"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
-// chromium finds a headless-capable Chromium: Debian's /usr/bin/chromium
-// (installed by .ci/run) or one in PATH.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Chromium installed (apt-get install chromium): skipping the browser test")
-	return ""
-}
+// chromium finds a headless-capable Chromium (skips without one; fails in
+// CI).
+func chromium(t *testing.T) string { return testenv.Chromium(t) }
 
 // TestExplorerInBrowser opens the explorer page served by the real server
 // in headless Chromium; the link carries a query and asks to run it; the
@@ -38,9 +27,7 @@ func TestExplorerInBrowser(t *testing.T) {
 	link := h.http.URL + "/graphql#run&query=" + url.QueryEscape(`{ customer(id: "b1") { id name tier stage openComplaints { id } } }`)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=10000", "--dump-dom", link)
+	cmd := exec.CommandContext(ctx, bin, append(testenv.ChromiumFlags(t.TempDir()), "--virtual-time-budget=10000", "--dump-dom", link)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // seededData is a data directory seeded once for the analysts' tests.
@@ -193,14 +194,7 @@ func TestReportInChromium(t *testing.T) {
 			t.Fatalf("report is not self-contained: contains %s", bad)
 		}
 	}
-	chromium := "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		if p, err := exec.LookPath("chromium"); err == nil {
-			chromium = p
-		} else {
-			t.Skip("chromium not installed (apt-get install -y chromium): skipping the browser check")
-		}
-	}
+	chromium := testenv.Chromium(t)
 	artifacts := os.Getenv("KEFU_TEST_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = t.TempDir()
@@ -209,9 +203,8 @@ func TestReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	browse := func(extra ...string) []byte {
-		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync",
-			"--user-data-dir=" + t.TempDir(), "--window-size=1400,1300"}, extra...)
+		args := append(testenv.ChromiumFlags(t.TempDir()), "--window-size=1400,1300")
+		args = append(args, extra...)
 		args = append(args, "file://"+out)
 		ctx, cancel := context.WithTimeout(context.Background(), 90e9)
 		defer cancel()

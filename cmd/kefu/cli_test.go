@@ -2,14 +2,19 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // runBin runs the built binary with a deadline and returns its exit code,
@@ -140,5 +145,35 @@ func TestInterruptedDemoSeedIsFinished(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "seeding.json")); !os.IsNotExist(err) {
 		t.Errorf("the seed marker is still there after the seed finished: %v", err)
+	}
+}
+
+// Given a fresh `serve --demo`, when a newcomer opens the explorer and runs
+// the example it shows first, then the answer is a customer of the demo —
+// the examples name IDs and owners taken from the store, not "c1".
+func TestExplorerFirstExampleShowsADemoCustomer(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	bin := buildKefu(t)
+	p := startServe(t, bin, "--demo", "--demo-customers", "300", "--data", filepath.Join(t.TempDir(), "data"), "--addr", "127.0.0.1:0")
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, append(testenv.ChromiumFlags(t.TempDir()), "--virtual-time-budget=10000", "--dump-dom", p.url+"#run")...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	dom := string(out)
+	i := strings.Index(dom, `id="output"`)
+	if i < 0 {
+		t.Fatalf("no result pane in the page: %.1000s", dom)
+	}
+	pane := html.UnescapeString(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(dom[i:], ""))
+	if !regexp.MustCompile(`"customer": \{\s*"id": "c0\d+"`).MatchString(pane) || strings.Contains(pane, `"errors"`) {
+		t.Fatalf("the first example did not show a demo customer; result pane:\n%.2000s", pane)
+	}
+	if !strings.Contains(pane, `"timeline"`) || !strings.Contains(pane, `"stage"`) {
+		t.Errorf("the first example's answer lacks the stage or the timeline:\n%.2000s", pane)
 	}
 }

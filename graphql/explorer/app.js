@@ -10,31 +10,67 @@
   var examples = [
     { name: "A customer's state and timeline", query:
       'query Customer($id: ID!) {\n  customer(id: $id) {\n    id name tier stage stageSince\n    loyalty { score level pAlive expectedPurchases(horizonDays: 90) }\n    openComplaints { id status replyDueAt overdue }\n    timeline(first: 20) {\n      totalCount\n      edges { node { type occurredAt summary } }\n    }\n    version\n  }\n}\n',
-      variables: '{\n  "id": "c1"\n}' },
+      variables: '{\n  "id": "@customer@"\n}' },
     { name: "Customers going silent", query:
       'query Silent {\n  customers(filter: {stages: [COMPLAINING, SILENT]}, first: 20) {\n    totalCount\n    edges { cursor node { id name stage stageSince accountManager } }\n    pageInfo { hasNextPage endCursor }\n  }\n}\n', variables: "" },
     { name: "Overdue complaints", query:
       'query Overdue {\n  complaints(filter: {overdue: true}) {\n    totalCount\n    edges { node { id owner severity filedAt replyDueAt customer { id name } } }\n  }\n}\n', variables: "" },
     { name: "My follow-up queue", query:
       'query Queue($owner: String) {\n  followUps(filter: {owner: $owner, status: DUE}) {\n    totalCount\n    edges { node { id reason dueAt customer { id name phone } complaint { id category } } }\n  }\n}\n',
-      variables: '{\n  "owner": "alice"\n}' },
+      variables: '{\n  "owner": "@owner@"\n}' },
     { name: "Holidays and a campaign preview", query:
-      'query Plan {\n  holidays(from: "2026-01-01", to: "2026-12-31") { key name localName date }\n  previewGreetingCampaign(input: {\n    name: "春节 2026", occasion: "CN:spring_festival"\n    audience: {stages: [LOYAL, ACTIVE], tiers: [GOLD, VIP]}\n    templates: [{channel: WECHAT, body: "{{name}}，{{occasion}}快乐！"}]\n  }) { greeted skipped skippedByReason { reason count } }\n}\n', variables: "" },
+      'query Plan {\n  holidays(from: "@yearStart@", to: "@yearEnd@") { key name localName date }\n  previewGreetingCampaign(input: {\n    name: "春节 @nextYear@", occasion: "CN:spring_festival"\n    audience: {stages: [LOYAL, ACTIVE], tiers: [GOLD, VIP]}\n    templates: [{channel: WECHAT, body: "{{name}}，{{occasion}}快乐！"}]\n  }) { greeted skipped skippedByReason { reason count } }\n}\n', variables: "" },
     { name: "Log a contact (mutation)", query:
       'mutation Log($input: LogContactInput!) {\n  logContact(input: $input) {\n    version\n    customer { id stage lastInboundAt }\n  }\n}\n',
-      variables: '{\n  "input": {\n    "customerId": "c1",\n    "channel": "PHONE",\n    "direction": "INBOUND",\n    "agent": "alice",\n    "summary": "asked about the delivery"\n  }\n}' },
+      variables: '{\n  "input": {\n    "customerId": "@customer@",\n    "channel": "PHONE",\n    "direction": "INBOUND",\n    "agent": "@owner@",\n    "summary": "asked about the delivery"\n  }\n}' },
     { name: "Manager's service report", query:
       'query Report($from: DateTime!, $to: DateTime!) {\n  serviceReport(from: $from, to: $to) {\n    complaints slaMetPercent firstContactResolutionPercent\n    medianTimeToResolutionSeconds followUpCompletionPercent\n    satisfactionPercent declined overdueNow\n    byCategory { key count }\n  }\n}\n',
-      variables: '{\n  "from": "2025-03-01T00:00:00+08:00",\n  "to": "2025-03-08T00:00:00+08:00"\n}' },
+      variables: '{\n  "from": "@monthAgo@",\n  "to": "@now@"\n}' },
     { name: "Lifecycle funnel", query:
-      'query Funnel {\n  lifecycleReport(from: "2025-01-01T00:00:00+08:00", to: "2025-07-01T00:00:00+08:00", bucket: MONTH) {\n    buckets { start population { stage count } transitions { from to count } }\n  }\n  churnModel { customers r alpha a b }\n}\n', variables: "" },
+      'query Funnel {\n  lifecycleReport(from: "@yearAgo@", to: "@now@", bucket: MONTH) {\n    buckets { start population { stage count } transitions { from to count } }\n  }\n  churnModel { customers r alpha a b }\n}\n', variables: "" },
     { name: "Who am I?", query: '{\n  viewer { user role canSeePII }\n}\n', variables: "" }
   ];
 
+  // The examples name real data: a customer, an owner with a queue and dates
+  // around now, taken from the store through the API itself when the page
+  // loads (and again when the token changes). Until then, or on an empty
+  // store, the placeholders say what to put there.
+  var sample = { customer: "CUSTOMER-ID", owner: "ACCOUNT-MANAGER" };
+  function fill(text) {
+    var now = new Date(), y = now.getFullYear();
+    var day = 24 * 3600 * 1000;
+    var vals = {
+      customer: sample.customer, owner: sample.owner,
+      now: now.toISOString().replace(/\.\d+Z$/, "Z"),
+      monthAgo: new Date(now.getTime() - 30 * day).toISOString().replace(/\.\d+Z$/, "Z"),
+      yearAgo: new Date(now.getTime() - 365 * day).toISOString().replace(/\.\d+Z$/, "Z"),
+      yearStart: y + "-01-01", yearEnd: y + "-12-31", nextYear: String(y + 1)
+    };
+    return text.replace(/@(customer|owner|now|monthAgo|yearAgo|yearStart|yearEnd|nextYear)@/g, function (m, k) { return vals[k]; });
+  }
+  var sampleQuery = "{ complaining: customers(first: 1, filter: {stages: [COMPLAINING]}) { edges { node { id accountManager } } }" +
+    " any: customers(first: 1) { edges { node { id accountManager } } }" +
+    " followUps(first: 1, filter: {status: DUE}) { edges { node { owner } } } }";
+  // loadSample asks the store for real values; it resolves either way.
+  function loadSample() {
+    return call(sampleQuery, null).then(function (r) {
+      var d = (r.body && r.body.data) || {};
+      var first = function (conn) { return conn && conn.edges && conn.edges.length ? conn.edges[0].node : null; };
+      var c = first(d.complaining) || first(d.any), f = first(d.followUps);
+      if (c) { sample.customer = c.id; }
+      if (f && f.owner) { sample.owner = f.owner; } else if (c && c.accountManager) { sample.owner = c.accountManager; }
+    }).catch(function () { /* keep the placeholders */ });
+  }
+
   var q = $("query"), vars = $("variables"), tok = $("token"), out = $("output"), status = $("status");
-  q.value = store.get("query", examples[0].query);
-  vars.value = store.get("variables", examples[0].variables);
+  var storedQuery = store.get("query", null);
+  q.value = storedQuery === null ? fill(examples[0].query) : storedQuery;
+  vars.value = storedQuery === null ? fill(examples[0].variables) : store.get("variables", "");
   tok.value = store.get("token", "");
+  var sampled = loadSample().then(function () {
+    // A first visit shows the first example with real values.
+    if (store.get("query", null) === null) { q.value = fill(examples[0].query); vars.value = fill(examples[0].variables); }
+  });
 
   examples.forEach(function (ex, i) {
     var o = document.createElement("option");
@@ -44,14 +80,14 @@
   $("examples").addEventListener("change", function (e) {
     var ex = examples[Number(e.target.value)];
     if (!ex) { return; }
-    q.value = ex.query; vars.value = ex.variables;
+    q.value = fill(ex.query); vars.value = fill(ex.variables);
     save(); e.target.value = ""; q.focus();
   });
 
   function save() { store.set("query", q.value); store.set("variables", vars.value); }
   q.addEventListener("input", save);
   vars.addEventListener("input", save);
-  tok.addEventListener("change", function () { store.set("token", tok.value.trim()); loadSchema(); });
+  tok.addEventListener("change", function () { store.set("token", tok.value.trim()); loadSchema(); loadSample(); });
 
   // ---- editing: Tab indents, Enter keeps indentation, Ctrl/Cmd+Enter runs ----
   function editorKeys(e) {
@@ -311,7 +347,10 @@
     });
     if (params.query) { q.value = params.query; }
     if (params.variables !== undefined && params.query) { vars.value = params.variables; }
-    if ("run" in params) { run(); }
+    if (!("run" in params)) { return; }
+    if (params.query) { run(); return; }
+    // #run alone runs the first example once it names real data.
+    sampled.then(function () { q.value = fill(examples[0].query); vars.value = fill(examples[0].variables); run(); });
   })();
 
   loadSchema();

@@ -2,13 +2,16 @@
 // directory ../shared next to the repository root (the directory holding
 // go.mod), with the GraphQL contract and the public reference data. Data
 // from elsewhere stays there; tests read it in place and skip, saying
-// what is missing, when it is absent.
+// what is missing, when it is absent (in CI they fail instead).
 package shared
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // Path returns ../shared/<elem…> relative to the repository root, and
@@ -25,13 +28,13 @@ func Path(t testing.TB, elem ...string) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("no go.mod above the test directory: cannot locate ../shared")
+			testenv.Missing(t, "no go.mod above the test directory: cannot locate ../shared")
 		}
 		dir = parent
 	}
 	p := filepath.Join(append([]string{dir, "..", "shared"}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is not available (%v): it lives in ../shared next to the repository", p, err)
+		testenv.Missing(t, fmt.Sprintf("%s is not available (%v): it lives in ../shared next to the repository", p, err))
 	}
 	return p
 }
