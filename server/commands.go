@@ -133,7 +133,7 @@ func (c commands) complaintResult(complaintID string, res app.Result) (graphql.C
 	if !ok {
 		return graphql.ComplaintResult{}, notFound("complaint", complaintID)
 	}
-	return graphql.ComplaintResult{Complaint: complaintView(k, c.s.clock()), Version: int(res.Revision)}, nil
+	return graphql.ComplaintResult{Complaint: complaintView(k, res.Revision, c.s.clock()), Version: int(res.Revision)}, nil
 }
 
 func (c commands) RegisterCustomer(ctx context.Context, by graphql.Actor, in graphql.RegisterCustomerInput) (graphql.CustomerResult, error) {

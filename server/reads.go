@@ -481,7 +481,12 @@ func badCursor() error {
 
 // ---- complaints ----
 
-func complaintView(k complaints.Complaint, now time.Time) graphql.ComplaintView {
+// complaintView builds the API's complaint. streamVersion is the revision
+// of the customer stream that holds it, as the reader knows it: that is
+// what a client passes back as expectedVersion, not the revision of the
+// complaint's own last event (any later event on the customer made that
+// number stale, and every write with it a CONFLICT).
+func complaintView(k complaints.Complaint, streamVersion uint64, now time.Time) graphql.ComplaintView {
 	v := graphql.ComplaintView{
 		ID: k.ID, CustomerID: k.CustomerID, Status: string(k.Status), Severity: k.Severity.String(),
 		Category: k.Category, Channel: k.Channel.String(), Owner: k.Owner, FiledAt: k.FiledAt,
@@ -489,7 +494,7 @@ func complaintView(k complaints.Complaint, now time.Time) graphql.ComplaintView 
 		EscalatedTo: strPtr(k.EscalatedTo), PromisedReplyBy: k.PromisedReplyBy,
 		ResolutionOptions: slices.Clone(k.ResolutionOptions), AcceptedOption: k.AcceptedOption,
 		ResolvedAt: k.ResolvedAt, DeclineReason: strPtr(k.DeclineReason), RepeatContacts: k.RepeatContacts,
-		IncidentReportFiled: k.IncidentReport, Version: int(k.Version), Description: strPtr(k.Description),
+		IncidentReportFiled: k.IncidentReport, Version: int(max(streamVersion, k.Version)), Description: strPtr(k.Description),
 	}
 	if v.ResolutionOptions == nil {
 		v.ResolutionOptions = []string{}
@@ -512,7 +517,14 @@ func (r reads) Complaint(ctx context.Context, id string) (graphql.ComplaintView,
 	if !ok {
 		return graphql.ComplaintView{}, notFound("complaint", id)
 	}
-	return complaintView(k, r.s.clock()), nil
+	return complaintView(k, r.s.streamVersion(k.CustomerID), r.s.clock()), nil
+}
+
+// streamVersion is the revision of the customer's stream as the customers
+// read model knows it.
+func (s *Server) streamVersion(customerID string) uint64 {
+	c, _ := s.book.Get(customerID)
+	return c.Version
 }
 
 func (r reads) Complaints(ctx context.Context, q graphql.ComplaintQuery, p graphql.Page) (graphql.Connection[graphql.ComplaintView], error) {
@@ -531,7 +543,7 @@ func (r reads) Complaints(ctx context.Context, q graphql.ComplaintQuery, p graph
 	if q.Owner != nil {
 		f.Owner = *q.Owner
 	}
-	model := r.s.compl
+	model, version := r.s.compl, r.s.streamVersion
 	if q.AsOf != nil && q.CustomerID != "" {
 		evs, err := r.s.stream(ctx, q.CustomerID)
 		if err != nil {
@@ -542,6 +554,7 @@ func (r reads) Complaints(ctx context.Context, q graphql.ComplaintQuery, p graph
 			return graphql.Connection[graphql.ComplaintView]{}, err
 		}
 		model, f.Now, now = sn.compl, *q.AsOf, *q.AsOf
+		version = func(string) uint64 { return sn.version }
 	}
 	after, err := decodeCursor(p.After)
 	if err != nil {
@@ -553,7 +566,7 @@ func (r reads) Complaints(ctx context.Context, q graphql.ComplaintQuery, p graph
 	}
 	out := graphql.Connection[graphql.ComplaintView]{TotalCount: page.Total, HasNextPage: page.HasMore}
 	for i, k := range page.Items {
-		out.Edges = append(out.Edges, graphql.Edge[graphql.ComplaintView]{Cursor: encodeCursor(page.Cursors[i]), Node: complaintView(k, now)})
+		out.Edges = append(out.Edges, graphql.Edge[graphql.ComplaintView]{Cursor: encodeCursor(page.Cursors[i]), Node: complaintView(k, version(k.CustomerID), now)})
 	}
 	return out, nil
 }

@@ -122,6 +122,33 @@ func TestExpectedVersion(t *testing.T) {
 	h.refused("", "CONFLICT", `mutation{ updateProfile(input:{customerId:"c1", segment:"x", expectedVersion:0}){ version } }`, nil)
 }
 
+// Given a complaint whose customer had other events since the complaint's
+// last step, when a client reads Complaint.version — from complaint(id),
+// complaints(...) and customer.openComplaints — and passes it back as
+// expectedVersion, then the write succeeds: the number is the customer
+// stream's revision, as its description says. (It was the revision of the
+// complaint's last event, so such a write was CONFLICT forever.)
+func TestComplaintVersionIsTheStreamRevision(t *testing.T) {
+	h := startServer(t, options{})
+	h.register("c1", "Ma Li", nil)
+	h.fileComplaint("c1", map[string]any{"complaintId": "k1"})
+	h.ok(`mutation{ logContact(input:{customerId:"c1", channel:SMS, direction:INBOUND, agent:"mia"}){ version } }`, nil)
+	r := h.ok(`mutation{ recordPurchase(input:{customerId:"c1", orderId:"o1", amount:{amountMinor:100, currency:"CNY"}}){ version } }`, nil)
+	head := r.num("recordPurchase.version")
+	views := h.ok(`{ complaint(id:"k1"){ version }
+		complaints(filter:{owner:"mia"}){ edges{ node{ version } } }
+		customer(id:"c1"){ version openComplaints{ version } } }`, nil)
+	for _, path := range []string{"complaint.version", "complaints.edges.0.node.version", "customer.openComplaints.0.version", "customer.version"} {
+		if got := views.num(path); got != head {
+			t.Errorf("%s = %d, want the customer stream's revision %d: %s", path, got, head, views.Raw)
+		}
+	}
+	ack := h.ok(`mutation($v:Int){ acknowledgeComplaint(input:{complaintId:"k1", by:"mia", expectedVersion:$v}){ version complaint{ version } } }`, map[string]any{"v": views.num("complaint.version")})
+	if ack.num("acknowledgeComplaint.version") != head+1 || ack.num("acknowledgeComplaint.complaint.version") != head+1 {
+		t.Errorf("after acknowledging: %s, want version %d in both places", ack.Raw, head+1)
+	}
+}
+
 // TestBackfillAndAsOf backfills a history with occurredAt and asks for the
 // customer as of instants inside it: the state is recomputed from the
 // stream.

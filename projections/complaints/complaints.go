@@ -92,7 +92,10 @@ type Complaint struct {
 	IncidentReport    bool
 	Reopened          int
 	Transfers         []Transfer
-	Version           uint64 // stream revision of the last event that changed it
+	// Version is the customer stream's revision at the complaint's last
+	// event; the stream may have moved on since (the API's
+	// Complaint.version is the stream's revision now).
+	Version uint64
 }
 
 // Overdue reports whether c is overdue at now.
