@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -31,8 +32,10 @@ type ReplayConfig struct {
 	// Until, if not zero, replays the book as it stood at that instant of
 	// business time: only events with occurredAt ≤ Until count, and the
 	// clock stops at Until (time-driven changes up to it fire). Zero means
-	// the whole log, with the clock at the latest occurredAt — never the
-	// wall clock, so that the same log always gives the same book.
+	// the whole log, with the clock at the latest occurredAt of any event
+	// in it — never the wall clock, so that the same log always gives the
+	// same book. Either way DORMANT is judged with the book's churn model
+	// (PurchaseDays.FitBook), as everywhere else.
 	Until time.Time
 	// Progress, if set, is called with the pass (1: purchases for the churn
 	// fit, 2: every read model) and the global position reached.
@@ -49,7 +52,7 @@ type Book struct {
 	FollowUps   *followups.Model
 	Transitions *Transitions
 	Purchases   *PurchaseDays
-	// Churn is the BG/NBD fit (in days) as of AsOf used for DORMANT; nil
+	// Churn is the book's BG/NBD fit (in days) used for DORMANT; nil
 	// when there were too few customers or the fit failed (ChurnErr).
 	Churn    *churn.Model
 	ChurnErr error
@@ -60,9 +63,10 @@ type Book struct {
 }
 
 // Replay rebuilds every read model from store without writing to it: a
-// first pass collects purchase days and fits the churn model as of the
-// book's instant (so DORMANT is decided with the model a live server would
-// have had then), a second pass folds every event into the read models.
+// first pass collects every customer's purchase days and fits the book's
+// churn model (FitBook: the whole log, as of its latest purchase day — the
+// model the live server decides DORMANT with), a second pass folds every
+// event up to the cut-off into the read models.
 func Replay(ctx context.Context, store eventstore.Store, dec projections.Decoder, cfg ReplayConfig) (*Book, error) {
 	if cfg.Policy == (lifecycle.Policy{}) {
 		cfg.Policy = lifecycle.DefaultPolicy()
@@ -78,27 +82,38 @@ func Replay(ctx context.Context, store eventstore.Store, dec projections.Decoder
 	b := &Book{Head: head, Purchases: NewPurchaseDays(), Transitions: NewTransitions(),
 		Complaints: complaints.New(), FollowUps: followups.New()}
 
-	// Pass 1: purchase days (and the latest occurredAt).
-	var latest atomic.Int64
-	pass1 := &customerProjection{name: "analytics.purchases", until: until, types: []string{customer.TypePurchaseMade, customer.TypeCustomerRegistered},
-		progress: passProgress(cfg.Progress, 1),
-		apply: func(ev eventstore.Event, id string, e customer.Event) {
-			if ns := ev.OccurredAt.UnixNano(); ns > latest.Load() {
-				latest.Store(ns)
+	// Pass 1, over the envelopes alone (no decoding): every purchase day
+	// of the whole log for the book's model, and the latest occurredAt of
+	// any event up to the cut-off — the instant the book stands at.
+	var latest int64
+	var n int
+	progress := passProgress(cfg.Progress, 1)
+	if err := store.ReadAll(ctx, eventstore.Start, func(ev eventstore.Event) error {
+		if ev.Position > head {
+			return eventstore.ErrStop
+		}
+		if n++; progress != nil && n%1024 == 0 {
+			progress(ev.Position)
+		}
+		at := ev.OccurredAt
+		if (until.IsZero() || !at.After(until)) && at.UnixNano() > latest {
+			latest = at.UnixNano()
+		}
+		if ev.Type == customer.TypePurchaseMade {
+			if id, ok := strings.CutPrefix(ev.StreamID, customer.StreamCategory+"-"); ok {
+				b.Purchases.Add(id, at)
 			}
-			if _, ok := e.(*customer.PurchaseMade); ok {
-				b.Purchases.Add(id, ev.OccurredAt)
-			}
-		}}
-	if err := projections.Rebuild(ctx, store, dec, head, pass1); err != nil {
+		}
+		return nil
+	}); err != nil && !errors.Is(err, eventstore.ErrStop) {
 		return nil, err
 	}
 	b.AsOf = until
 	if b.AsOf.IsZero() {
-		b.AsOf = time.Unix(0, latest.Load()).UTC()
+		b.AsOf = time.Unix(0, latest).UTC()
 	}
 	var view lifecycle.ChurnView
-	if m, n, err := b.Purchases.Fit(ctx, b.AsOf, churn.Day); err == nil {
+	if m, n, _, err := b.Purchases.FitBook(ctx); err == nil {
 		b.Churn = &m
 		view = ChurnView(m, n)
 	} else {
@@ -270,6 +285,13 @@ type churnView struct {
 func (v churnView) FittedOn() int { return v.n }
 
 func (v churnView) summary(h lifecycle.Purchases, t time.Time) churn.Summary {
+	return ChurnSummary(h, t)
+}
+
+// ChurnSummary is the BG/NBD summary, in days, of a lifecycle purchase
+// history at t: what the book's model is evaluated on for P(alive) and
+// expected purchases.
+func ChurnSummary(h lifecycle.Purchases, t time.Time) churn.Summary {
 	x := float64(max(h.Days-1, 0))
 	tx := h.Last.Sub(h.First).Hours() / 24
 	T := max(t.Sub(h.First).Hours()/24, tx)

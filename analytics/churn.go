@@ -23,6 +23,10 @@ type PurchaseDays struct {
 	mu   sync.RWMutex
 	ids  map[string]int32
 	days [][]int32
+	// latest is the latest purchase day of any customer; changes counts
+	// the purchase days added (what a refit of the churn model waits for).
+	latest  int32
+	changes uint64
 }
 
 // NewPurchaseDays returns an empty read model.
@@ -43,11 +47,31 @@ func (p *PurchaseDays) Add(customerID string, t time.Time) {
 	ds := p.days[i]
 	if n := len(ds); n == 0 || ds[n-1] < d {
 		p.days[i] = append(ds, d)
+	} else if k, found := slices.BinarySearch(ds, d); !found {
+		p.days[i] = slices.Insert(ds, k, d)
+	} else {
 		return
 	}
-	if k, found := slices.BinarySearch(ds, d); !found {
-		p.days[i] = slices.Insert(ds, k, d)
+	p.changes++
+	p.latest = max(p.latest, d)
+}
+
+// Changes is the number of purchase days added so far.
+func (p *PurchaseDays) Changes() uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.changes
+}
+
+// Latest is the start (00:00 UTC) of the latest purchase day of any
+// customer; false with no purchase.
+func (p *PurchaseDays) Latest() (time.Time, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if len(p.days) == 0 {
+		return time.Time{}, false
 	}
+	return time.Unix(int64(p.latest)*86400, 0).UTC(), true
 }
 
 // Customers is the number of customers with a purchase.
@@ -102,6 +126,22 @@ func (p *PurchaseDays) Fit(ctx context.Context, asOf time.Time, unit churn.Unit)
 		return churn.Model{}, len(ss), fmt.Errorf("%w: %w", ErrNoModel, err)
 	}
 	return m, len(ss), nil
+}
+
+// FitBook fits the churn model the lifecycle decides DORMANT with — the
+// book's model: BG/NBD in days over every customer's purchase days, as of
+// the latest purchase day in the log. It is a function of the log alone
+// (not of the wall clock, nor of a replay's cut-off), so the live server,
+// customer(asOf:), stageHistory, lifecycleReport and kefu replay all judge
+// every instant of history with the same model. asOf is the day it is
+// fitted as of.
+func (p *PurchaseDays) FitBook(ctx context.Context) (m churn.Model, fittedOn int, asOf time.Time, err error) {
+	asOf, ok := p.Latest()
+	if !ok {
+		return churn.Model{}, 0, time.Time{}, fmt.Errorf("%w: no purchase yet", ErrNoModel)
+	}
+	m, fittedOn, err = p.Fit(ctx, asOf, churn.Day)
+	return m, fittedOn, asOf, err
 }
 
 // ChurnModel is a churn fit as of an instant, shaped like the API's

@@ -33,10 +33,10 @@ func (t *Transitions) Funnel(from, to time.Time) Funnel {
 	per := t.byCustomer()
 	lo, hi := int64(-1<<62), int64(1<<62)
 	if !from.IsZero() {
-		lo = from.Unix()
+		lo = nanos(from)
 	}
 	if !to.IsZero() {
-		hi = to.Unix()
+		hi = nanos(to)
 	}
 	var f Funnel
 	var toSilent, toLost, toBack []float64
@@ -77,7 +77,7 @@ func (t *Transitions) Funnel(from, to time.Time) Funnel {
 	return f
 }
 
-func days(sec int64) float64 { return float64(sec) / 86400 }
+func days(ns int64) float64 { return float64(ns) / float64(24*time.Hour) }
 
 func median(xs []float64) Median {
 	if len(xs) == 0 {

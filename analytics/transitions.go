@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -18,8 +19,9 @@ import (
 )
 
 // Transitions is the compact log of every stage change of every customer:
-// columns of (customer index, from|to, at in Unix seconds), 13 bytes a
-// change. The lifecycle Projector's OnChange hook feeds it (Record has its
+// columns of (customer index, from|to, at in Unix nanoseconds), 13 bytes a
+// change. Times are kept exactly, so a report's population at an instant
+// is the stage of every customer as of that instant (customer(asOf:)). The lifecycle Projector's OnChange hook feeds it (Record has its
 // signature), live or during a rebuild. Safe for concurrent use.
 type Transitions struct {
 	mu    sync.RWMutex
@@ -27,7 +29,7 @@ type Transitions struct {
 	names []string
 	cust  []int32
 	stage []uint8 // from<<4 | to
-	at    []int64 // Unix seconds
+	at    []int64 // Unix nanoseconds
 }
 
 // NewTransitions returns an empty log.
@@ -48,9 +50,39 @@ func (t *Transitions) Record(customerID string, c lifecycle.StageChange) {
 	}
 	t.cust = append(t.cust, i)
 	t.stage = append(t.stage, uint8(c.From)<<4|uint8(c.To)&0xf)
-	t.at = append(t.at, c.At.Unix())
+	t.at = append(t.at, nanos(c.At))
 	t.mu.Unlock()
 }
+
+// Replace makes t hold fresh's changes (a log rebuilt under a new churn
+// model taking the live one's place). fresh must not be used afterwards.
+func (t *Transitions) Replace(fresh *Transitions) {
+	if t == fresh {
+		return
+	}
+	fresh.mu.Lock()
+	defer fresh.mu.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ids, t.names, t.cust, t.stage, t.at = fresh.ids, fresh.names, fresh.cust, fresh.stage, fresh.at
+}
+
+// nanos is t in Unix nanoseconds, clamped to what an int64 holds (years
+// 1678–2262) so far-off report bounds cannot overflow.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
 
 // Len is the number of changes recorded.
 func (t *Transitions) Len() int {
@@ -204,12 +236,13 @@ type Report struct {
 // BucketReport is one bucket: who was where at its end, and what moved
 // inside it.
 type BucketReport struct {
-	// Start and End bound the bucket: [Start, End).
+	// Start and End bound the bucket: (Start, End], the convention of
+	// "as of" everywhere (the stage as of t counts what happened at t).
 	Start, End time.Time
-	// Population counts customers per stage at End (indexed by Stage;
-	// StageNone unused).
+	// Population counts customers per stage as of End (indexed by Stage;
+	// StageNone unused): what customer(asOf: End) says of each.
 	Population [lifecycle.NumStages]int
-	// Transitions are the changes with Start ≤ at < End, by (from, to),
+	// Transitions are the changes with Start < at ≤ End, by (from, to),
 	// most frequent first (ties by from, to).
 	Transitions []TransitionCount
 }
@@ -227,20 +260,20 @@ type ReportOptions struct {
 	Location *time.Location
 }
 
-// LifecycleReport counts populations and transitions per bucket over
-// [from, to) in one pass over the log (no sort): each change lands in its
-// bucket's (from, to) matrix and moves one customer between stages, so the
+// LifecycleReport counts populations and transitions per bucket in one
+// pass over the log (no sort): each change lands in its bucket's
+// (from, to) matrix and moves one customer between stages, so the
 // population at a bucket's end is the running sum of those moves. Changes
-// at or after the last bucket's end are ignored.
+// after the last bucket's end are ignored.
 func (t *Transitions) LifecycleReport(from, to time.Time, b Bucket, opts ReportOptions) (Report, error) {
 	bounds, err := Boundaries(from, to, b, opts.Location)
 	if err != nil {
 		return Report{}, err
 	}
 	nb := len(bounds) - 1
-	secs := make([]int64, len(bounds))
+	secs := make([]int64, len(bounds)) // Unix nanoseconds
 	for i, x := range bounds {
-		secs[i] = x.Unix()
+		secs[i] = nanos(x)
 	}
 	const ns = lifecycle.NumStages
 	// counts[k+1][from][to]; k = -1 is "before the first bucket".
@@ -252,15 +285,15 @@ func (t *Transitions) LifecycleReport(from, to time.Time, b Bucket, opts ReportO
 		uniform = secs[1] - secs[0]
 	}
 	for k, at := range t.at {
-		if at >= last {
+		if at > last {
 			continue
 		}
 		var i int
 		switch {
-		case at < first:
+		case at <= first:
 			i = 0
 		case uniform > 0:
-			i = int((at-first)/uniform) + 1
+			i = int((at-first-1)/uniform) + 1
 		default:
 			i = search(secs, at) + 1
 		}
@@ -297,12 +330,12 @@ func (t *Transitions) LifecycleReport(from, to time.Time, b Bucket, opts ReportO
 	return rep, nil
 }
 
-// search returns the bucket i with secs[i] ≤ at < secs[i+1].
+// search returns the bucket i with secs[i] < at ≤ secs[i+1].
 func search(secs []int64, at int64) int {
 	lo, hi := 0, len(secs)-1
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
-		if secs[mid] <= at {
+		if secs[mid] < at {
 			lo = mid
 		} else {
 			hi = mid

@@ -56,15 +56,17 @@ func TestLifecycleReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Then: three calendar months (UTC), populations at each end.
+	// Then: three calendar months (UTC), populations as of each end — a's
+	// complaint at exactly 2024-02-01T00:00 belongs to January, as
+	// customer(asOf: "2024-02-01T00:00:00Z") shows a COMPLAINING.
 	type want struct {
 		start string
 		pop   map[lc.Stage]int
 		moves map[[2]lc.Stage]int
 	}
 	wants := []want{
-		{"2024-01-01", map[lc.Stage]int{lc.StageNew: 1, lc.StageActive: 1}, map[[2]lc.Stage]int{{lc.StageNone, lc.StageNew}: 1, {lc.StageNew, lc.StageActive}: 1}},
-		{"2024-02-01", map[lc.Stage]int{lc.StageComplaining: 1, lc.StageGrumbling: 1}, map[[2]lc.Stage]int{{lc.StageActive, lc.StageComplaining}: 1, {lc.StageNew, lc.StageGrumbling}: 1}},
+		{"2024-01-01", map[lc.Stage]int{lc.StageNew: 1, lc.StageComplaining: 1}, map[[2]lc.Stage]int{{lc.StageNone, lc.StageNew}: 1, {lc.StageNew, lc.StageActive}: 1, {lc.StageActive, lc.StageComplaining}: 1}},
+		{"2024-02-01", map[lc.Stage]int{lc.StageComplaining: 1, lc.StageGrumbling: 1}, map[[2]lc.Stage]int{{lc.StageNew, lc.StageGrumbling}: 1}},
 		{"2024-03-01", map[lc.Stage]int{lc.StageComplaining: 1, lc.StageSilent: 1}, map[[2]lc.Stage]int{{lc.StageGrumbling, lc.StageSilent}: 1}},
 	}
 	if len(rep.Buckets) != len(wants) {

@@ -27,9 +27,9 @@ func (b *builder) analyticsQueries() gql.Fields {
 		Description: "One bucket (day, week or month) of the lifecycle report.",
 		Fields: gql.Fields{
 			"start": {Type: gql.NewNonNull(b.dateTime), Description: "Start of the bucket.", Resolve: get(func(l *LifecycleBucketView) any { return l.Start })},
-			"population": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(stageCount))), Description: "Population of each stage at the end of the bucket.",
+			"population": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(stageCount))), Description: "Population of each stage as of the end of the bucket (the next bucket's start): what customer(asOf:) says of each customer at that instant, under the same churn model.",
 				Resolve: get(func(l *LifecycleBucketView) any { return ptrs(l.Population) })},
-			"transitions": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(transitionCount))), Description: "Transitions that happened inside the bucket.",
+			"transitions": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(transitionCount))), Description: "Transitions that happened inside the bucket: after its start, up to and including its end.",
 				Resolve: get(func(l *LifecycleBucketView) any { return ptrs(l.Transitions) })},
 		},
 	})

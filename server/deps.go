@@ -42,7 +42,7 @@ func (a analyticsReads) LifecycleReport(ctx context.Context, from, to time.Time,
 		return graphql.LifecycleReportView{}, apiErr(&customer.InvalidInputError{Field: "bucket", Reason: err.Error()})
 	}
 	// Time-driven changes up to now are recorded as the clock moves them.
-	a.s.life.AdvanceTo(a.s.clock())
+	a.s.advanceLife(a.s.clock())
 	// Buckets follow the calendar of the offset the caller wrote `from`
 	// in: "2025-01-01T00:00:00+08:00" asks for Beijing months.
 	r, err := a.s.trans.LifecycleReport(from, to, b, analytics.ReportOptions{Location: from.Location()})

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -33,6 +35,25 @@ type readModels struct {
 	// instant.
 	trans *analytics.Transitions
 	days  *analytics.PurchaseDays
+	// lifeMu serialises what moves the lifecycle — applying an event,
+	// advancing the clock — with a rebase replacing it (churn.go);
+	// lifePos is the position of the last event it applied.
+	lifeMu  sync.Mutex
+	lifePos eventstore.Position
+}
+
+// lifePosition is the position of the last event the lifecycle applied.
+func (m *readModels) lifePosition() eventstore.Position {
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	return m.lifePos
+}
+
+// advanceLife moves the lifecycle's clock to now.
+func (m *readModels) advanceLife(now time.Time) {
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	m.life.AdvanceTo(now)
 }
 
 // newReadModels builds an empty set; onChange (may be nil) hears every
@@ -71,7 +92,10 @@ func (m *readModels) projections() []projections.Projection {
 		customerProjection("followups", m.fups.Apply, m.fups.Digest,
 			customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled),
 		customerProjection("lifecycle", func(ev eventstore.Event, e customer.Event) {
+			m.lifeMu.Lock()
+			defer m.lifeMu.Unlock()
 			m.life.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+			m.lifePos = ev.Position
 		}, hexDigest(m.life.Digest)),
 		customerProjection("loyalty", func(ev eventstore.Event, e customer.Event) {
 			m.loyal.Apply(customerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
@@ -110,15 +134,17 @@ func (s *Server) VerifyRebuild(ctx context.Context) ([]DigestCheck, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The rebuild folds under the model in use from the start, as a
+	// rebase does.
+	if v := s.churn.view(); v != nil {
+		fresh.life.SetChurn(v)
+	}
 	if err := projections.Rebuild(ctx, s.dir.Store, s.decoder(), head, fresh.projections()...); err != nil {
 		return nil, err
 	}
-	if m, _ := s.churn.get(); m != nil {
-		fresh.life.SetChurn(bgnbdView{m: *m})
-	}
 	now := s.clock()
 	for _, rm := range []*readModels{s.readModels, fresh} {
-		rm.life.AdvanceTo(now)
+		rm.advanceLife(now)
 		rm.loyal.Refresh(now)
 	}
 	live := s.readModels.projections()

@@ -65,11 +65,7 @@ func (s *Server) fold(id string, evs []codec.Decoded, asOf *time.Time, t time.Ti
 	if len(sn.facts) == 0 {
 		return nil, notFound("customer", id)
 	}
-	var cv lifecycle.ChurnView
-	if m, _ := s.churn.get(); m != nil {
-		cv = bgnbdView{m: *m}
-	}
-	res, err := lifecycle.StageAt(sn.facts, t, s.policy, cv)
+	res, err := lifecycle.StageAt(sn.facts, t, s.policy, s.churn.view())
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +258,7 @@ func (s *Server) pAlive(facts []lifecycle.Fact, t time.Time) (float64, bool) {
 	if h.Days == 0 {
 		return 0, false
 	}
-	p := m.PAlive(summaryOf(h, t))
+	p := m.PAlive(analytics.ChurnSummary(h, t))
 	return p, !math.IsNaN(p)
 }
 
@@ -286,7 +282,7 @@ func (r reads) ExpectedPurchases(ctx context.Context, id string, asOf *time.Time
 	if h.Days == 0 {
 		return nil, nil
 	}
-	x := m.ExpectedPurchases(summaryOf(h, t), float64(horizonDays))
+	x := m.ExpectedPurchases(analytics.ChurnSummary(h, t), float64(horizonDays))
 	if math.IsNaN(x) {
 		return nil, nil
 	}

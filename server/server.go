@@ -54,8 +54,14 @@ type Config struct {
 	Tokens *graphql.Tokens
 	// Tick is how often the clock moves time-driven stages; 0 means 1s.
 	Tick time.Duration
-	// ChurnRefit is how often the churn model is refitted; 0 means 6h.
-	ChurnRefit time.Duration
+	// ChurnRefitGrowth is the policy for refitting the churn model: once
+	// the purchase days added since the last fit reach this fraction of
+	// the customers it was fitted on; 0 means 10%. The first fit comes as
+	// soon as enough customers have purchases.
+	ChurnRefitGrowth float64
+	// ChurnRefitInterval debounces refits: at most one attempt per
+	// interval; 0 means 30s.
+	ChurnRefitInterval time.Duration
 	// RequestTimeout bounds each GraphQL request; 0 means the handler's
 	// default.
 	RequestTimeout time.Duration
@@ -76,8 +82,8 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("server: DataDir is required"))
 	}
-	if c.Tick < 0 || c.ChurnRefit < 0 || c.RequestTimeout < 0 {
-		errs = append(errs, errors.New("server: Tick, ChurnRefit and RequestTimeout must not be negative"))
+	if c.Tick < 0 || c.ChurnRefitInterval < 0 || c.RequestTimeout < 0 || c.ChurnRefitGrowth < 0 {
+		errs = append(errs, errors.New("server: Tick, ChurnRefitGrowth, ChurnRefitInterval and RequestTimeout must not be negative"))
 	}
 	if c.Policy != nil {
 		if err := c.Policy.Validate(); err != nil {
@@ -108,6 +114,10 @@ type Server struct {
 	churn  *churnModel
 	policy lifecycle.Policy
 
+	// ready is closed once the read models have caught up and the churn
+	// model in use agrees with the log.
+	ready chan struct{}
+
 	sched    *followup.Scheduler
 	greet    *greeting.Service
 	dispatch *greeting.Dispatcher
@@ -122,7 +132,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, clock: cfg.Clock}
+	s := &Server{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, ready: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -215,9 +225,10 @@ func (s *Server) Schema() gql.Schema { return s.schema }
 // Handler serves /graphql, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Ready is closed once the read models have caught up with the log and the
-// server answers from current data.
-func (s *Server) Ready() <-chan struct{} { return s.runtime.Ready() }
+// Ready is closed once the read models have caught up with the log, the
+// churn model in use is the book's, and the server answers from current
+// data.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Run runs the projections, the stage clock and the churn refits until ctx
 // ends. It returns nil on a clean shutdown.
@@ -229,6 +240,7 @@ func (s *Server) Run(ctx context.Context) error {
 	gcPercent := debug.SetGCPercent(400)
 	restoreGC := sync.OnceFunc(func() { debug.SetGCPercent(gcPercent) })
 	defer restoreGC()
+	s.loadChurn()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runtime.Run(ctx) })
 	g.Go(func() error {
@@ -240,18 +252,29 @@ func (s *Server) Run(ctx context.Context) error {
 		restoreGC()
 		s.log.Info("read models caught up", "customers", s.book.Len())
 		s.advanceClock()
-		s.refitChurn(ctx)
+		if err := s.refitChurn(ctx); err != nil {
+			return err
+		}
+		close(s.ready)
 		return s.clockLoop(ctx)
 	})
 	g.Go(func() error {
 		select {
-		case <-s.runtime.Ready():
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil
+		}
+		return s.churnLoop(ctx)
+	})
+	g.Go(func() error {
+		select {
+		case <-s.ready:
 		case <-ctx.Done():
 			return nil
 		}
 		return s.dispatch.Run(ctx)
 	})
-	g.Go(func() error { return s.sched.Run(ctx, s.runtime.Ready()) })
+	g.Go(func() error { return s.sched.Run(ctx, s.ready) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -259,20 +282,19 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// clockLoop moves time-driven stages every tick and refits the churn model
-// on its schedule.
+// tick is how often the clock moves time-driven stages.
+func (s *Server) tick() time.Duration {
+	if s.cfg.Tick > 0 {
+		return s.cfg.Tick
+	}
+	return time.Second
+}
+
+// clockLoop moves time-driven stages every tick.
 func (s *Server) clockLoop(ctx context.Context) error {
-	tick := s.cfg.Tick
-	if tick == 0 {
-		tick = time.Second
-	}
-	refit := s.cfg.ChurnRefit
-	if refit == 0 {
-		refit = 6 * time.Hour
-	}
-	t := time.NewTicker(tick)
+	t := time.NewTicker(s.tick())
 	defer t.Stop()
-	lastRefit, lastLoyalty := s.clock(), s.clock()
+	lastLoyalty := s.clock()
 	for {
 		select {
 		case <-ctx.Done():
@@ -280,14 +302,33 @@ func (s *Server) clockLoop(ctx context.Context) error {
 		case <-t.C:
 		}
 		now := s.clock()
-		s.life.AdvanceTo(now)
+		s.advanceLife(now)
 		if now.Sub(lastLoyalty) >= time.Minute {
 			s.loyal.Refresh(now)
 			lastLoyalty = now
 		}
-		if now.Sub(lastRefit) >= refit {
-			s.refitChurn(ctx)
-			lastRefit = now
+	}
+}
+
+// churnLoop refits the churn model when the book has changed enough
+// (refitDue), off the request path; a rebase runs here too.
+func (s *Server) churnLoop(ctx context.Context) error {
+	t := time.NewTicker(s.tick())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if !s.refitDue(s.clock()) {
+			continue
+		}
+		if err := s.refitChurn(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.log.Error("churn model refit failed; the previous model stays in use", "err", err)
 		}
 	}
 }
@@ -295,7 +336,7 @@ func (s *Server) clockLoop(ctx context.Context) error {
 // advanceClock moves the read models to the current time.
 func (s *Server) advanceClock() {
 	now := s.clock()
-	s.life.AdvanceTo(now)
+	s.advanceLife(now)
 	s.loyal.Refresh(now)
 }
 

@@ -43,7 +43,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	printBook(e.stdout, book, cfg.Policy, time.Since(start))
+	printBook(e.stdout, book, cfg, time.Since(start))
 	return nil
 }
 
@@ -123,8 +123,9 @@ func replayBook(ctx context.Context, e *env, store eventstore.Store, cfg analyti
 	return book, err
 }
 
-func printBook(w io.Writer, b *analytics.Book, policy lifecycle.Policy, took time.Duration) {
-	fmt.Fprintf(w, "replayed %d customer events (log head %d) in %s, as of %s\n", b.Events, b.Head, took.Round(time.Millisecond), b.AsOf.UTC().Format(time.RFC3339))
+func printBook(w io.Writer, b *analytics.Book, cfg analytics.ReplayConfig, took time.Duration) {
+	policy := cfg.Policy
+	fmt.Fprintf(w, "replayed %d customer events (log head %d) in %s, as of %s%s\n", b.Events, b.Head, took.Round(time.Millisecond), b.AsOf.UTC().Format(time.RFC3339), asOfNote(cfg))
 	fmt.Fprintf(w, "policy: silent after %d days, lost after %d more, loyal at %d purchase days in %d, dormant below P(alive) %.2f\n",
 		policy.SilentAfterDays, policy.LostAfterSilentDays, policy.LoyalPurchaseDays, policy.LoyalWindowDays, policy.DormantBelowPAlive)
 	counts := b.Lifecycle.Counts()
@@ -158,6 +159,14 @@ func printBook(w io.Writer, b *analytics.Book, policy lifecycle.Policy, took tim
 		fmt.Fprintf(w, "  %-12s %s\n", kv[0], kv[1])
 	}
 	fmt.Fprintf(w, "  %-12s %s\n", "all", d.All)
+}
+
+// asOfNote says where the book's instant came from.
+func asOfNote(cfg analytics.ReplayConfig) string {
+	if cfg.Until.IsZero() {
+		return " (the latest event in the log; --until T for another instant)"
+	}
+	return " (--until)"
 }
 
 func pct(n, of int) float64 {

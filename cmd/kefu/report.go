@@ -64,6 +64,6 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (book as of %s)\n", *out, book.AsOf.UTC().Format(time.RFC3339))
+	fmt.Fprintf(e.stdout, "wrote %s (book as of %s%s)\n", *out, book.AsOf.UTC().Format(time.RFC3339), asOfNote(cfg))
 	return nil
 }

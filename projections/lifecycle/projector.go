@@ -137,6 +137,35 @@ func (p *Projector) SetChurn(v ChurnView) {
 	}
 }
 
+// Now is the projector's clock: the latest AdvanceTo (zero before the
+// first).
+func (p *Projector) Now() time.Time {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if !p.started {
+		return time.Time{}
+	}
+	return time.Unix(0, p.now).UTC()
+}
+
+// Replace makes p hold fresh's state — its customers, stages, deadlines,
+// clock and churn model — and keeps p's own OnChange hook: a projector
+// rebuilt from the log under a new churn model takes the live one's place
+// without the pointers held by its readers changing. fresh must not be
+// used afterwards.
+func (p *Projector) Replace(fresh *Projector) {
+	if p == fresh {
+		return
+	}
+	fresh.mu.Lock()
+	defer fresh.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules, p.ids, p.entries, p.byStage, p.heap = fresh.rules, fresh.ids, fresh.entries, fresh.byStage, fresh.heap
+	p.now, p.started = fresh.now, fresh.started
+	p.buf = nil
+}
+
 // after re-indexes entry i and reports p.buf.
 func (p *Projector) after(i int32) {
 	e := &p.entries[i]
