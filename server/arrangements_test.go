@@ -32,7 +32,7 @@ func TestArrangementMovesReplyDue(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newFakeClock(filed.Add(time.Hour))
 			h := startServerWith(t, options{clock: clock}, func(c *server.Config) { c.Calendar.Arrangements = tc.arrangements })
-			h.register("c1", "王芳", nil)
+			h.register("c1", "王芳", map[string]any{"occurredAt": ts(filed.Add(-24 * time.Hour))})
 			id := h.fileComplaint("c1", map[string]any{"occurredAt": ts(filed)})
 			r := h.ok(`query($id:ID!){ complaint(id:$id){ replyDueAt } }`, map[string]any{"id": id})
 			got := mustTime(t, r.str("complaint.replyDueAt"))
