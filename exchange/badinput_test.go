@@ -126,6 +126,39 @@ func TestImportPurchasesCSV(t *testing.T) {
 	}
 }
 
+// A purchases CSV counts the customers it registers; with NoCreate it
+// refuses a file naming an unknown customer, naming the first one and its
+// line, and writes nothing.
+func TestImportPurchasesCSVCreatedAndNoCreate(t *testing.T) {
+	ctx := context.Background()
+	dst := openDir(t, t.TempDir())
+	imp := func(data string, noCreate bool) (exchange.ImportStats, error) {
+		return exchange.ImportPurchasesCSV(ctx, dst.Store, dst.Codec, strings.NewReader(data), exchange.ImportOptions{File: "p.csv", NoCreate: noCreate})
+	}
+	st, err := imp(csvHeader+"a,2024-01-01,1,CNY\nb,2024-01-02,2,CNY\na,2024-01-03,3,CNY\n", false)
+	if err != nil || st.Created != 2 || st.Written != 5 {
+		t.Fatalf("first import: %+v %v, want 2 customers created, 5 events", st, err)
+	}
+	if st, err := imp(csvHeader+"a,2024-01-01,1,CNY\nb,2024-02-01,2,CNY\n", false); err != nil || st.Created != 0 || st.Written != 1 {
+		t.Fatalf("known customers: %+v %v, want none created, 1 event", st, err)
+	}
+	head := len(allEvents(t, dst.Store))
+	_, err = imp(csvHeader+"a,2024-03-01,1,CNY\nzed,2024-03-01,1,CNY\nyan,2024-03-02,1,CNY\nzed,2024-03-03,1,CNY\n", true)
+	var ue *exchange.UnknownCustomerError
+	if !errors.As(err, &ue) || !errors.Is(err, exchange.ErrUnknownCustomer) {
+		t.Fatalf("err = %v, want an UnknownCustomerError", err)
+	}
+	if ue.CustomerID != "zed" || ue.Line != 3 || ue.Count != 2 || !strings.Contains(err.Error(), `p.csv:3: customer "zed"`) {
+		t.Fatalf("refusal %+v (%v), want zed on line 3 of 2 unknown", ue, err)
+	}
+	if n := len(allEvents(t, dst.Store)); n != head {
+		t.Fatalf("a refused import wrote %d events", n-head)
+	}
+	if st, err := imp(csvHeader+"a,2024-03-01,1,CNY\n", true); err != nil || st.Created != 0 || st.Written != 1 {
+		t.Fatalf("NoCreate with known customers only: %+v %v", st, err)
+	}
+}
+
 func TestImportPurchasesCSVBadInput(t *testing.T) {
 	tests := []struct {
 		name, file string

@@ -54,7 +54,9 @@ type purchaseRow struct {
 // *ValidationError. Event IDs are derived from the row's content, so a
 // re-run writes nothing new, and rows added to the file later are appended.
 // A customer whose stream exists but was not registered by an import gets
-// the purchases only.
+// the purchases only. ImportStats.Created counts the customers registered;
+// with opts.NoCreate a file naming a customer the store does not have is
+// refused with an *UnknownCustomerError (ErrUnknownCustomer) instead.
 func ImportPurchasesCSV(ctx context.Context, store eventstore.Store, enc Encoder, r io.Reader, opts ImportOptions) (ImportStats, error) {
 	rows, err := parsePurchases(r, opts.File)
 	if err != nil {
@@ -62,13 +64,16 @@ func ImportPurchasesCSV(ctx context.Context, store eventstore.Store, enc Encoder
 	}
 	st := ImportStats{Records: int64(len(rows))}
 	by := make(map[string][]purchaseRow)
-	var order []string
+	var order []string // customers by their first row, in file order
+	firstLine := make(map[string]int)
 	for _, row := range rows {
 		if by[row.customer] == nil {
 			order = append(order, row.customer)
+			firstLine[row.customer] = row.line
 		}
 		by[row.customer] = append(by[row.customer], row)
 	}
+	var unknown *UnknownCustomerError
 	st.Streams = len(order)
 	type planned struct {
 		stream string
@@ -128,7 +133,18 @@ func ImportPurchasesCSV(ctx context.Context, store eventstore.Store, enc Encoder
 			plans = append(plans, planned{stream: stream, first: stored[len(stored)-1].Revision + 1, events: events, envs: envs})
 			continue
 		}
+		if opts.NoCreate {
+			if unknown == nil {
+				unknown = &UnknownCustomerError{File: opts.File, Line: firstLine[id], CustomerID: id}
+			}
+			unknown.Count++
+			continue
+		}
+		st.Created++
 		plans = append(plans, planned{stream: stream, first: 0, events: events, envs: envs})
+	}
+	if unknown != nil {
+		return st, unknown
 	}
 	c := newCommitter(ctx, store, opts)
 	// Encode a window of customers concurrently (a new customer's key

@@ -16,7 +16,40 @@ var (
 	ErrConflict = errors.New("exchange: conflicts with the store")
 	// ErrInvalidOptions: export or import options that cannot be used.
 	ErrInvalidOptions = errors.New("exchange: invalid options")
+	// ErrUnknownCustomer: a purchases CSV imported with NoCreate names a
+	// customer the store does not have; the error is an
+	// *UnknownCustomerError. Nothing was written.
+	ErrUnknownCustomer = errors.New("exchange: unknown customer")
 )
+
+// UnknownCustomerError names the first row (in file order) of a customer
+// the store does not have, and how many such customers the file names.
+// It matches ErrUnknownCustomer with errors.Is.
+type UnknownCustomerError struct {
+	// File names the input in messages.
+	File string
+	// Line is the line of the first row naming an unknown customer.
+	Line int
+	// CustomerID is that customer.
+	CustomerID string
+	// Count is the number of distinct unknown customers in the file.
+	Count int
+}
+
+func (e *UnknownCustomerError) Error() string {
+	name := e.File
+	if name == "" {
+		name = "input"
+	}
+	more := ""
+	if e.Count > 1 {
+		more = fmt.Sprintf(" (and %d more unknown customer(s))", e.Count-1)
+	}
+	return fmt.Sprintf("%s:%d: customer %q is not in the store%s; nothing written", name, e.Line, e.CustomerID, more)
+}
+
+// Unwrap makes an UnknownCustomerError match ErrUnknownCustomer.
+func (e *UnknownCustomerError) Unwrap() error { return ErrUnknownCustomer }
 
 // LineError is one bad line of an import file.
 type LineError struct {

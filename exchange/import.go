@@ -41,6 +41,10 @@ type ImportOptions struct {
 	// personal data — the erasure marker, sealed — is unreadable there
 	// too.
 	Shred func(ctx context.Context, customerID string) error
+	// NoCreate, for a purchases CSV, refuses a file naming a customer the
+	// store does not have (an *UnknownCustomerError, nothing written)
+	// instead of registering them with a placeholder profile.
+	NoCreate bool
 }
 
 // ImportStats count what an import did.
@@ -53,6 +57,10 @@ type ImportStats struct {
 	Existing int64
 	// Streams is the number of streams the file touches.
 	Streams int
+	// Created is the number of customers the import registered: customer
+	// streams the store did not have (for a purchases CSV, customers
+	// registered with a placeholder profile).
+	Created int
 }
 
 // streamPlan is what validation learned about one stream of the file.
@@ -61,7 +69,8 @@ type streamPlan struct {
 	first, next uint64 // revisions in the file: first, last+1
 	ids         []uuid.UUID
 	firstLine   int
-	skip        int // records already in the store
+	skip        int  // records already in the store
+	created     bool // the store has no such stream yet
 	erased      bool
 }
 
@@ -328,6 +337,11 @@ func validateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r
 	if err := planAgainstStore(ctx, store, plans); err != nil {
 		return nil, st, err
 	}
+	for name, p := range plans {
+		if cat, _, err := eventstore.ParseStreamID(name); err == nil && cat == customer.StreamCategory && p.created {
+			st.Created++
+		}
+	}
 	return plans, st, nil
 }
 
@@ -403,6 +417,7 @@ func planAgainstStore(ctx context.Context, store eventstore.Store, plans map[str
 		p := plans[s]
 		last, err := store.ReadStream(ctx, s, eventstore.StreamRead{Direction: eventstore.Backward, From: eventstore.End, Limit: 1})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			p.created = true
 			if p.first != 0 {
 				errs = append(errs, fmt.Errorf("%w: line %d: %s starts at revision %d but the store has no such stream", ErrConflict, p.firstLine, s, p.first))
 			}

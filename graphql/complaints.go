@@ -53,6 +53,8 @@ func (b *builder) defineComplaint() {
 				"acknowledgedAt": {Type: b.dateTime, Description: "When it was acknowledged.", Resolve: get(func(c *ComplaintView) any { return opt(c.AcknowledgedAt) })},
 				"overdue": {Type: gql.NewNonNull(gql.Boolean), Description: "True when not acknowledged by replyDueAt, or a promised reply time passed.",
 					Resolve: get(func(c *ComplaintView) any { return c.Overdue })},
+				"replyDueProvisional": {Type: gql.NewNonNull(gql.Boolean), Description: "True when replyDueAt was computed in a year without official holiday data (no State Council arrangement built in or configured): only Mon–Fri were counted, so the deadline may be off around that year's holidays and adjusted working days.",
+					Resolve: get(func(c *ComplaintView) any { return c.ReplyDueProvisional })},
 				"escalatedTo":       {Type: gql.String, Description: "Who it was escalated to.", Resolve: get(func(c *ComplaintView) any { return opt(c.EscalatedTo) })},
 				"promisedReplyBy":   {Type: b.dateTime, Description: "Reply time promised on escalation.", Resolve: get(func(c *ComplaintView) any { return opt(c.PromisedReplyBy) })},
 				"resolutionOptions": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(gql.String))), Description: "Options offered to the customer.", Resolve: get(func(c *ComplaintView) any { return strList(c.ResolutionOptions) })},

@@ -17,7 +17,7 @@ var (
 	idPattern      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 	sendAtPattern  = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	defaultStages  = []any{"NEW", "ACTIVE", "LOYAL", "GRUMBLING", "COMPLAINING", "SILENT", "DORMANT"}
-	descOccurredAt = "Business time of the fact; default now. May be in the past (backfill), never in the future."
+	descOccurredAt = "Business time of the fact; default now. May be in the past (backfill), but never in the future nor before the customer was registered (a complaint step: before the complaint was filed)."
 	descExpected   = "Fail with CONFLICT unless the stream is at this version (Customer.version)."
 	descIdem       = "A retried call with the same key appends nothing new and returns the same result."
 )

@@ -326,6 +326,7 @@ type ComplaintView struct {
 	Owner               string
 	FiledAt             time.Time
 	ReplyDueAt          time.Time
+	ReplyDueProvisional bool // ReplyDueAt counted Mon–Fri in a year without official holiday data
 	AcknowledgedAt      *time.Time
 	Overdue             bool
 	EscalatedTo         *string

@@ -33,3 +33,11 @@ func WriteKeystoreFile(dir string, n int, subject func(int) string) error {
 	}
 	return nil
 }
+
+// TempFile is the temporary file writeAtomic writes.
+type TempFile = tempFile
+
+// WriteAtomicWith is writeAtomic with the temporary file from create.
+func WriteAtomicWith(dir, file string, data []byte, create func(dir string) (TempFile, error)) error {
+	return writeAtomicWith(dir, file, data, create)
+}

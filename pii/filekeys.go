@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -616,13 +617,35 @@ func (k *FileKeystore) repair(data []byte, rescrub []scrub) error {
 // writeAtomic creates file with data: temporary file, fsync, rename, fsync
 // of the directory.
 func writeAtomic(dir, file string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	return writeAtomicWith(dir, file, data, func(dir string) (tempFile, error) { return os.CreateTemp(dir, ".tmp-*") })
+}
+
+// tempFile is what writeAtomic does with its temporary file (an *os.File;
+// tests substitute one that fails).
+type tempFile interface {
+	Name() string
+	Chmod(mode fs.FileMode) error
+	Write(b []byte) (int, error)
+	Sync() error
+	Close() error
+}
+
+// writeAtomicWith is writeAtomic with the temporary file from create. Any
+// failure (mode, write, short write, fsync, close, rename) is returned and
+// the temporary file removed: file is then either absent or complete.
+func writeAtomicWith(dir, file string, data []byte, create func(dir string) (tempFile, error)) error {
+	tmp, err := create(dir)
 	if err != nil {
 		return fmt.Errorf("pii: keystore: %w", err)
 	}
 	name := tmp.Name()
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.Write(data)
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		var n int
+		n, err = tmp.Write(data)
+		if err == nil && n < len(data) {
+			err = io.ErrShortWrite
+		}
 	}
 	if err == nil {
 		err = tmp.Sync()
@@ -634,7 +657,9 @@ func writeAtomic(dir, file string, data []byte) error {
 		err = os.Rename(name, file)
 	}
 	if err != nil {
-		_ = os.Remove(name)
+		if rerr := os.Remove(name); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
 		return fmt.Errorf("pii: keystore: write %s: %w", filepath.Base(file), err)
 	}
 	if err := syncDir(dir); err != nil {

@@ -486,7 +486,7 @@ func complaintView(k complaints.Complaint, streamVersion uint64, now time.Time) 
 	v := graphql.ComplaintView{
 		ID: k.ID, CustomerID: k.CustomerID, Status: string(k.Status), Severity: k.Severity.String(),
 		Category: k.Category, Channel: k.Channel.String(), Owner: k.Owner, FiledAt: k.FiledAt,
-		ReplyDueAt: k.ReplyDueAt, AcknowledgedAt: k.AcknowledgedAt, Overdue: k.Overdue(now),
+		ReplyDueAt: k.ReplyDueAt, ReplyDueProvisional: k.ReplyDueProvisional, AcknowledgedAt: k.AcknowledgedAt, Overdue: k.Overdue(now),
 		EscalatedTo: strPtr(k.EscalatedTo), PromisedReplyBy: k.PromisedReplyBy,
 		ResolutionOptions: slices.Clone(k.ResolutionOptions), AcceptedOption: k.AcceptedOption,
 		ResolvedAt: k.ResolvedAt, DeclineReason: strPtr(k.DeclineReason), RepeatContacts: k.RepeatContacts,

@@ -19,9 +19,10 @@ import (
 const importSummary = "import NDJSON envelopes or a purchases CSV (validated in full before anything is written)"
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "import", "import [--data DIR] [--format auto|ndjson|csv] FILE")
+	fs := newFlags(e, "import", "import [--data DIR] [--format auto|ndjson|csv] [--no-create] FILE")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA); created if missing")
 	format := fs.String("format", "auto", "ndjson (export envelopes), csv (purchases: customer_id,date,amount,currency) or auto (by file extension)")
+	noCreate := fs.Bool("no-create", false, "purchases CSV: refuse the file (nothing written) if it names a customer the data directory does not have, instead of registering them with a placeholder profile")
 	if err := parseFlagsArgs(fs, args); err != nil {
 		return err
 	}
@@ -38,6 +39,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	if kind != "ndjson" && kind != "csv" {
 		return fmt.Errorf("%w: --format %q (want auto, ndjson or csv)", errUsage, *format)
+	}
+	if *noCreate && kind != "csv" {
+		return fmt.Errorf("%w: --no-create applies to a purchases CSV only (an NDJSON file carries its own registrations)", errUsage)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -72,6 +76,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		File:     filepath.Base(path),
 		Progress: func(n int) { bar.Add(int64(n)) },
 		Shred:    func(ctx context.Context, id string) error { return dir.Vault.Destroy(ctx, id) },
+		NoCreate: *noCreate,
 	}
 	var st exchange.ImportStats
 	if kind == "csv" {
@@ -81,16 +86,23 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	took := bar.Finish()
 	if err != nil {
-		if created && (errors.Is(err, exchange.ErrInvalidInput) || errors.Is(err, exchange.ErrConflict)) {
+		if created && (errors.Is(err, exchange.ErrInvalidInput) || errors.Is(err, exchange.ErrConflict) || errors.Is(err, exchange.ErrUnknownCustomer)) {
 			// Nothing was written: do not leave behind the empty data
 			// directory this run created.
 			if cerr := dir.Close(); cerr == nil {
 				_ = os.RemoveAll(*data)
 			}
 		}
+		if errors.Is(err, exchange.ErrUnknownCustomer) {
+			return fmt.Errorf("--no-create: %w (register the customers first, or import without --no-create to register them with a placeholder profile)", err)
+		}
 		return err
 	}
-	fmt.Fprintf(e.stderr, "imported %s: %d records, %d events written, %d already present, %d streams, in %s (%.0f records/s)\n",
-		path, st.Records, st.Written, st.Existing, st.Streams, took.Round(time.Millisecond), float64(st.Records)/max(took.Seconds(), 1e-9))
+	fmt.Fprintf(e.stderr, "imported %s: %d records, %d events written, %d already present, %d streams, %d customers created, in %s (%.0f records/s)\n",
+		path, st.Records, st.Written, st.Existing, st.Streams, st.Created, took.Round(time.Millisecond), float64(st.Records)/max(took.Seconds(), 1e-9))
+	if kind == "csv" && st.Created > 0 {
+		fmt.Fprintf(e.stderr, "note: %d customer(s) of %s were not in %s and were registered with a placeholder profile (name \"Imported customer <id>\", no consent); --no-create refuses such a file instead\n",
+			st.Created, path, *data)
+	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -109,8 +110,10 @@ func validateArrangements(list []Arrangement) error {
 
 // BuiltinArrangements returns the CN official arrangements for
 // BuiltinFirstYear..BuiltinLastYear, decoded from tyme4go v1.4.3's
-// LegalHoliday data (which was checked day by day against the holiday-cn
-// data set). Each call returns fresh slices.
+// LegalHoliday data with the corrections of builtinCorrections applied.
+// TestBuiltinMatchesNotices checks the result day by day, 2004–2026,
+// against a table transcribed from the State Council's notices. Each call
+// returns fresh slices.
 func BuiltinArrangements() []Arrangement {
 	byYear := map[int]*Arrangement{}
 	data := tyme.LegalHolidayData
@@ -138,12 +141,45 @@ func BuiltinArrangements() []Arrangement {
 			a.DaysOff = append(a.DaysOff, day)
 		}
 	}
+	for _, c := range builtinCorrections() {
+		a := byYear[c.day.Year]
+		if a == nil {
+			continue
+		}
+		a.DaysOff = slices.DeleteFunc(a.DaysOff, func(d Date) bool { return d == c.day })
+		a.WorkingDays = slices.DeleteFunc(a.WorkingDays, func(d Date) bool { return d == c.day })
+		if c.work {
+			a.WorkingDays = append(a.WorkingDays, c.day)
+		} else {
+			a.DaysOff = append(a.DaysOff, c.day)
+		}
+	}
 	out := make([]Arrangement, 0, len(byYear))
 	for _, a := range byYear {
+		slices.SortFunc(a.DaysOff, Date.Compare)
+		slices.SortFunc(a.WorkingDays, Date.Compare)
 		out = append(out, *a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
 	return out
+}
+
+// correction is a day whose status the upstream table gets wrong.
+type correction struct {
+	day  Date
+	work bool // true: a working day; false: a day off
+	why  string
+}
+
+// builtinCorrections lists the days on which tyme4go's LegalHoliday table
+// departs from the State Council's notices, with the notice's words.
+func builtinCorrections() []correction {
+	return []correction{
+		{Date{Year: 2013, Month: time.April, Day: 7}, true,
+			"2013 notice, 清明节: 4月4日至6日放假调休，共3天。4月7日（星期日）上班。"},
+		{Date{Year: 2013, Month: time.October, Day: 12}, true,
+			"2013 notice, 国庆节: 10月1日至7日放假调休，共7天。9月29日（星期日）、10月12日（星期六）上班。"},
+	}
 }
 
 // String summarises the arrangement, e.g. "2025: 28 days off, 5 working days".

@@ -324,6 +324,22 @@ func occurredAt(t, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
+// occurredAt resolves the business time of a command on this customer as
+// the free function does, and also refuses a time before the customer's
+// registration: nothing can happen to a customer before the first fact of
+// their stream (a backfill must register the customer at or before its
+// earliest event). Every verb but Register resolves its time here.
+func (c *Customer) occurredAt(t, now time.Time) (time.Time, error) {
+	at, err := occurredAt(t, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if c.registered && at.Before(c.registeredAt) {
+		return time.Time{}, invalid("occurredAt", "%s is before the customer was registered (%s)", at.Format(time.RFC3339), c.registeredAt.In(at.Location()).Format(time.RFC3339))
+	}
+	return at, nil
+}
+
 // firstErr returns the first non-nil error.
 func firstErr(errs ...error) error {
 	for _, err := range errs {

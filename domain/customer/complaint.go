@@ -459,13 +459,22 @@ func (c *Customer) step(id string, a complaintAction, at time.Time) (*complaint,
 	if err != nil {
 		return nil, err
 	}
-	if at.Before(cp.filedAt) {
-		return nil, invalid("occurredAt", "%s is before the complaint was filed (%s)", at.Format(time.RFC3339), cp.filedAt.Format(time.RFC3339))
+	if err := cp.notBefore(at); err != nil {
+		return nil, err
 	}
 	if ok, reason := cp.can(a); !ok {
 		return nil, &PreconditionError{Action: string(a) + " complaint " + id, Reason: reason, Allowed: cp.allowed()}
 	}
 	return cp, nil
+}
+
+// notBefore refuses a business time before the complaint was filed: a
+// step, a survey or a follow-up about a complaint cannot precede it.
+func (cp *complaint) notBefore(at time.Time) error {
+	if at.Before(cp.filedAt) {
+		return invalid("occurredAt", "%s is before complaint %s was filed (%s)", at.Format(time.RFC3339), cp.id, cp.filedAt.In(at.Location()).Format(time.RFC3339))
+	}
+	return nil
 }
 
 func (c *Customer) complaint(id string) (*complaint, error) {
@@ -481,7 +490,7 @@ func (c *Customer) complaint(id string) (*complaint, error) {
 // FileComplaint records ComplaintFiled; the reply-due time is
 // clock.ReplyDue(occurredAt), which must lie after the filing time.
 func (c *Customer) FileComplaint(cmd FileComplaint, clock ReplyClock, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -528,7 +537,7 @@ func (c *Customer) AcknowledgeComplaint(cmd AcknowledgeComplaint, now time.Time)
 // ESCALATED). PromisedReplyBy must be after OccurredAt and at most
 // MaxComplaintWindow later.
 func (c *Customer) EscalateComplaint(cmd EscalateComplaint, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -566,7 +575,7 @@ func (c *Customer) DeclineComplaint(cmd DeclineComplaint, now time.Time) error {
 // TransferComplaint records ComplaintTransferred (while open). The new
 // owner must differ from the current one.
 func (c *Customer) TransferComplaint(cmd TransferComplaint, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -593,7 +602,7 @@ func (c *Customer) TransferComplaint(cmd TransferComplaint, now time.Time) error
 // while open; a MAJOR complaint must be escalated). Options must be
 // non-empty, distinct strings.
 func (c *Customer) ProposeResolution(cmd ProposeResolution, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -621,7 +630,7 @@ func (c *Customer) ProposeResolution(cmd ProposeResolution, now time.Time) error
 // AcceptResolution records ResolutionAccepted (in RESOLUTION_PROPOSED, once
 // per proposal); OptionIndex must index the proposed options.
 func (c *Customer) AcceptResolution(cmd AcceptResolution, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -645,7 +654,7 @@ func (c *Customer) AcceptResolution(cmd AcceptResolution, now time.Time) error {
 // TakeRecoveryStep records RecoveryStepTaken (while open). Compensation is
 // allowed only with SYMBOLIC_ATONEMENT and must be non-negative.
 func (c *Customer) TakeRecoveryStep(cmd TakeRecoveryStep, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -709,7 +718,7 @@ func (c *Customer) FileIncidentReport(cmd FileIncidentReport, now time.Time) err
 // business time, refuse bad arguments (argsErr), ask the state machine
 // whether the action is allowed now, record the event.
 func (c *Customer) complaintStep(occurred, now time.Time, complaintID string, a complaintAction, argsErr error, e Event) error {
-	at, err := occurredAt(occurred, now)
+	at, err := c.occurredAt(occurred, now)
 	if err != nil {
 		return err
 	}

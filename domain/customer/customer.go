@@ -355,7 +355,7 @@ func (c *Customer) Register(cmd Register, now time.Time) error {
 // command that names no field is invalid; one whose fields all equal the
 // current values records nothing and returns nil.
 func (c *Customer) UpdateProfile(cmd UpdateProfile, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -422,7 +422,7 @@ func changed[T comparable](cur T, v *T) *T {
 // SetMarketingConsent records MarketingConsentChanged. Every decision is
 // recorded, also one that repeats the current consent (it is evidence).
 func (c *Customer) SetMarketingConsent(cmd SetMarketingConsent, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -437,7 +437,7 @@ func (c *Customer) SetMarketingConsent(cmd SetMarketingConsent, now time.Time) e
 // customer's complaints, closed ones included; an inbound contact on an
 // open complaint counts as a repeat contact.
 func (c *Customer) LogContact(cmd LogContact, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -464,7 +464,7 @@ func (c *Customer) LogContact(cmd LogContact, now time.Time) error {
 // RecordPurchase records PurchaseMade; an order already recorded for this
 // customer is refused.
 func (c *Customer) RecordPurchase(cmd RecordPurchase, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -489,7 +489,7 @@ func (c *Customer) RecordPurchase(cmd RecordPurchase, now time.Time) error {
 // RecordReferral records ReferralMade. The referred id must be valid, not
 // the customer's own, and not referred before.
 func (c *Customer) RecordReferral(cmd RecordReferral, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -511,7 +511,7 @@ func (c *Customer) RecordReferral(cmd RecordReferral, now time.Time) error {
 
 // VoiceGrumble records GrumbleVoiced.
 func (c *Customer) VoiceGrumble(cmd VoiceGrumble, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -527,7 +527,7 @@ func (c *Customer) VoiceGrumble(cmd VoiceGrumble, now time.Time) error {
 
 // RecordSatisfaction records SatisfactionRecorded (score 1–5).
 func (c *Customer) RecordSatisfaction(cmd RecordSatisfaction, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -541,7 +541,11 @@ func (c *Customer) RecordSatisfaction(cmd RecordSatisfaction, now time.Time) err
 		return err
 	}
 	if cmd.ComplaintID != "" {
-		if _, err := c.complaint(cmd.ComplaintID); err != nil {
+		cp, err := c.complaint(cmd.ComplaintID)
+		if err != nil {
+			return err
+		}
+		if err := cp.notBefore(at); err != nil {
 			return err
 		}
 	}
@@ -554,7 +558,7 @@ func (c *Customer) RecordSatisfaction(cmd RecordSatisfaction, now time.Time) err
 // most once per customer: a second record for the same campaign is refused
 // with a PreconditionError (check Greeting first to treat it as done).
 func (c *Customer) RecordGreetingSent(cmd RecordGreetingSent, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -606,7 +610,7 @@ func (c *Customer) RecordGreetingSkipped(cmd RecordGreetingSkipped, now time.Tim
 // recordGreetingOutcome records a greeting failure or skip: business time,
 // arguments (argsErr), once per campaign.
 func (c *Customer) recordGreetingOutcome(occurred, now time.Time, campaignID string, argsErr error, e Event) error {
-	at, err := occurredAt(occurred, now)
+	at, err := c.occurredAt(occurred, now)
 	if err != nil {
 		return err
 	}
@@ -632,7 +636,7 @@ func (c *Customer) checkGreeting(action, campaignID string) error {
 
 // MarkLost records CustomerMarkedLost; refused when already marked lost.
 func (c *Customer) MarkLost(cmd MarkLost, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -653,7 +657,7 @@ func (c *Customer) MarkLost(cmd MarkLost, now time.Time) error {
 // can be won back: a customer the lifecycle projection merely considers
 // lost returns by any inbound contact or purchase, which needs no event.
 func (c *Customer) WinBack(cmd WinBack, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -672,7 +676,7 @@ func (c *Customer) WinBack(cmd WinBack, now time.Time) error {
 
 // FlagConduct records ConductFlagged.
 func (c *Customer) FlagConduct(cmd FlagConduct, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -689,7 +693,7 @@ func (c *Customer) FlagConduct(cmd FlagConduct, now time.Time) error {
 // Erase records CustomerErased. Nothing may be recorded after it; erasing
 // again is refused ("already erased").
 func (c *Customer) Erase(cmd Erase, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}

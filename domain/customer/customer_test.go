@@ -166,8 +166,10 @@ func TestLogContact(t *testing.T) {
 			when: lc(func(l *customer.LogContact) { l.Agent = "" })},
 		{name: "future", given: []step{register()}, wantErr: customer.ErrInvalidInput,
 			when: lc(func(l *customer.LogContact) { l.OccurredAt = now.Add(time.Minute) })},
+		{name: "before the registration", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+			when: lc(func(l *customer.LogContact) { l.OccurredAt = now.AddDate(-3, 0, 0) })},
 		{name: "backfill is fine", given: []step{register()},
-			when: lc(func(l *customer.LogContact) { l.OccurredAt = now.AddDate(-3, 0, 0) }),
+			when: lc(func(l *customer.LogContact) { l.OccurredAt = now.AddDate(0, 0, -30) }),
 			then: []customer.Event{&customer.ContactLogged{Channel: customer.ChannelWeChat, Direction: customer.Inbound, Agent: "agent-zhang", Summary: "asked"}}},
 		{name: "unknown customer", wantErr: customer.ErrNotFound, when: lc(func(*customer.LogContact) {})},
 	})

@@ -88,7 +88,7 @@ func (c *Customer) FollowUps() []FollowUp {
 // (a backfill, or an overdue item). Owner defaults to the complaint's
 // current owner, else the account manager; with neither, it is refused.
 func (c *Customer) ScheduleFollowUp(cmd ScheduleFollowUp, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
@@ -117,6 +117,9 @@ func (c *Customer) ScheduleFollowUp(cmd ScheduleFollowUp, now time.Time) error {
 		if err != nil {
 			return err
 		}
+		if err := cp.notBefore(at); err != nil {
+			return err
+		}
 		if owner == "" {
 			owner = cp.owner
 		}
@@ -139,14 +142,14 @@ func (c *Customer) ScheduleFollowUp(cmd ScheduleFollowUp, now time.Time) error {
 
 // CompleteFollowUp records FollowUpCompleted on a DUE follow-up.
 func (c *Customer) CompleteFollowUp(cmd CompleteFollowUp, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
 	if err := firstErr(requiredID("followUpId", cmd.FollowUpID), required("by", cmd.By), requiredEnum("outcome", cmd.Outcome)); err != nil {
 		return err
 	}
-	if _, err := c.dueFollowUp("complete follow-up "+cmd.FollowUpID, cmd.FollowUpID); err != nil {
+	if _, err := c.dueFollowUp("complete follow-up "+cmd.FollowUpID, cmd.FollowUpID, at); err != nil {
 		return err
 	}
 	c.record(&FollowUpCompleted{FollowUpID: cmd.FollowUpID, By: cmd.By, Outcome: cmd.Outcome, Note: cmd.Note}, at)
@@ -155,21 +158,23 @@ func (c *Customer) CompleteFollowUp(cmd CompleteFollowUp, now time.Time) error {
 
 // CancelFollowUp records FollowUpCancelled on a DUE follow-up.
 func (c *Customer) CancelFollowUp(cmd CancelFollowUp, now time.Time) error {
-	at, err := occurredAt(cmd.OccurredAt, now)
+	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
 		return err
 	}
 	if err := firstErr(requiredID("followUpId", cmd.FollowUpID), required("by", cmd.By), required("reason", cmd.Reason)); err != nil {
 		return err
 	}
-	if _, err := c.dueFollowUp("cancel follow-up "+cmd.FollowUpID, cmd.FollowUpID); err != nil {
+	if _, err := c.dueFollowUp("cancel follow-up "+cmd.FollowUpID, cmd.FollowUpID, at); err != nil {
 		return err
 	}
 	c.record(&FollowUpCancelled{FollowUpID: cmd.FollowUpID, By: cmd.By, Reason: cmd.Reason}, at)
 	return nil
 }
 
-func (c *Customer) dueFollowUp(action, id string) (*followUp, error) {
+// dueFollowUp finds a DUE follow-up for an action dated at, which may not
+// precede the follow-up's scheduling.
+func (c *Customer) dueFollowUp(action, id string, at time.Time) (*followUp, error) {
 	if err := c.checkActive(action); err != nil {
 		return nil, err
 	}
@@ -179,6 +184,9 @@ func (c *Customer) dueFollowUp(action, id string) (*followUp, error) {
 	}
 	if f.status != FollowUpStatusDue {
 		return nil, &PreconditionError{Action: action, Reason: "the follow-up is " + f.status.String() + ", not DUE"}
+	}
+	if at.Before(f.scheduledAt) {
+		return nil, invalid("occurredAt", "%s is before follow-up %s was scheduled (%s)", at.Format(time.RFC3339), id, f.scheduledAt.In(at.Location()).Format(time.RFC3339))
 	}
 	return f, nil
 }
