@@ -133,7 +133,7 @@ func TestAccountManager(t *testing.T) {
 				Edges      []struct{ Node struct{ ID string } }
 			}
 		}
-		amy.must(ctx, &found, `query($q: String!) { customers(first: 100, filter: {search: $q}) { totalCount edges { node { id } } } }`, map[string]any{"q": q})
+		amy.must(ctx, &found, `query($q: String!) { customers(first: 500, filter: {search: $q}) { totalCount edges { node { id } } } }`, map[string]any{"q": q})
 		ids := []string{}
 		for _, e := range found.Customers.Edges {
 			ids = append(ids, e.Node.ID)

@@ -127,7 +127,7 @@ func TestAnalyst(t *testing.T) {
 	// The copy serves the same book. (Serving it may append: the
 	// follow-up scheduler books what the history asks for on its first
 	// run, as it would have on the original.)
-	s := startServer(t, ctx, serveOpts{dir: dst})
+	s := startServer(t, ctx, serveOpts{dir: dst, args: []string{"--auth", writeTokens(t)}})
 	h := s.health(ctx)
 	if h.Head < uint64(len(exp.lines)) || h.Customers != 1500 {
 		t.Errorf("kefu serve on the imported copy: head %d, %d customers; want at least %d events, 1500 customers", h.Head, h.Customers, len(exp.lines))
@@ -147,8 +147,9 @@ func TestAnalyst(t *testing.T) {
 			}
 		}
 	}
-	s.client("").must(ctx, &d, `query($id: ID!, $n: Int!) { customer(id: $id) { name timeline(first: $n, oldestFirst: true) { edges { node { eventId } } } } }`,
-		map[string]any{"id": strings.TrimPrefix(first.Stream, "customer-"), "n": len(want)})
+	const q = `query($id: ID!, $n: Int!) { customer(id: $id) { name timeline(first: $n, oldestFirst: true) { edges { node { eventId } } } } }`
+	vars := map[string]any{"id": strings.TrimPrefix(first.Stream, "customer-"), "n": len(want)}
+	s.client(tokAdmin).must(ctx, &d, q, vars)
 	var got []string
 	if d.Customer != nil {
 		for _, e := range d.Customer.Timeline.Edges {
@@ -158,6 +159,26 @@ func TestAnalyst(t *testing.T) {
 	if d.Customer == nil || d.Customer.Name == nil || *d.Customer.Name == "" || !slices.Equal(got, want) {
 		t.Errorf("customer %s on the copy = %s, want their name and the exported events %v", first.Stream, js(d.Customer), want)
 	}
+	// An analyst's token: the same history, no personal data, no writes.
+	ana := s.client(tokAnalyst)
+	var ad struct {
+		Viewer struct {
+			Role      string
+			CanSeePII bool
+		}
+		Customer *struct {
+			Name     *string
+			Timeline struct {
+				Edges []struct{ Node struct{ EventID string } }
+			}
+		}
+	}
+	ana.must(ctx, &ad, `query($id: ID!, $n: Int!) { viewer { role canSeePII } customer(id: $id) { name timeline(first: $n, oldestFirst: true) { edges { node { eventId } } } } }`, vars)
+	if ad.Viewer.Role != "ANALYST" || ad.Viewer.CanSeePII || ad.Customer == nil || ad.Customer.Name != nil || len(ad.Customer.Timeline.Edges) != len(want) {
+		t.Errorf("as an analyst: %s; want role ANALYST without PII: the customer's history, and a null name", js(ad))
+	}
+	ana.fails(ctx, "FORBIDDEN", `mutation($id: ID!) { logContact(input: {customerId: $id, channel: PHONE, direction: OUTBOUND, agent: "ana"}) { version } }`, map[string]any{"id": vars["id"]})
+	lifecycleReport(t, ctx, ana, exp.latest.AddDate(0, -3, 0), exp.latest, "MONTH")
 	s.stop()
 
 	// The report: one self-contained HTML file with SVG charts.
