@@ -82,7 +82,20 @@ func campaignView(c campaigns.Campaign) graphql.CampaignView {
 	for _, rc := range c.SkippedByReasonSorted() {
 		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: rc.Reason, Count: rc.Count})
 	}
+	v.Excluded = c.Excluded
+	for _, rc := range c.ExcludedByReasonSorted() {
+		v.ExcludedByReason = append(v.ExcludedByReason, graphql.ReasonCount{Reason: rc.Reason, Count: rc.Count})
+	}
 	return v
+}
+
+// sortedReasons lists counts by reason in reason order.
+func sortedReasons(m map[string]int) []graphql.ReasonCount {
+	var out []graphql.ReasonCount
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, graphql.ReasonCount{Reason: k, Count: m[k]})
+	}
+	return out
 }
 
 func nonNil(xs []string) []string {
@@ -93,20 +106,21 @@ func nonNil(xs []string) []string {
 }
 
 // withProgress overlays a running campaign's live counts (the dispatcher's
-// own tally is ahead of the read model while a campaign is sending).
+// own tally is ahead of the read model while a campaign is sending, and it
+// alone counts the exclusions and ERASED skips before completion). The
+// audience size stays the read model's count from the campaign's stream
+// unless more customers have been handled.
 func (r campaignReads) withProgress(v graphql.CampaignView) graphql.CampaignView {
 	if r.s.dispatch == nil || v.Status != string(campaign.StatusRunning) {
 		return v
 	}
 	p := r.s.dispatch.Progress(v.ID)
-	if p.Sent+p.Failed+p.Skipped <= v.Sent+v.Failed+v.Skipped {
+	if p.Sent+p.Failed+p.Skipped+p.Excluded <= v.Sent+v.Failed+v.Skipped+v.Excluded {
 		return v
 	}
-	v.AudienceSize, v.Sent, v.Failed, v.Skipped = p.AudienceSize, p.Sent, p.Failed, p.Skipped
-	v.SkippedByReason = v.SkippedByReason[:0]
-	for _, k := range slices.Sorted(maps.Keys(p.SkippedByReason)) {
-		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: k, Count: p.SkippedByReason[k]})
-	}
+	v.AudienceSize = max(v.AudienceSize, p.AudienceSize)
+	v.Sent, v.Failed, v.Skipped, v.Excluded = p.Sent, p.Failed, p.Skipped, p.Excluded
+	v.SkippedByReason, v.ExcludedByReason = sortedReasons(p.SkippedByReason), sortedReasons(p.ExcludedByReason)
 	return v
 }
 
@@ -153,14 +167,9 @@ func (r campaignReads) PreviewCampaign(ctx context.Context, in graphql.ScheduleG
 	if err != nil {
 		return graphql.CampaignPreviewView{}, apiErr(err)
 	}
-	v := graphql.CampaignPreviewView{Evaluated: p.Evaluated, Greeted: p.Greeted, Skipped: p.Skipped}
-	for _, k := range slices.Sorted(maps.Keys(p.SkippedByReason)) {
-		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: k, Count: p.SkippedByReason[k]})
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.ByChannel)) {
-		v.ByChannel = append(v.ByChannel, graphql.ReasonCount{Reason: k, Count: p.ByChannel[k]})
-	}
-	return v, nil
+	return graphql.CampaignPreviewView{Evaluated: p.Evaluated, AudienceSize: p.AudienceSize, Greeted: p.Greeted, Skipped: p.Skipped,
+		SkippedByReason: sortedReasons(p.SkippedByReason), ByChannel: sortedReasons(p.ByChannel),
+		Excluded: p.Excluded, ExcludedByReason: sortedReasons(p.ExcludedByReason)}, nil
 }
 
 // waitForCampaigns waits until the campaigns read model has applied

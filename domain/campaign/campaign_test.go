@@ -54,6 +54,13 @@ func TestSchedule(t *testing.T) {
 					t.Errorf("kind %s", e.Kind)
 				}
 			}},
+		{name: "audience counted", edit: func(s *campaign.Schedule) { s.AudienceSize = 42 },
+			check: func(t *testing.T, e *campaign.GreetingCampaignScheduled) {
+				if e.AudienceSize != 42 {
+					t.Errorf("audienceSize %d, want 42", e.AudienceSize)
+				}
+			}},
+		{name: "negative audience count", edit: func(s *campaign.Schedule) { s.AudienceSize = -1 }, wantErr: campaign.ErrInvalidInput},
 		{name: "unknown holiday", edit: func(s *campaign.Schedule) { s.Occasion = "CN:nope" }, wantErr: calendar.ErrUnknownHoliday},
 		{name: "unknown calendar", edit: func(s *campaign.Schedule) { s.Occasion = "XX:nope" }, wantErr: campaign.ErrInvalidInput},
 		{name: "sendAtLocal not HH:MM", edit: func(s *campaign.Schedule) { s.SendAtLocal = "9:00" }, wantErr: campaign.ErrInvalidInput},
@@ -126,19 +133,28 @@ func TestLifecycle(t *testing.T) {
 		wantErr    error
 		wantStatus campaign.Status
 	}{
-		{"start", nil, func(c *campaign.Campaign) error { return c.Start("d", now) }, nil, campaign.StatusRunning},
-		{"start twice", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Start("d", now) }, campaign.ErrFailedPrecondition, campaign.StatusRunning},
-		{"complete running", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, nil, campaign.StatusCompleted},
+		{"start", nil, func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, nil, campaign.StatusRunning},
+		{"start twice", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, campaign.ErrFailedPrecondition, campaign.StatusRunning},
+		{"complete running", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, nil, campaign.StatusCompleted},
 		{"complete before start", nil, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
-		{"complete with inconsistent counts", func(c *campaign.Campaign) error { return c.Start("d", now) },
+		{"complete with inconsistent counts", func(c *campaign.Campaign) error { return c.Start("d", 0, now) },
 			func(c *campaign.Campaign) error { return c.Complete(campaign.Counts{Skipped: 2}, "d", now) }, campaign.ErrInvalidInput, campaign.StatusRunning},
+		{"complete with exclusions", func(c *campaign.Campaign) error { return c.Start("d", 3, now) },
+			func(c *campaign.Campaign) error {
+				return c.Complete(campaign.Counts{Sent: 1, AudienceSize: 1, Excluded: 2, ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 1, "TIER_EXCLUDED": 1}}, "d", now)
+			}, nil, campaign.StatusCompleted},
+		{"complete with inconsistent exclusions", func(c *campaign.Campaign) error { return c.Start("d", 0, now) },
+			func(c *campaign.Campaign) error {
+				return c.Complete(campaign.Counts{Excluded: 2, ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 1}}, "d", now)
+			}, campaign.ErrInvalidInput, campaign.StatusRunning},
+		{"start with a negative audience", nil, func(c *campaign.Campaign) error { return c.Start("d", -1, now) }, campaign.ErrInvalidInput, campaign.StatusScheduled},
 		{"cancel scheduled", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
-		{"cancel running", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
+		{"cancel running", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
 		{"cancel without reason", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m"}, now) }, campaign.ErrInvalidInput, campaign.StatusScheduled},
 		{"cancel cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
 			func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
 		{"start cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
-			func(c *campaign.Campaign) error { return c.Start("d", now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
+			func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
 		{"reschedule", nil, func(c *campaign.Campaign) error { s := valid(); return c.Schedule(s, now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
 	}
 	for _, tt := range tests {
@@ -166,7 +182,7 @@ func TestLifecycle(t *testing.T) {
 
 func TestNotFoundAndCorrupt(t *testing.T) {
 	c, _ := campaign.New("c1")
-	if err := c.Start("d", now); !errors.Is(err, campaign.ErrNotFound) {
+	if err := c.Start("d", 0, now); !errors.Is(err, campaign.ErrNotFound) {
 		t.Errorf("start unknown: %v", err)
 	}
 	if _, err := campaign.Rehydrate("c1", []campaign.Historic{{Event: &campaign.GreetingCampaignStarted{}}}); !errors.Is(err, campaign.ErrCorruptHistory) {
