@@ -1,19 +1,24 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // The tests of issue 11 §3's greeting bugs, through the real server over
 // HTTP: customers outside a campaign's audience get no event on their
-// streams (the campaign counts them), and audienceSize is known when the
-// campaign is scheduled.
+// streams (the campaign counts them), audienceSize is known when the
+// campaign is scheduled, and scheduleGreetingCampaign honours its
+// idempotency key.
 
 const qExcluded = `query($id:ID!){ campaign(id:$id){ status audienceSize sent failed skipped skippedByReason{ reason count }
 	excluded excludedByReason{ reason count } } }`
@@ -255,5 +260,160 @@ func TestCampaignAudienceSizeKnownWhenScheduled(t *testing.T) {
 	st = h.waitCampaign(id, "COMPLETED", func(s campaignState) bool { return s.Status == "COMPLETED" })
 	if st.AudienceSize != 5 || st.Sent != 4 || st.Skipped != 1 || st.AudienceSize != st.Sent+st.Failed+st.Skipped {
 		t.Errorf("completed: %v, want audience=5 = sent 4 + skipped 1", st)
+	}
+}
+
+// scheduleRaw posts scheduleGreetingCampaign without the harness's t (safe
+// from several goroutines) and returns the campaign id and name, or the
+// first error's code and message.
+func scheduleRaw(url string, in map[string]any) (id, name, code, msg string, err error) {
+	body, err := json.Marshal(map[string]any{"query": `mutation($in:ScheduleGreetingCampaignInput!){ scheduleGreetingCampaign(input:$in){ campaign{ id name } } }`,
+		"variables": map[string]any{"in": in}})
+	if err != nil {
+		return "", "", "", "", err
+	}
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return "", "", "", "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tokMarketing)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", "", "", "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", "", "", "", err
+	}
+	var out struct {
+		Data struct {
+			ScheduleGreetingCampaign *struct {
+				Campaign struct{ ID, Name string }
+			}
+		}
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return "", "", "", "", fmt.Errorf("%w: %s", err, raw)
+	}
+	if len(out.Errors) > 0 {
+		return "", "", out.Errors[0].code(), out.Errors[0].Message, nil
+	}
+	if out.Data.ScheduleGreetingCampaign == nil {
+		return "", "", "", "", fmt.Errorf("no campaign and no error: %s", raw)
+	}
+	c := out.Data.ScheduleGreetingCampaign.Campaign
+	return c.ID, c.Name, "", "", nil
+}
+
+// TestCampaignScheduleIdempotencyKey: scheduling twice with the same
+// idempotencyKey gives one campaign — the same id back and one
+// GreetingCampaignScheduled, also when the retry comes days later or
+// races the first request; the same key with another definition is a
+// CONFLICT that names the key and appends nothing.
+func TestCampaignScheduleIdempotencyKey(t *testing.T) {
+	t0 := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	clock := newFakeClock(t0)
+	h := campaignServer(t, "", clock, nil)
+	h.setup(campCustomer{id: "k-1", name: "一", tier: "GOLD", phone: "+8613600000101", consent: true}, t0.Add(-time.Hour))
+	def := func(name string) map[string]any {
+		return map[string]any{"name": name, "occasion": "CN:spring_festival", "idempotencyKey": "spring-2027",
+			"audience":  map[string]any{"tiers": []string{"GOLD"}},
+			"templates": []any{map[string]any{"channel": "SMS", "body": "{{occasion}}快乐, {{name}}"}}}
+	}
+	id, _ := h.schedule(def("春节问候"))
+	head := h.head()
+	if again, _ := h.schedule(def("春节问候")); again != id {
+		t.Errorf("the same key and definition gave campaign %s, then %s", id, again)
+	}
+	if h.head() != head {
+		t.Errorf("the retry appended %d event(s)", h.head()-head)
+	}
+
+	// The same key with another definition is refused.
+	for what, in := range map[string]map[string]any{
+		"another name": def("国庆问候"),
+		"another template": func() map[string]any {
+			in := def("春节问候")
+			in["templates"] = []any{map[string]any{"channel": "SMS", "body": "Happy {{occasion}}"}}
+			return in
+		}(),
+		"another audience": func() map[string]any {
+			in := def("春节问候")
+			in["audience"] = map[string]any{"tiers": []string{"GOLD", "VIP"}}
+			return in
+		}(),
+		"another send time": func() map[string]any {
+			in := def("春节问候")
+			in["sendAtLocal"] = "10:00"
+			return in
+		}(),
+	} {
+		r := h.refused(tokMarketing, "CONFLICT", mSchedule, map[string]any{"in": in})
+		if len(r.Errors) > 0 && !strings.Contains(r.Errors[0].Message, "spring-2027") {
+			t.Errorf("%s: the CONFLICT does not name the key: %s", what, r.Errors[0].Message)
+		}
+	}
+
+	// A retry after the holiday (whose date was looked up when the
+	// campaign was scheduled: now it would be next year's) is still the
+	// same request.
+	clock.Set(time.Date(2027, 2, 10, 0, 0, 0, 0, time.UTC))
+	if again, _ := h.schedule(def("春节问候")); again != id {
+		t.Errorf("a retry after the holiday gave campaign %s, want %s", again, id)
+	}
+	if got := h.logEvents(id, "GreetingCampaignScheduled"); got["GreetingCampaignScheduled"] != 1 {
+		t.Errorf("campaign %s: %v, want one GreetingCampaignScheduled", id, got)
+	}
+	if n := h.ok(`{ campaigns{ totalCount } }`, nil).num("campaigns.totalCount"); n != 1 {
+		t.Errorf("campaigns.totalCount = %d, want 1", n)
+	}
+
+	// Racing requests with one key: one campaign; a request whose
+	// definition lost the race is a CONFLICT, never the other's campaign.
+	const racers = 8
+	type answer struct{ id, name, code, msg string }
+	answers := make([]answer, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			in := def(fmt.Sprintf("race %d", i%2))
+			in["idempotencyKey"] = "race-key"
+			id, name, code, msg, err := scheduleRaw(h.http.URL, in)
+			if err != nil {
+				t.Errorf("racer %d: %v", i, err)
+			}
+			answers[i] = answer{id, name, code, msg}
+		})
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for i, a := range answers {
+		want := fmt.Sprintf("race %d", i%2)
+		switch {
+		case a.code == "CONFLICT":
+			if !strings.Contains(a.msg, "race-key") {
+				t.Errorf("racer %d: CONFLICT without the key: %s", i, a.msg)
+			}
+		case a.code != "":
+			t.Errorf("racer %d: %s %s, want the campaign or CONFLICT", i, a.code, a.msg)
+		case a.name != want:
+			t.Errorf("racer %d asked for %q and got campaign %s named %q", i, want, a.id, a.name)
+		default:
+			ids[a.id] = true
+		}
+	}
+	if len(ids) != 1 {
+		t.Errorf("racing requests with one key got campaigns %v, want one", ids)
+	}
+	for cid := range ids {
+		if got := h.logEvents(cid, "GreetingCampaignScheduled"); got["GreetingCampaignScheduled"] != 1 {
+			t.Errorf("campaign %s: %v, want one GreetingCampaignScheduled", cid, got)
+		}
+	}
+	if n := h.ok(`{ campaigns{ totalCount } }`, nil).num("campaigns.totalCount"); n != 2 {
+		t.Errorf("campaigns.totalCount = %d after the race, want 2", n)
 	}
 }

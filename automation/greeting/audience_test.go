@@ -2,7 +2,9 @@ package greeting_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,5 +107,72 @@ func TestExclusionsAreCountedNotRecorded(t *testing.T) {
 	if c.AudienceSize != want.AudienceSize || c.Sent != want.Sent || c.Failed != 0 || c.Skipped != want.Skipped || c.Excluded != want.Excluded ||
 		!maps.Equal(c.SkippedByReason, want.SkippedByReason) || !maps.Equal(c.ExcludedByReason, want.ExcludedByReason) {
 		t.Errorf("completed with %+v, want %+v", c, want)
+	}
+}
+
+// TestScheduleIdempotencyKey: one key, one campaign; the same key with
+// another definition is a *KeyConflictError naming the key, also when the
+// two requests race.
+func TestScheduleIdempotencyKey(t *testing.T) {
+	e := newEnv(t, nil)
+	e.add(t, person{id: "a", consent: true, phone: "13800000001"})
+	cmd := func(name string) campaign.Schedule {
+		return campaign.Schedule{Name: name, Occasion: "CN:spring_festival", By: "m",
+			Templates: []campaign.Template{{Channel: "SMS", Body: "{{name}}"}}}
+	}
+	first, err := e.svc.Schedule(e.ctx, cmd("one"), "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Definition().AudienceSize != 1 {
+		t.Errorf("audienceSize %d, want 1", first.Definition().AudienceSize)
+	}
+	again, err := e.svc.Schedule(e.ctx, cmd("one"), "k1")
+	if err != nil || again.ID() != first.ID() {
+		t.Fatalf("retry: %v, %v", again, err)
+	}
+	if n := len(campaignEvents(t, e, first.ID())); n != 1 {
+		t.Errorf("%d events after the retry, want 1", n)
+	}
+	_, err = e.svc.Schedule(e.ctx, cmd("two"), "k1")
+	var kc *greeting.KeyConflictError
+	if !errors.As(err, &kc) || !errors.Is(err, greeting.ErrKeyConflict) || kc.Key != "k1" || kc.CampaignID != first.ID() || !strings.Contains(err.Error(), `"k1"`) {
+		t.Fatalf("another definition under the key: %v, want a KeyConflictError naming k1", err)
+	}
+	if n := len(campaignEvents(t, e, first.ID())); n != 1 {
+		t.Errorf("%d events after the conflict, want 1", n)
+	}
+
+	// Racing: whoever stores first wins; the other definition conflicts.
+	for round := range 20 {
+		key := fmt.Sprintf("race-%d", round)
+		var wg sync.WaitGroup
+		type res struct {
+			c   *campaign.Campaign
+			err error
+		}
+		out := make([]res, 4)
+		for i := range out {
+			wg.Go(func() {
+				c, err := e.svc.Schedule(e.ctx, cmd(fmt.Sprintf("def %d", i%2)), key)
+				out[i] = res{c, err}
+			})
+		}
+		wg.Wait()
+		ids := map[string]bool{}
+		for i, r := range out {
+			switch {
+			case errors.Is(r.err, greeting.ErrKeyConflict):
+			case r.err != nil:
+				t.Fatalf("round %d racer %d: %v", round, i, r.err)
+			case r.c.Definition().Name != fmt.Sprintf("def %d", i%2):
+				t.Fatalf("round %d racer %d asked for def %d and got %q", round, i, i%2, r.c.Definition().Name)
+			default:
+				ids[r.c.ID()] = true
+			}
+		}
+		if len(ids) != 1 {
+			t.Fatalf("round %d: campaigns %v, want one", round, ids)
+		}
 	}
 }

@@ -57,10 +57,14 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 // Schedule records a new campaign and returns it, with its audience
 // counted from the Directory and the stages now (recorded in
 // GreetingCampaignScheduled: the campaign's audienceSize before sending
-// starts). With an idempotency key the campaign ID and event ID derive
-// from it, so a repeated request returns the campaign the first one
-// scheduled. cmd.CampaignID may be empty (an ID is chosen). Invalid input
+// starts). cmd.CampaignID may be empty (an ID is chosen). Invalid input
 // returns a *campaign.InvalidInputError and stores nothing.
+//
+// With an idempotency key the campaign ID and event ID derive from it, so
+// a repeated request — sequential or racing, minutes or days later —
+// returns the campaign the first one scheduled and stores nothing. The
+// same key with another definition (campaign.Campaign.Defines) is a
+// *KeyConflictError and stores nothing.
 func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempotencyKey string) (*campaign.Campaign, error) {
 	now := s.clock()
 	eventID := uuid.New()
@@ -75,7 +79,7 @@ func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempoten
 		return nil, err
 	}
 	if c.Exists() && idempotencyKey != "" {
-		return c, nil // a retry of the request that scheduled it
+		return retried(c, cmd, idempotencyKey)
 	}
 	def, err := campaign.Validate(cmd, now)
 	if err != nil {
@@ -96,7 +100,23 @@ func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempoten
 		}
 		return nil, err
 	}
-	return s.st.loadCampaign(ctx, cmd.CampaignID)
+	c, err = s.st.loadCampaign(ctx, cmd.CampaignID)
+	if err != nil || idempotencyKey == "" {
+		return c, err
+	}
+	// A racing request with the same key may have stored its campaign
+	// first: the store then took this append as a retry of that one (the
+	// same event ID) and wrote nothing.
+	return retried(c, cmd, idempotencyKey)
+}
+
+// retried answers a scheduling request whose idempotency key already
+// scheduled campaign c.
+func retried(c *campaign.Campaign, cmd campaign.Schedule, key string) (*campaign.Campaign, error) {
+	if !c.Defines(cmd) {
+		return nil, &KeyConflictError{Key: key, CampaignID: c.ID()}
+	}
+	return c, nil
 }
 
 // Cancel records GreetingCampaignCancelled; the dispatcher stops the

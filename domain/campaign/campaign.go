@@ -374,6 +374,38 @@ func validStages(field string, in []string) ([]string, error) {
 	return out, nil
 }
 
+// Defines reports whether cmd, validated as of the instant the campaign was
+// scheduled, defines this campaign: the same name, occasion, date, window,
+// send time, audience and templates (who asks, and the audience count,
+// aside). It tells a repeated scheduling request (the same idempotency
+// key) from another campaign under a reused key; evaluating "today" as of
+// the scheduling keeps a retry that comes after a looked-up holiday (or
+// after the campaign's date) the same request.
+func (c *Campaign) Defines(cmd Schedule) bool {
+	if c.def == nil {
+		return false
+	}
+	cmd.CampaignID, cmd.AudienceSize = c.id, 0
+	if cmd.By == "" {
+		cmd.By = c.def.CreatedBy
+	}
+	e, err := Validate(cmd, c.scheduledAt)
+	if err != nil {
+		return false
+	}
+	a, b := c.def, e
+	return a.Name == b.Name && a.Occasion == b.Occasion && a.Kind == b.Kind && a.Date == b.Date && a.WindowDays == b.WindowDays &&
+		a.SendAtLocal == b.SendAtLocal && sameAudience(a.Audience, b.Audience) &&
+		slices.EqualFunc(a.Templates, b.Templates, func(x, y Template) bool {
+			return x.Channel == y.Channel && x.Body == y.Body && slices.Equal(x.Stages, y.Stages)
+		})
+}
+
+func sameAudience(a, b Audience) bool {
+	return slices.Equal(a.Stages, b.Stages) && slices.Equal(a.Tiers, b.Tiers) && a.AccountManager == b.AccountManager &&
+		a.ExcludeConductFlagged == b.ExcludeConductFlagged
+}
+
 // Start records GreetingCampaignStarted on a scheduled campaign, with the
 // audience evaluated again as sending starts (not negative).
 func (c *Campaign) Start(by string, audienceSize int, now time.Time) error {
