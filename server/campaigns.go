@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/projections/campaigns"
 	"github.com/kefu-crm/kefu/projections/customers"
@@ -172,12 +174,26 @@ func (r campaignReads) PreviewCampaign(ctx context.Context, in graphql.ScheduleG
 		Excluded: p.Excluded, ExcludedByReason: sortedReasons(p.ExcludedByReason)}, nil
 }
 
-// waitForCampaigns waits until the campaigns read model has applied
-// everything appended so far (the campaign service returns no position).
-func (c commands) waitForCampaigns(ctx context.Context) error {
+// waitForCampaign waits until the campaigns read model has applied
+// everything appended so far and campaign id's stream as a read sees it
+// now (the campaign service returns no position). The store's head alone
+// is not enough: it can trail what a read already sees for a moment after
+// another request's append commits — a retry with the same idempotency key
+// then found the campaign, waited for an older head, and answered
+// NOT_FOUND.
+func (c commands) waitForCampaign(ctx context.Context, id string) error {
 	head, err := c.s.dir.Store.Head(ctx)
 	if err != nil {
 		return err
+	}
+	last, err := c.s.dir.Store.ReadStream(ctx, eventstore.StreamID(campaign.StreamCategory, id),
+		eventstore.StreamRead{Direction: eventstore.Backward, From: eventstore.End, Limit: 1})
+	switch {
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+	case err != nil:
+		return err
+	case len(last) == 1 && last[0].Position > head:
+		head = last[0].Position
 	}
 	return c.s.runtime.WaitFor(ctx, head, "campaigns")
 }
@@ -201,7 +217,7 @@ func (c commands) CancelGreetingCampaign(ctx context.Context, by graphql.Actor, 
 }
 
 func (c commands) campaignResult(ctx context.Context, id string) (graphql.CampaignResult, error) {
-	if err := c.waitForCampaigns(ctx); err != nil {
+	if err := c.waitForCampaign(ctx, id); err != nil {
 		return graphql.CampaignResult{}, err
 	}
 	v, err := campaignReads(c).Campaign(ctx, id)
