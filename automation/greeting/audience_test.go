@@ -142,6 +142,12 @@ func TestScheduleIdempotencyKey(t *testing.T) {
 	if n := len(campaignEvents(t, e, first.ID())); n != 1 {
 		t.Errorf("%d events after the conflict, want 1", n)
 	}
+	// Bad input under a used key is bad input, not a conflict.
+	bad := cmd("one")
+	bad.Templates[0].Body = "{{nme}}"
+	if _, err := e.svc.Schedule(e.ctx, bad, "k1"); !errors.Is(err, campaign.ErrInvalidInput) {
+		t.Errorf("bad input under a used key: %v, want ErrInvalidInput", err)
+	}
 
 	// Racing: whoever stores first wins; the other definition conflicts.
 	for round := range 20 {

@@ -79,7 +79,7 @@ func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempoten
 		return nil, err
 	}
 	if c.Exists() && idempotencyKey != "" {
-		return retried(c, cmd, idempotencyKey)
+		return retried(c, cmd, idempotencyKey, now)
 	}
 	def, err := campaign.Validate(cmd, now)
 	if err != nil {
@@ -107,16 +107,20 @@ func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempoten
 	// A racing request with the same key may have stored its campaign
 	// first: the store then took this append as a retry of that one (the
 	// same event ID) and wrote nothing.
-	return retried(c, cmd, idempotencyKey)
+	return retried(c, cmd, idempotencyKey, now)
 }
 
 // retried answers a scheduling request whose idempotency key already
-// scheduled campaign c.
-func retried(c *campaign.Campaign, cmd campaign.Schedule, key string) (*campaign.Campaign, error) {
-	if !c.Defines(cmd) {
-		return nil, &KeyConflictError{Key: key, CampaignID: c.ID()}
+// scheduled campaign c: c when the request defines it, else the request's
+// own input error, else a *KeyConflictError.
+func retried(c *campaign.Campaign, cmd campaign.Schedule, key string, now time.Time) (*campaign.Campaign, error) {
+	if c.Defines(cmd) {
+		return c, nil
 	}
-	return c, nil
+	if _, err := campaign.Validate(cmd, now); err != nil {
+		return nil, err
+	}
+	return nil, &KeyConflictError{Key: key, CampaignID: c.ID()}
 }
 
 // Cancel records GreetingCampaignCancelled; the dispatcher stops the
