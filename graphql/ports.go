@@ -398,7 +398,11 @@ type CampaignView struct {
 	Failed          int
 	Skipped         int
 	SkippedByReason []ReasonCount
-	CreatedBy       string
+	// Excluded counts the customers the campaign covers but its audience
+	// leaves out (stage, tier), by reason in ExcludedByReason.
+	Excluded         int
+	ExcludedByReason []ReasonCount
+	CreatedBy        string
 }
 
 // AudienceView is who a campaign is for.
@@ -417,8 +421,11 @@ type ReasonCount struct {
 
 // CampaignPreviewView is what a campaign would do if it ran now.
 type CampaignPreviewView struct {
-	// Evaluated is the number of customers considered (all non-erased customers).
+	// Evaluated is the number of customers the campaign covers (account
+	// manager, occasion window): AudienceSize + Excluded.
 	Evaluated int
+	// AudienceSize is the number of them in the audience: Greeted + Skipped.
+	AudienceSize int
 	// Greeted would receive a greeting.
 	Greeted int
 	// Skipped would be skipped, grouped by reason in SkippedByReason.
@@ -426,6 +433,10 @@ type CampaignPreviewView struct {
 	SkippedByReason []ReasonCount
 	// ByChannel counts the greetings that would go out per channel.
 	ByChannel []ReasonCount
+	// Excluded are outside the audience (stage, tier), grouped by reason
+	// in ExcludedByReason.
+	Excluded         int
+	ExcludedByReason []ReasonCount
 }
 
 // LifecycleReportView is the funnel report.

@@ -231,6 +231,7 @@ func outboxByCustomer(t *testing.T, lines []greeting.OutboxLine) map[string]gree
 // campCustomer describes a test customer; register builds their history.
 type campCustomer struct {
 	id, name, tier, tz, locale, phone, email, manager string
+	birthday                                          string // YYYY-MM-DD
 	consent                                           bool
 	purchases                                         int // on distinct days: 2 → ACTIVE, 5 → LOYAL
 	grumble, flag, erase                              bool
@@ -240,7 +241,7 @@ type campCustomer struct {
 func (h *harness) setup(c campCustomer, since time.Time) {
 	h.t.Helper()
 	in := map[string]any{"tier": c.tier, "timezone": c.tz, "locale": c.locale, "marketingConsent": c.consent, "occurredAt": ts(since)}
-	for k, v := range map[string]string{"phone": c.phone, "email": c.email, "accountManager": c.manager} {
+	for k, v := range map[string]string{"phone": c.phone, "email": c.email, "accountManager": c.manager, "birthday": c.birthday} {
 		if v != "" {
 			in[k] = v
 		}
@@ -370,13 +371,16 @@ func TestCampaignMarketerFlow(t *testing.T) {
 			map[string]any{"channel": "SMS", "body": "{{occasion}}快乐 / Happy {{occasion}}, {{name}}! 20% off this week."},
 		},
 	}
-	wantSkips := map[string]int{"NO_CONSENT": 1, "TIER_EXCLUDED": 1, "CONDUCT_FLAGGED": 1, "NO_CHANNEL": 1, "ERASED": 1, "STAGE_EXCLUDED": 1}
+	// Seven customers are in the audience (three greeted, four skipped);
+	// two are outside it (standard: tier, newbie: stage).
+	wantSkips := map[string]int{"NO_CONSENT": 1, "CONDUCT_FLAGGED": 1, "NO_CHANNEL": 1, "ERASED": 1}
+	wantExcluded := map[string]int{"TIER_EXCLUDED": 1, "STAGE_EXCLUDED": 1}
 	head := h.head()
 	p := h.post(tokMarketing, qPreview, map[string]any{"in": in})
 	if len(p.Errors) > 0 {
 		t.Fatalf("previewGreetingCampaign: %s", p.Raw)
 	}
-	if p.num("previewGreetingCampaign.evaluated") != len(book) || p.num("previewGreetingCampaign.greeted") != 3 || p.num("previewGreetingCampaign.skipped") != 6 {
+	if p.num("previewGreetingCampaign.evaluated") != len(book) || p.num("previewGreetingCampaign.greeted") != 3 || p.num("previewGreetingCampaign.skipped") != 4 {
 		t.Errorf("preview: %s", p.Raw)
 	}
 	if got := reasonCounts(p, "previewGreetingCampaign.skippedByReason"); !maps.Equal(got, wantSkips) {
@@ -392,7 +396,8 @@ func TestCampaignMarketerFlow(t *testing.T) {
 	id, s := h.schedule(in)
 	c := "scheduleGreetingCampaign.campaign."
 	if s.str(c+"status") != "SCHEDULED" || s.str(c+"date") != sfDate || s.str(c+"occasion") != "CN:spring_festival" || s.str(c+"createdBy") != "mark" ||
-		s.str(c+"sendAtLocal") != "09:00" || s.num(c+"sent") != 0 || s.num(c+"skipped") != 0 || s.get(c+"audience.excludeConductFlagged") != true {
+		s.str(c+"sendAtLocal") != "09:00" || s.num(c+"sent") != 0 || s.num(c+"skipped") != 0 || s.get(c+"audience.excludeConductFlagged") != true ||
+		s.num(c+"audienceSize") != 7 {
 		t.Errorf("scheduled: %s", s.Raw)
 	}
 	if again, _ := h.schedule(in); again != id {
@@ -406,9 +411,9 @@ func TestCampaignMarketerFlow(t *testing.T) {
 	shAt := at(t, shanghai, 2027, 2, 6, 9, 0)
 	nyAt := at(t, newYork, 2027, 2, 6, 9, 0)
 	clock.Set(shAt)
-	st := h.waitCampaign(id, "the Shanghai customers handled", func(s campaignState) bool { return s.Sent == 2 && s.Skipped == 6 })
-	if st.Status != "RUNNING" || st.Failed != 0 || !maps.Equal(st.ByReason, wantSkips) {
-		t.Errorf("after Shanghai 09:00: %v, want RUNNING sent=2 skipped=6 %v", st, wantSkips)
+	st := h.waitCampaign(id, "the Shanghai customers handled", func(s campaignState) bool { return s.Sent == 2 && s.Skipped == 4 })
+	if st.Status != "RUNNING" || st.Failed != 0 || !maps.Equal(st.ByReason, wantSkips) || st.AudienceSize != 7 {
+		t.Errorf("after Shanghai 09:00: %v, want RUNNING audience=7 sent=2 skipped=4 %v", st, wantSkips)
 	}
 	if g := h.greetingsOf("ny-active"); len(g.Events) != 0 || len(g.Greetings) != 0 {
 		t.Errorf("ny-active greeted at %v (%s), before 09:00 New York: %+v", shAt, localClock(t, shAt, newYork), g)
@@ -417,15 +422,18 @@ func TestCampaignMarketerFlow(t *testing.T) {
 	// 5. 09:00 in New York.
 	clock.Set(nyAt)
 	st = h.waitCampaign(id, "New York handled", func(s campaignState) bool { return s.Sent == 3 })
-	if st.Status != "RUNNING" || st.Skipped != 6 || st.Failed != 0 {
+	if st.Status != "RUNNING" || st.Skipped != 4 || st.Failed != 0 {
 		t.Errorf("after New York 09:00: %v", st)
 	}
 
 	// 6. The day is over everywhere: the campaign completes with the counts.
 	clock.Set(time.Date(2027, 2, 7, 16, 0, 0, 0, time.UTC))
 	st = h.waitCampaign(id, "COMPLETED", func(s campaignState) bool { return s.Status == "COMPLETED" })
-	if st.Sent != 3 || st.Failed != 0 || st.Skipped != 6 || st.AudienceSize != 9 || !maps.Equal(st.ByReason, wantSkips) {
-		t.Errorf("completed: %v, want sent=3 skipped=6 audience=9 %v", st, wantSkips)
+	if st.Sent != 3 || st.Failed != 0 || st.Skipped != 4 || st.AudienceSize != 7 || !maps.Equal(st.ByReason, wantSkips) {
+		t.Errorf("completed: %v, want sent=3 skipped=4 audience=7 %v", st, wantSkips)
+	}
+	if x := h.exclusions(id); x.ExcludedOK && (x.Excluded != 2 || !maps.Equal(x.ExReasons, wantExcluded)) {
+		t.Errorf("completed: excluded=%d %v, want 2 %v", x.Excluded, x.ExReasons, wantExcluded)
 	}
 
 	// 7. Each customer's timeline and greetings.
@@ -436,8 +444,8 @@ func TestCampaignMarketerFlow(t *testing.T) {
 	wants := map[string]want{
 		"sh-loyal": {"GreetingSent", "", shanghai, shAt}, "sh-grumble": {"GreetingSent", "", shanghai, shAt},
 		"ny-active": {"GreetingSent", "", newYork, nyAt}, "no-consent": {"GreetingSkipped", "NO_CONSENT", shanghai, shAt},
-		"standard": {"GreetingSkipped", "TIER_EXCLUDED", shanghai, shAt}, "flagged": {"GreetingSkipped", "CONDUCT_FLAGGED", shanghai, shAt},
-		"no-phone": {"GreetingSkipped", "NO_CHANNEL", shanghai, shAt}, "newbie": {"GreetingSkipped", "STAGE_EXCLUDED", shanghai, shAt},
+		"flagged":  {"GreetingSkipped", "CONDUCT_FLAGGED", shanghai, shAt},
+		"no-phone": {"GreetingSkipped", "NO_CHANNEL", shanghai, shAt},
 	}
 	for cid, w := range wants {
 		g := h.greetingsOf(cid)
@@ -472,9 +480,12 @@ func TestCampaignMarketerFlow(t *testing.T) {
 			t.Errorf("%s: greeting at %v, want %v", cid, gr["at"], w.at)
 		}
 	}
-	// An erased customer's stream takes no event: nothing is recorded there.
-	if g := h.greetingsOf("erased"); len(g.Events) != 0 {
-		t.Errorf("erased customer got greeting events: %+v", g.Events)
+	// An erased customer's stream takes no event, nor do the streams of the
+	// customers outside the audience: nothing is recorded there.
+	for _, cid := range []string{"erased", "standard", "newbie"} {
+		if g := h.greetingsOf(cid); len(g.Events) != 0 || len(g.Greetings) != 0 {
+			t.Errorf("%s got greeting events: %+v %v", cid, g.Events, g.Greetings)
+		}
 	}
 
 	// 8. The outbox: one line per greeted customer, rendered in their locale.
@@ -1130,9 +1141,11 @@ func TestCampaignCountsSurviveRetriedTicks(t *testing.T) {
 }
 
 // TestCampaignAudienceSizeWhileRunning: while a campaign runs, audienceSize
-// ("customers evaluated so far") agrees with sent + failed + skipped, as it
-// does once the campaign has completed — including the ERASED skips, which
-// only the dispatcher's progress knows about until completion.
+// is the audience counted when sending started (New York's customer
+// included before they are due), never less than sent + failed + skipped;
+// once the campaign has completed it is sent + failed + skipped —
+// including the ERASED skips, which only the dispatcher's progress knows
+// about until completion.
 func TestCampaignAudienceSizeWhileRunning(t *testing.T) {
 	t0 := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
 	clock := newFakeClock(t0)
@@ -1151,8 +1164,8 @@ func TestCampaignAudienceSizeWhileRunning(t *testing.T) {
 	// Scheduling waits until the campaigns read model has applied every
 	// event stored so far, the GreetingSent of a-sh included.
 	h.schedule(map[string]any{"name": "Sync", "occasion": "Sync day", "date": "2027-03-01", "templates": sms})
-	if st := h.campaign(id); st.Status != "RUNNING" || st.AudienceSize != st.Sent+st.Failed+st.Skipped {
-		t.Errorf("running: %v; audienceSize should be sent+failed+skipped = %d", st, st.Sent+st.Failed+st.Skipped)
+	if st := h.campaign(id); st.Status != "RUNNING" || st.AudienceSize != 3 || st.Sent+st.Failed+st.Skipped != 2 {
+		t.Errorf("running: %v; want audience=3 (counted when sending started) and 2 handled", st)
 	}
 	clock.Set(at(t, newYork, 2027, 2, 6, 9, 0))
 	h.waitCampaign(id, "New York handled", func(s campaignState) bool { return s.Sent == 2 })

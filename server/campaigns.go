@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/projections/campaigns"
 	"github.com/kefu-crm/kefu/projections/customers"
@@ -82,7 +84,20 @@ func campaignView(c campaigns.Campaign) graphql.CampaignView {
 	for _, rc := range c.SkippedByReasonSorted() {
 		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: rc.Reason, Count: rc.Count})
 	}
+	v.Excluded = c.Excluded
+	for _, rc := range c.ExcludedByReasonSorted() {
+		v.ExcludedByReason = append(v.ExcludedByReason, graphql.ReasonCount{Reason: rc.Reason, Count: rc.Count})
+	}
 	return v
+}
+
+// sortedReasons lists counts by reason in reason order.
+func sortedReasons(m map[string]int) []graphql.ReasonCount {
+	var out []graphql.ReasonCount
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, graphql.ReasonCount{Reason: k, Count: m[k]})
+	}
+	return out
 }
 
 func nonNil(xs []string) []string {
@@ -93,20 +108,21 @@ func nonNil(xs []string) []string {
 }
 
 // withProgress overlays a running campaign's live counts (the dispatcher's
-// own tally is ahead of the read model while a campaign is sending).
+// own tally is ahead of the read model while a campaign is sending, and it
+// alone counts the exclusions and ERASED skips before completion). The
+// audience size stays the read model's count from the campaign's stream
+// unless more customers have been handled.
 func (r campaignReads) withProgress(v graphql.CampaignView) graphql.CampaignView {
 	if r.s.dispatch == nil || v.Status != string(campaign.StatusRunning) {
 		return v
 	}
 	p := r.s.dispatch.Progress(v.ID)
-	if p.Sent+p.Failed+p.Skipped <= v.Sent+v.Failed+v.Skipped {
+	if p.Sent+p.Failed+p.Skipped+p.Excluded <= v.Sent+v.Failed+v.Skipped+v.Excluded {
 		return v
 	}
-	v.AudienceSize, v.Sent, v.Failed, v.Skipped = p.AudienceSize, p.Sent, p.Failed, p.Skipped
-	v.SkippedByReason = v.SkippedByReason[:0]
-	for _, k := range slices.Sorted(maps.Keys(p.SkippedByReason)) {
-		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: k, Count: p.SkippedByReason[k]})
-	}
+	v.AudienceSize = max(v.AudienceSize, p.AudienceSize)
+	v.Sent, v.Failed, v.Skipped, v.Excluded = p.Sent, p.Failed, p.Skipped, p.Excluded
+	v.SkippedByReason, v.ExcludedByReason = sortedReasons(p.SkippedByReason), sortedReasons(p.ExcludedByReason)
 	return v
 }
 
@@ -153,22 +169,31 @@ func (r campaignReads) PreviewCampaign(ctx context.Context, in graphql.ScheduleG
 	if err != nil {
 		return graphql.CampaignPreviewView{}, apiErr(err)
 	}
-	v := graphql.CampaignPreviewView{Evaluated: p.Evaluated, Greeted: p.Greeted, Skipped: p.Skipped}
-	for _, k := range slices.Sorted(maps.Keys(p.SkippedByReason)) {
-		v.SkippedByReason = append(v.SkippedByReason, graphql.ReasonCount{Reason: k, Count: p.SkippedByReason[k]})
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.ByChannel)) {
-		v.ByChannel = append(v.ByChannel, graphql.ReasonCount{Reason: k, Count: p.ByChannel[k]})
-	}
-	return v, nil
+	return graphql.CampaignPreviewView{Evaluated: p.Evaluated, AudienceSize: p.AudienceSize, Greeted: p.Greeted, Skipped: p.Skipped,
+		SkippedByReason: sortedReasons(p.SkippedByReason), ByChannel: sortedReasons(p.ByChannel),
+		Excluded: p.Excluded, ExcludedByReason: sortedReasons(p.ExcludedByReason)}, nil
 }
 
-// waitForCampaigns waits until the campaigns read model has applied
-// everything appended so far (the campaign service returns no position).
-func (c commands) waitForCampaigns(ctx context.Context) error {
+// waitForCampaign waits until the campaigns read model has applied
+// everything appended so far and campaign id's stream as a read sees it
+// now (the campaign service returns no position). The store's head alone
+// is not enough: it can trail what a read already sees for a moment after
+// another request's append commits — a retry with the same idempotency key
+// then found the campaign, waited for an older head, and answered
+// NOT_FOUND.
+func (c commands) waitForCampaign(ctx context.Context, id string) error {
 	head, err := c.s.dir.Store.Head(ctx)
 	if err != nil {
 		return err
+	}
+	last, err := c.s.dir.Store.ReadStream(ctx, eventstore.StreamID(campaign.StreamCategory, id),
+		eventstore.StreamRead{Direction: eventstore.Backward, From: eventstore.End, Limit: 1})
+	switch {
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+	case err != nil:
+		return err
+	case len(last) == 1 && last[0].Position > head:
+		head = last[0].Position
 	}
 	return c.s.runtime.WaitFor(ctx, head, "campaigns")
 }
@@ -192,7 +217,7 @@ func (c commands) CancelGreetingCampaign(ctx context.Context, by graphql.Actor, 
 }
 
 func (c commands) campaignResult(ctx context.Context, id string) (graphql.CampaignResult, error) {
-	if err := c.waitForCampaigns(ctx); err != nil {
+	if err := c.waitForCampaign(ctx, id); err != nil {
 		return graphql.CampaignResult{}, err
 	}
 	v, err := campaignReads(c).Campaign(ctx, id)

@@ -110,9 +110,14 @@ func (c Config) Validate() error {
 //
 // Progress lives in the store, not in the process: after a restart the
 // first tick reloads the due customers, finds their outcomes, and goes on
-// with the rest. Erased customers are counted as skipped (ERASED) but
-// nothing is recorded on their streams: the customer aggregate accepts no
-// event after erasure.
+// with the rest. Outcomes are recorded for the audience only: customers the
+// campaign covers but its stages or tiers leave out are counted as excluded
+// (STAGE_EXCLUDED, TIER_EXCLUDED) and nothing is written to their streams;
+// erased customers are counted as skipped (ERASED) and nothing is recorded
+// either (the customer aggregate accepts no event after erasure). Those
+// counts are the dispatcher's tally until GreetingCampaignCompleted records
+// them on the campaign's stream; after a restart the first tick counts
+// them again.
 type Dispatcher struct {
 	cfg    Config
 	pol    policy
@@ -272,6 +277,7 @@ func (d *Dispatcher) Progress(campaignID string) campaign.Counts {
 	defer r.mu.Unlock()
 	c := r.counts
 	c.SkippedByReason = cloneCounts(c.SkippedByReason)
+	c.ExcludedByReason = cloneCounts(c.ExcludedByReason)
 	if total(r.pending) >= total(r.retried) {
 		addCounts(&c, r.pending)
 	} else {
@@ -280,16 +286,26 @@ func (d *Dispatcher) Progress(campaignID string) campaign.Counts {
 	return c
 }
 
-func total(c campaign.Counts) int { return c.Sent + c.Failed + c.Skipped }
+// total is the number of customers counted: the audience handled and the
+// customers excluded from it.
+func total(c campaign.Counts) int { return c.Sent + c.Failed + c.Skipped + c.Excluded }
 
-// addCounts adds b to a (whose SkippedByReason must not be nil).
+func newCounts() campaign.Counts {
+	return campaign.Counts{SkippedByReason: map[string]int{}, ExcludedByReason: map[string]int{}}
+}
+
+// addCounts adds b to a (whose maps must not be nil).
 func addCounts(a *campaign.Counts, b campaign.Counts) {
 	a.AudienceSize += b.AudienceSize
 	a.Sent += b.Sent
 	a.Failed += b.Failed
 	a.Skipped += b.Skipped
+	a.Excluded += b.Excluded
 	for k, n := range b.SkippedByReason {
 		a.SkippedByReason[k] += n
+	}
+	for k, n := range b.ExcludedByReason {
+		a.ExcludedByReason[k] += n
 	}
 }
 
@@ -301,7 +317,7 @@ func (r *run) begin() {
 	if total(r.pending) > total(r.retried) {
 		r.retried = r.pending
 	}
-	r.pending = campaign.Counts{SkippedByReason: map[string]int{}}
+	r.pending = newCounts()
 }
 
 // commit adds the tally of a tick that handled every customer due.
@@ -309,7 +325,7 @@ func (r *run) commit() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	addCounts(&r.counts, r.pending)
-	r.pending, r.retried = campaign.Counts{SkippedByReason: map[string]int{}}, campaign.Counts{}
+	r.pending, r.retried = newCounts(), campaign.Counts{}
 }
 
 var errCancelled = errors.New("campaign cancelled")
@@ -332,7 +348,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	}
 	r := d.runs[id] // only ticks write the map, and d.mu is held
 	if r == nil {
-		r = &run{counts: campaign.Counts{SkippedByReason: map[string]int{}}, handled: map[string]struct{}{}}
+		r = &run{counts: newCounts(), handled: map[string]struct{}{}}
 		d.runsMu.Lock()
 		d.runs[id] = r
 		d.runsMu.Unlock()
@@ -390,7 +406,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 			return nil
 		}
 		if !r.started {
-			if err := d.start(ctx, id, now); err != nil {
+			if err := d.start(ctx, id, def, now); err != nil {
 				return err
 			}
 			r.started = true
@@ -445,19 +461,27 @@ func (d *Dispatcher) meta(causation, key string) codec.Metadata {
 	return codec.Metadata{Actor: d.name, CausationID: causation, IdempotencyKey: key}
 }
 
-func (d *Dispatcher) start(ctx context.Context, id string, now time.Time) error {
-	return d.updateCampaign(ctx, id, "started", func(c *campaign.Campaign) error { return c.Start(d.name, now) }, now)
+// start records GreetingCampaignStarted with the audience counted again
+// from the directory and the stages as sending starts (every customer of
+// it, due yet or not).
+func (d *Dispatcher) start(ctx context.Context, id string, def *campaign.GreetingCampaignScheduled, now time.Time) error {
+	size, _, err := countAudience(ctx, d.cfg.Directory, d.cfg.Stages, def)
+	if err != nil {
+		return fmt.Errorf("count the audience: %w", err)
+	}
+	return d.updateCampaign(ctx, id, "started", func(c *campaign.Campaign) error { return c.Start(d.name, size, now) }, now)
 }
 
 func (d *Dispatcher) complete(ctx context.Context, id string, r *run, now time.Time) error {
 	r.mu.Lock()
 	counts := r.counts
 	counts.SkippedByReason = cloneCounts(counts.SkippedByReason)
+	counts.ExcludedByReason = cloneCounts(counts.ExcludedByReason)
 	r.mu.Unlock()
 	if err := d.updateCampaign(ctx, id, "completed", func(c *campaign.Campaign) error {
 		if !c.Exists() || c.Status() == campaign.StatusScheduled {
 			// Nobody was due: start and complete together.
-			if err := c.Start(d.name, now); err != nil {
+			if err := c.Start(d.name, counts.AudienceSize, now); err != nil {
 				return err
 			}
 		}
@@ -564,6 +588,11 @@ func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignSc
 			rec := recipientOf(c, d.zones)
 			g.dec = decide(def, &rec, d.cfg.Stages.StageOf(id), now.Sub(g.instant), d.pol)
 			g.decided = true
+			if g.dec.exclude != "" {
+				// Outside the audience: counted, nothing recorded.
+				r.count(statusExcluded, g.dec.exclude)
+				return nil
+			}
 			if g.dec.skip == ReasonErased {
 				r.count("SKIPPED", ReasonErased)
 				return nil
@@ -624,9 +653,21 @@ func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignSc
 	return fmt.Errorf("too many concurrent changes to %s", stream)
 }
 
+// statusExcluded counts a customer outside the audience (a status of the
+// tally only, never recorded on a stream).
+const statusExcluded = "EXCLUDED"
+
+// count adds one customer to the tally of the tick in progress: an outcome
+// (SENT, FAILED, SKIPPED with its reason) of the audience, or an exclusion
+// (statusExcluded with its reason), which is not part of the audience.
 func (r *run) count(status, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if status == statusExcluded {
+		r.pending.Excluded++
+		r.pending.ExcludedByReason[reason]++
+		return
+	}
 	r.pending.AudienceSize++
 	switch status {
 	case "SENT":

@@ -3,6 +3,7 @@ package greeting_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,11 +46,12 @@ func TestDispatchOutcomes(t *testing.T) {
 	if err := d.Tick(e.ctx, time.Date(2025, 1, 29, 2, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	// then Shanghai customers are handled, New York's are not yet
+	// then Shanghai's customers of the audience are handled, New York's are
+	// not yet, and those outside the audience get nothing on their streams
 	got := greetings(t, e.ctx, e.store, e.codec, id)
 	want := map[string]string{
-		"sent": "SENT", "noconsent": "NO_CONSENT", "flagged": "CONDUCT_FLAGGED", "lost": "STAGE_EXCLUDED",
-		"standard": "TIER_EXCLUDED", "nophone": "NO_CHANNEL", "grumbler": "SENT", "english": "SENT", "gatewayfail": "FAILED:HTTP_503",
+		"sent": "SENT", "noconsent": "NO_CONSENT", "flagged": "CONDUCT_FLAGGED",
+		"nophone": "NO_CHANNEL", "grumbler": "SENT", "english": "SENT", "gatewayfail": "FAILED:HTTP_503",
 	}
 	check := func(want map[string]string) {
 		t.Helper()
@@ -72,10 +74,19 @@ func TestDispatchOutcomes(t *testing.T) {
 				t.Errorf("%s: %s, want %s", cid, outcome, w)
 			}
 		}
+		for _, cid := range []string{"erased", "lost", "standard"} {
+			if n := len(got[cid]); n != 0 {
+				t.Errorf("%s: %d greeting events, want none", cid, n)
+			}
+		}
 	}
 	check(want)
-	if len(got["erased"]) != 0 || len(got["newyork"]) != 0 {
-		t.Errorf("erased %d, newyork %d events; want none", len(got["erased"]), len(got["newyork"]))
+	if len(got["newyork"]) != 0 {
+		t.Errorf("newyork %d events; want none yet", len(got["newyork"]))
+	}
+	if p := d.Progress(id); p.Excluded != 2 || p.ExcludedByReason["STAGE_EXCLUDED"] != 1 || p.ExcludedByReason["TIER_EXCLUDED"] != 1 ||
+		p.AudienceSize != 8 || p.Sent+p.Failed+p.Skipped != 8 {
+		t.Errorf("progress %+v, want 8 of the audience handled and 2 excluded (STAGE_EXCLUDED, TIER_EXCLUDED)", p)
 	}
 	msgs := snd.byCustomer()
 	if b := msgs["sent"].Body; b != "客户sent，祝您春节快乐！" {
@@ -111,15 +122,13 @@ func TestDispatchOutcomes(t *testing.T) {
 	if st != campaign.StatusCompleted {
 		t.Fatalf("status %s", st)
 	}
-	wantCounts := campaign.Counts{AudienceSize: 11, Sent: 4, Failed: 1, Skipped: 6, SkippedByReason: map[string]int{
-		"NO_CONSENT": 1, "CONDUCT_FLAGGED": 1, "STAGE_EXCLUDED": 1, "TIER_EXCLUDED": 1, "NO_CHANNEL": 1, "ERASED": 1}}
-	if counts.AudienceSize != wantCounts.AudienceSize || counts.Sent != wantCounts.Sent || counts.Failed != wantCounts.Failed || counts.Skipped != wantCounts.Skipped {
+	wantCounts := campaign.Counts{AudienceSize: 9, Sent: 4, Failed: 1, Skipped: 4, Excluded: 2,
+		SkippedByReason:  map[string]int{"NO_CONSENT": 1, "CONDUCT_FLAGGED": 1, "NO_CHANNEL": 1, "ERASED": 1},
+		ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 1, "TIER_EXCLUDED": 1}}
+	if counts.AudienceSize != wantCounts.AudienceSize || counts.Sent != wantCounts.Sent || counts.Failed != wantCounts.Failed ||
+		counts.Skipped != wantCounts.Skipped || counts.Excluded != wantCounts.Excluded ||
+		!maps.Equal(counts.SkippedByReason, wantCounts.SkippedByReason) || !maps.Equal(counts.ExcludedByReason, wantCounts.ExcludedByReason) {
 		t.Errorf("counts %+v, want %+v", counts, wantCounts)
-	}
-	for r, n := range wantCounts.SkippedByReason {
-		if counts.SkippedByReason[r] != n {
-			t.Errorf("skipped %s = %d, want %d", r, counts.SkippedByReason[r], n)
-		}
 	}
 }
 

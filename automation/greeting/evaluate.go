@@ -1,6 +1,7 @@
 package greeting
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -12,15 +13,27 @@ import (
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
-// Skip reasons recorded in GreetingSkipped.
+// Skip reasons: why a customer of the audience is not greeted. They are
+// recorded in GreetingSkipped on the customer's stream, except ERASED
+// (nothing may follow an erasure), which only the campaign counts.
 const (
 	ReasonNoConsent      = "NO_CONSENT"
-	ReasonStageExcluded  = "STAGE_EXCLUDED"
-	ReasonTierExcluded   = "TIER_EXCLUDED"
 	ReasonConductFlagged = "CONDUCT_FLAGGED"
 	ReasonErased         = "ERASED"
 	ReasonNoChannel      = "NO_CHANNEL"
 	ReasonMissed         = "MISSED"
+)
+
+// Exclusion reasons: why a customer the campaign covers is outside its
+// audience. The campaign counts them (campaign.Counts.ExcludedByReason);
+// nothing is recorded on the customer's stream — a campaign for a few
+// hundred customers must not write to every stream of the book.
+const (
+	// ReasonStageExcluded: a stage the audience does not include, or one no
+	// template is meant for.
+	ReasonStageExcluded = "STAGE_EXCLUDED"
+	// ReasonTierExcluded: a tier the audience does not include.
+	ReasonTierExcluded = "TIER_EXCLUDED"
 )
 
 // Policy is the send-time policy.
@@ -118,16 +131,48 @@ func occasionDay(def *campaign.GreetingCampaignScheduled, r *Recipient) (calenda
 
 // decision is what to do for one customer.
 type decision struct {
+	exclude  string // an exclusion reason: outside the audience, nothing recorded
 	skip     string // a skip reason, or "" to send
 	template int
 	channel  string
 	to       string
 }
 
-// decide evaluates the audience for one customer at send time. late is how
-// late the send is.
-func decide(def *campaign.GreetingCampaignScheduled, r *Recipient, stage string, late time.Duration, p policy) decision {
+// exclusion says why a customer the campaign covers is outside its
+// audience (ReasonStageExcluded, ReasonTierExcluded), or "" when they are
+// in it.
+func exclusion(def *campaign.GreetingCampaignScheduled, r *Recipient, stage string) string {
 	a := &def.Audience
+	switch {
+	case len(a.Stages) > 0 && !slices.Contains(a.Stages, stage):
+		return ReasonStageExcluded
+	case len(a.Tiers) > 0 && !slices.Contains(a.Tiers, r.Tier):
+		return ReasonTierExcluded
+	case templateFor(def, stage) < 0:
+		return ReasonStageExcluded // no template is meant for this stage
+	}
+	return ""
+}
+
+// templateFor is the index of the first template meant for stage, -1 when
+// there is none.
+func templateFor(def *campaign.GreetingCampaignScheduled, stage string) int {
+	for i, t := range def.Templates {
+		if len(t.Stages) == 0 || slices.Contains(t.Stages, stage) {
+			return i
+		}
+	}
+	return -1
+}
+
+// decide evaluates one customer the campaign covers at send time: outside
+// the audience (stage, tier), or in it and skipped (erased, late, no
+// consent, conduct, no address on the template's channel), or greeted.
+// late is how late the send is.
+func decide(def *campaign.GreetingCampaignScheduled, r *Recipient, stage string, late time.Duration, p policy) decision {
+	if x := exclusion(def, r, stage); x != "" {
+		return decision{exclude: x}
+	}
 	switch {
 	case r.Erased:
 		return decision{skip: ReasonErased}
@@ -135,25 +180,36 @@ func decide(def *campaign.GreetingCampaignScheduled, r *Recipient, stage string,
 		return decision{skip: ReasonMissed}
 	case !r.MarketingConsent:
 		return decision{skip: ReasonNoConsent}
-	case a.ExcludeConductFlagged && r.ConductFlagged:
+	case def.Audience.ExcludeConductFlagged && r.ConductFlagged:
 		return decision{skip: ReasonConductFlagged}
-	case len(a.Stages) > 0 && !slices.Contains(a.Stages, stage):
-		return decision{skip: ReasonStageExcluded}
-	case len(a.Tiers) > 0 && !slices.Contains(a.Tiers, r.Tier):
-		return decision{skip: ReasonTierExcluded}
 	}
-	for i, t := range def.Templates {
-		if len(t.Stages) > 0 && !slices.Contains(t.Stages, stage) {
-			continue
-		}
-		to := address(r, t.Channel)
-		if to == "" {
-			return decision{skip: ReasonNoChannel, template: i, channel: t.Channel}
-		}
-		return decision{template: i, channel: t.Channel, to: to}
+	i := templateFor(def, stage)
+	t := def.Templates[i]
+	to := address(r, t.Channel)
+	if to == "" {
+		return decision{skip: ReasonNoChannel, template: i, channel: t.Channel}
 	}
-	// No template is meant for this stage.
-	return decision{skip: ReasonStageExcluded}
+	return decision{template: i, channel: t.Channel, to: to}
+}
+
+// countAudience counts a campaign's audience over the directory, with the
+// stages as they are now: the customers it covers (occasionDay) and does
+// not exclude, and the excluded ones by reason. Scheduling records the
+// count, and the dispatcher records it again when sending starts.
+func countAudience(ctx context.Context, dir Directory, stages StageSource, def *campaign.GreetingCampaignScheduled) (int, map[string]int, error) {
+	n, excluded := 0, map[string]int{}
+	err := dir.Each(ctx, func(r Recipient) error {
+		if _, ok := occasionDay(def, &r); !ok {
+			return nil
+		}
+		if x := exclusion(def, &r, stages.StageOf(r.CustomerID)); x != "" {
+			excluded[x]++
+			return nil
+		}
+		n++
+		return nil
+	})
+	return n, excluded, err
 }
 
 func address(r *Recipient, channel string) string {

@@ -258,8 +258,9 @@ func TestPreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Evaluated != 4 || p.Greeted != 1 || p.Skipped != 3 || p.SkippedByReason["NO_CHANNEL"] != 1 ||
-		p.SkippedByReason["NO_CONSENT"] != 1 || p.SkippedByReason["TIER_EXCLUDED"] != 1 || p.ByChannel["SMS"] != 1 {
+	if p.Evaluated != 4 || p.AudienceSize != 3 || p.Greeted != 1 || p.Skipped != 2 || p.SkippedByReason["NO_CHANNEL"] != 1 ||
+		p.SkippedByReason["NO_CONSENT"] != 1 || p.Excluded != 1 || p.ExcludedByReason["TIER_EXCLUDED"] != 1 || len(p.ExcludedByReason) != 1 ||
+		len(p.SkippedByReason) != 2 || p.ByChannel["SMS"] != 1 {
 		t.Fatalf("preview %+v", p)
 	}
 	if n := len(greetings(t, e.ctx, e.store, e.codec, "preview")); n != 0 {

@@ -54,11 +54,17 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	return &Service{st: streams{cfg.Store, cfg.Codec}, dir: cfg.Directory, stages: cfg.Stages, pol: pol, clock: cfg.Clock, zones: &zones{}}, nil
 }
 
-// Schedule records a new campaign and returns it. With an idempotency key
-// the campaign ID and event ID derive from it, so a repeated request
-// returns the campaign the first one scheduled. cmd.CampaignID may be
-// empty (an ID is chosen). Invalid input returns a
-// *campaign.InvalidInputError and stores nothing.
+// Schedule records a new campaign and returns it, with its audience
+// counted from the Directory and the stages now (recorded in
+// GreetingCampaignScheduled: the campaign's audienceSize before sending
+// starts). cmd.CampaignID may be empty (an ID is chosen). Invalid input
+// returns a *campaign.InvalidInputError and stores nothing.
+//
+// With an idempotency key the campaign ID and event ID derive from it, so
+// a repeated request — sequential or racing, minutes or days later —
+// returns the campaign the first one scheduled and stores nothing. The
+// same key with another definition (campaign.Campaign.Defines) is a
+// *KeyConflictError and stores nothing.
 func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempotencyKey string) (*campaign.Campaign, error) {
 	now := s.clock()
 	eventID := uuid.New()
@@ -73,7 +79,14 @@ func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempoten
 		return nil, err
 	}
 	if c.Exists() && idempotencyKey != "" {
-		return c, nil // a retry of the request that scheduled it
+		return retried(c, cmd, idempotencyKey, now)
+	}
+	def, err := campaign.Validate(cmd, now)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.AudienceSize, _, err = countAudience(ctx, s.dir, s.stages, def); err != nil {
+		return nil, fmt.Errorf("greeting: count the audience of %s: %w", cmd.CampaignID, err)
 	}
 	if err := c.Schedule(cmd, now); err != nil {
 		return nil, err
@@ -87,7 +100,27 @@ func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempoten
 		}
 		return nil, err
 	}
-	return s.st.loadCampaign(ctx, cmd.CampaignID)
+	c, err = s.st.loadCampaign(ctx, cmd.CampaignID)
+	if err != nil || idempotencyKey == "" {
+		return c, err
+	}
+	// A racing request with the same key may have stored its campaign
+	// first: the store then took this append as a retry of that one (the
+	// same event ID) and wrote nothing.
+	return retried(c, cmd, idempotencyKey, now)
+}
+
+// retried answers a scheduling request whose idempotency key already
+// scheduled campaign c: c when the request defines it, else the request's
+// own input error, else a *KeyConflictError.
+func retried(c *campaign.Campaign, cmd campaign.Schedule, key string, now time.Time) (*campaign.Campaign, error) {
+	if c.Defines(cmd) {
+		return c, nil
+	}
+	if _, err := campaign.Validate(cmd, now); err != nil {
+		return nil, err
+	}
+	return nil, &KeyConflictError{Key: key, CampaignID: c.ID()}
 }
 
 // Cancel records GreetingCampaignCancelled; the dispatcher stops the
@@ -132,14 +165,22 @@ func (s *Service) Load(ctx context.Context, campaignID string) (*campaign.Campai
 // Preview is what a campaign would do if its audience were evaluated now.
 type Preview struct {
 	// Evaluated customers: those the campaign covers (account manager
-	// scope; for BIRTHDAY and ANNIVERSARY, an occasion in the window).
+	// scope; for BIRTHDAY and ANNIVERSARY, an occasion in the window):
+	// AudienceSize + Excluded.
 	Evaluated int
-	Greeted   int
-	Skipped   int
+	// AudienceSize: the evaluated customers in the audience (its stages
+	// and tiers): Greeted + Skipped.
+	AudienceSize int
+	Greeted      int
+	Skipped      int
 	// SkippedByReason and ByChannel count skips per reason and greetings
 	// per channel.
 	SkippedByReason map[string]int
 	ByChannel       map[string]int
+	// Excluded: the evaluated customers outside the audience, by reason
+	// (STAGE_EXCLUDED, TIER_EXCLUDED) in ExcludedByReason.
+	Excluded         int
+	ExcludedByReason map[string]int
 }
 
 // Preview validates cmd (as Schedule would) and evaluates the audience
@@ -153,13 +194,19 @@ func (s *Service) Preview(ctx context.Context, cmd campaign.Schedule) (Preview, 
 	if err != nil {
 		return Preview{}, err
 	}
-	p := Preview{SkippedByReason: map[string]int{}, ByChannel: map[string]int{}}
+	p := Preview{SkippedByReason: map[string]int{}, ByChannel: map[string]int{}, ExcludedByReason: map[string]int{}}
 	err = s.dir.Each(ctx, func(r Recipient) error {
 		if _, ok := occasionDay(def, &r); !ok {
 			return nil
 		}
 		p.Evaluated++
 		d := decide(def, &r, s.stages.StageOf(r.CustomerID), 0, s.pol)
+		if d.exclude != "" {
+			p.Excluded++
+			p.ExcludedByReason[d.exclude]++
+			return nil
+		}
+		p.AudienceSize++
 		if d.skip != "" {
 			p.Skipped++
 			p.SkippedByReason[d.skip]++

@@ -91,6 +91,10 @@ type Schedule struct {
 	Audience    Audience
 	Templates   []Template
 	By          string
+	// AudienceSize is the audience counted from the read models when
+	// scheduling (the scheduling service counts it, not the caller); it
+	// is recorded in GreetingCampaignScheduled. Must not be negative.
+	AudienceSize int
 }
 
 // Cancel stops the remaining sends.
@@ -243,6 +247,10 @@ func Validate(cmd Schedule, now time.Time) (*GreetingCampaignScheduled, error) {
 	if e.CreatedBy == "" {
 		return nil, invalid("by", nil, "is required")
 	}
+	if cmd.AudienceSize < 0 {
+		return nil, invalid("audienceSize", nil, "%d is negative", cmd.AudienceSize)
+	}
+	e.AudienceSize = cmd.AudienceSize
 	if e.SendAtLocal == "" {
 		e.SendAtLocal = DefaultSendAtLocal
 	}
@@ -366,12 +374,48 @@ func validStages(field string, in []string) ([]string, error) {
 	return out, nil
 }
 
-// Start records GreetingCampaignStarted on a scheduled campaign.
-func (c *Campaign) Start(by string, now time.Time) error {
+// Defines reports whether cmd, validated as of the instant the campaign was
+// scheduled, defines this campaign: the same name, occasion, date, window,
+// send time, audience and templates (who asks, and the audience count,
+// aside). It tells a repeated scheduling request (the same idempotency
+// key) from another campaign under a reused key; evaluating "today" as of
+// the scheduling keeps a retry that comes after a looked-up holiday (or
+// after the campaign's date) the same request.
+func (c *Campaign) Defines(cmd Schedule) bool {
+	if c.def == nil {
+		return false
+	}
+	cmd.CampaignID, cmd.AudienceSize = c.id, 0
+	if cmd.By == "" {
+		cmd.By = c.def.CreatedBy
+	}
+	e, err := Validate(cmd, c.scheduledAt)
+	if err != nil {
+		return false
+	}
+	a, b := c.def, e
+	return a.Name == b.Name && a.Occasion == b.Occasion && a.Kind == b.Kind && a.Date == b.Date && a.WindowDays == b.WindowDays &&
+		a.SendAtLocal == b.SendAtLocal && sameAudience(a.Audience, b.Audience) &&
+		slices.EqualFunc(a.Templates, b.Templates, func(x, y Template) bool {
+			return x.Channel == y.Channel && x.Body == y.Body && slices.Equal(x.Stages, y.Stages)
+		})
+}
+
+func sameAudience(a, b Audience) bool {
+	return slices.Equal(a.Stages, b.Stages) && slices.Equal(a.Tiers, b.Tiers) && a.AccountManager == b.AccountManager &&
+		a.ExcludeConductFlagged == b.ExcludeConductFlagged
+}
+
+// Start records GreetingCampaignStarted on a scheduled campaign, with the
+// audience evaluated again as sending starts (not negative).
+func (c *Campaign) Start(by string, audienceSize int, now time.Time) error {
+	if audienceSize < 0 {
+		return invalid("audienceSize", nil, "%d is negative", audienceSize)
+	}
 	if err := c.check("start campaign", StatusScheduled); err != nil {
 		return err
 	}
-	c.record(&GreetingCampaignStarted{By: by}, now)
+	c.record(&GreetingCampaignStarted{By: by, AudienceSize: &audienceSize}, now)
 	return nil
 }
 
@@ -394,23 +438,30 @@ func (c *Campaign) Cancel(cmd Cancel, now time.Time) error {
 // Complete records GreetingCampaignCompleted with the final counts on a
 // running campaign.
 func (c *Campaign) Complete(counts Counts, by string, now time.Time) error {
-	if counts.AudienceSize < 0 || counts.Sent < 0 || counts.Failed < 0 || counts.Skipped < 0 {
+	if counts.AudienceSize < 0 || counts.Sent < 0 || counts.Failed < 0 || counts.Skipped < 0 || counts.Excluded < 0 {
 		return invalid("counts", nil, "negative count")
 	}
-	sum := 0
-	for r, n := range counts.SkippedByReason {
-		if n < 0 {
-			return invalid("counts", nil, "negative count for %s", r)
+	for _, by := range []struct {
+		what  string
+		total int
+		m     map[string]int
+	}{{"skipped", counts.Skipped, counts.SkippedByReason}, {"excluded", counts.Excluded, counts.ExcludedByReason}} {
+		sum := 0
+		for r, n := range by.m {
+			if n < 0 {
+				return invalid("counts", nil, "negative count for %s", r)
+			}
+			sum += n
 		}
-		sum += n
-	}
-	if sum != counts.Skipped {
-		return invalid("counts", nil, "skipped %d but %d by reason", counts.Skipped, sum)
+		if sum != by.total {
+			return invalid("counts", nil, "%s %d but %d by reason", by.what, by.total, sum)
+		}
 	}
 	if err := c.check("complete campaign", StatusRunning); err != nil {
 		return err
 	}
 	counts.SkippedByReason = cloneMap(counts.SkippedByReason)
+	counts.ExcludedByReason = cloneMap(counts.ExcludedByReason)
 	c.record(&GreetingCampaignCompleted{Counts: counts, By: by}, now)
 	return nil
 }

@@ -54,6 +54,13 @@ func TestSchedule(t *testing.T) {
 					t.Errorf("kind %s", e.Kind)
 				}
 			}},
+		{name: "audience counted", edit: func(s *campaign.Schedule) { s.AudienceSize = 42 },
+			check: func(t *testing.T, e *campaign.GreetingCampaignScheduled) {
+				if e.AudienceSize != 42 {
+					t.Errorf("audienceSize %d, want 42", e.AudienceSize)
+				}
+			}},
+		{name: "negative audience count", edit: func(s *campaign.Schedule) { s.AudienceSize = -1 }, wantErr: campaign.ErrInvalidInput},
 		{name: "unknown holiday", edit: func(s *campaign.Schedule) { s.Occasion = "CN:nope" }, wantErr: calendar.ErrUnknownHoliday},
 		{name: "unknown calendar", edit: func(s *campaign.Schedule) { s.Occasion = "XX:nope" }, wantErr: campaign.ErrInvalidInput},
 		{name: "sendAtLocal not HH:MM", edit: func(s *campaign.Schedule) { s.SendAtLocal = "9:00" }, wantErr: campaign.ErrInvalidInput},
@@ -126,19 +133,28 @@ func TestLifecycle(t *testing.T) {
 		wantErr    error
 		wantStatus campaign.Status
 	}{
-		{"start", nil, func(c *campaign.Campaign) error { return c.Start("d", now) }, nil, campaign.StatusRunning},
-		{"start twice", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Start("d", now) }, campaign.ErrFailedPrecondition, campaign.StatusRunning},
-		{"complete running", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, nil, campaign.StatusCompleted},
+		{"start", nil, func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, nil, campaign.StatusRunning},
+		{"start twice", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, campaign.ErrFailedPrecondition, campaign.StatusRunning},
+		{"complete running", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, nil, campaign.StatusCompleted},
 		{"complete before start", nil, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
-		{"complete with inconsistent counts", func(c *campaign.Campaign) error { return c.Start("d", now) },
+		{"complete with inconsistent counts", func(c *campaign.Campaign) error { return c.Start("d", 0, now) },
 			func(c *campaign.Campaign) error { return c.Complete(campaign.Counts{Skipped: 2}, "d", now) }, campaign.ErrInvalidInput, campaign.StatusRunning},
+		{"complete with exclusions", func(c *campaign.Campaign) error { return c.Start("d", 3, now) },
+			func(c *campaign.Campaign) error {
+				return c.Complete(campaign.Counts{Sent: 1, AudienceSize: 1, Excluded: 2, ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 1, "TIER_EXCLUDED": 1}}, "d", now)
+			}, nil, campaign.StatusCompleted},
+		{"complete with inconsistent exclusions", func(c *campaign.Campaign) error { return c.Start("d", 0, now) },
+			func(c *campaign.Campaign) error {
+				return c.Complete(campaign.Counts{Excluded: 2, ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 1}}, "d", now)
+			}, campaign.ErrInvalidInput, campaign.StatusRunning},
+		{"start with a negative audience", nil, func(c *campaign.Campaign) error { return c.Start("d", -1, now) }, campaign.ErrInvalidInput, campaign.StatusScheduled},
 		{"cancel scheduled", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
-		{"cancel running", func(c *campaign.Campaign) error { return c.Start("d", now) }, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
+		{"cancel running", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
 		{"cancel without reason", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m"}, now) }, campaign.ErrInvalidInput, campaign.StatusScheduled},
 		{"cancel cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
 			func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
 		{"start cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
-			func(c *campaign.Campaign) error { return c.Start("d", now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
+			func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
 		{"reschedule", nil, func(c *campaign.Campaign) error { s := valid(); return c.Schedule(s, now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
 	}
 	for _, tt := range tests {
@@ -164,9 +180,73 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
+// TestDefines: a repeated scheduling request is told from another
+// campaign under the same idempotency key by the definition, evaluated as
+// of the scheduling instant; who asks and the audience count do not matter.
+func TestDefines(t *testing.T) {
+	c, _ := campaign.New("c1")
+	first := valid()
+	first.AudienceSize = 7
+	if err := c.Schedule(first, now); err != nil {
+		t.Fatal(err)
+	}
+	// Rehydrated, as the service loads it (the stored event went through JSON elsewhere).
+	c, err := campaign.Rehydrate("c1", []campaign.Historic{{Event: c.Changes()[0].Event, OccurredAt: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(*campaign.Schedule)
+		want bool
+	}{
+		{"the same request", func(*campaign.Schedule) {}, true},
+		{"another user, another audience count, no campaign id", func(s *campaign.Schedule) { s.By, s.AudienceSize, s.CampaignID = "other", 99, "" }, true},
+		{"the looked-up date given explicitly", func(s *campaign.Schedule) { s.Date = calendar.MustParse("2025-01-29") }, true},
+		{"the default send time given explicitly", func(s *campaign.Schedule) { s.SendAtLocal = "09:00" }, true},
+		{"a repeated stage", func(s *campaign.Schedule) { s.Audience.Stages = []string{"LOYAL", "ACTIVE", "LOYAL"} }, true},
+		{"name", func(s *campaign.Schedule) { s.Name = "Autumn" }, false},
+		{"occasion", func(s *campaign.Schedule) { s.Occasion = "CN:national_day" }, false},
+		{"date", func(s *campaign.Schedule) { s.Date = calendar.MustParse("2026-02-17") }, false},
+		{"send time", func(s *campaign.Schedule) { s.SendAtLocal = "10:00" }, false},
+		{"stages", func(s *campaign.Schedule) { s.Audience.Stages = []string{"LOYAL"} }, false},
+		{"stage order", func(s *campaign.Schedule) { s.Audience.Stages = []string{"ACTIVE", "LOYAL"} }, false},
+		{"tiers", func(s *campaign.Schedule) { s.Audience.Tiers = nil }, false},
+		{"account manager", func(s *campaign.Schedule) { s.Audience.AccountManager = "amy" }, false},
+		{"conduct", func(s *campaign.Schedule) { s.Audience.ExcludeConductFlagged = false }, false},
+		{"template body", func(s *campaign.Schedule) { s.Templates[1].Body = "hi" }, false},
+		{"template channel", func(s *campaign.Schedule) { s.Templates[1].Channel = "SMS" }, false},
+		{"template stages", func(s *campaign.Schedule) { s.Templates[0].Stages = nil }, false},
+		{"a template less", func(s *campaign.Schedule) { s.Templates = s.Templates[:1] }, false},
+		{"invalid", func(s *campaign.Schedule) { s.Name = "" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := valid()
+			cmd.Templates = append([]campaign.Template(nil), cmd.Templates...)
+			tt.edit(&cmd)
+			if got := c.Defines(cmd); got != tt.want {
+				t.Errorf("Defines = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// Evaluated as of the scheduling: a day after the holiday, the same
+	// request (whose date was looked up) still defines it.
+	later := c.ScheduledAt().AddDate(0, 1, 0)
+	if _, err := campaign.Validate(valid(), later); err != nil {
+		t.Fatal(err) // the lookup now finds next year's
+	}
+	if !c.Defines(valid()) {
+		t.Error("the same request no longer defines the campaign after its date")
+	}
+	if empty, _ := campaign.New("c2"); empty.Defines(valid()) {
+		t.Error("a campaign that does not exist is defined by a request")
+	}
+}
+
 func TestNotFoundAndCorrupt(t *testing.T) {
 	c, _ := campaign.New("c1")
-	if err := c.Start("d", now); !errors.Is(err, campaign.ErrNotFound) {
+	if err := c.Start("d", 0, now); !errors.Is(err, campaign.ErrNotFound) {
 		t.Errorf("start unknown: %v", err)
 	}
 	if _, err := campaign.Rehydrate("c1", []campaign.Historic{{Event: &campaign.GreetingCampaignStarted{}}}); !errors.Is(err, campaign.ErrCorruptHistory) {

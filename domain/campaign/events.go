@@ -22,7 +22,11 @@ type Event interface {
 }
 
 // Audience is who a campaign is for. It is evaluated per customer at send
-// time. Marketing consent is always required.
+// time. Customers outside Stages or Tiers (or in a stage no template is
+// meant for) are excluded: not part of the audience, so nothing is recorded
+// on their streams; the campaign only counts them, by reason
+// (Counts.ExcludedByReason). Within the audience, marketing consent is
+// always required: a customer without it is skipped (GreetingSkipped).
 type Audience struct {
 	// Stages included; empty means every stage.
 	Stages []string `json:"stages,omitempty"`
@@ -64,6 +68,11 @@ type GreetingCampaignScheduled struct {
 	Audience    Audience   `json:"audience"`
 	Templates   []Template `json:"templates"`
 	CreatedBy   string     `json:"createdBy"`
+	// AudienceSize is the number of customers in the audience when the
+	// campaign was scheduled, as the read models had them (the audience
+	// itself is evaluated per customer at send time). 0 in campaigns
+	// scheduled before it was recorded.
+	AudienceSize int `json:"audienceSize,omitempty"`
 }
 
 // GreetingCampaignCancelled stops the sends that have not happened yet.
@@ -76,16 +85,28 @@ type GreetingCampaignCancelled struct {
 // instant came).
 type GreetingCampaignStarted struct {
 	By string `json:"by,omitempty"`
+	// AudienceSize is the audience evaluated again when sending started,
+	// every customer of it counted whether due yet or not; nil in
+	// campaigns started before it was recorded.
+	AudienceSize *int `json:"audienceSize,omitempty"`
 }
 
 // Counts are a campaign's delivery totals.
 type Counts struct {
-	// AudienceSize is the number of customers evaluated.
+	// AudienceSize is the number of customers in the audience that were
+	// handled: Sent + Failed + Skipped. (Campaigns completed before
+	// exclusions were counted apart included them here.)
 	AudienceSize    int            `json:"audienceSize"`
 	Sent            int            `json:"sent"`
 	Failed          int            `json:"failed"`
 	Skipped         int            `json:"skipped"`
 	SkippedByReason map[string]int `json:"skippedByReason,omitempty"`
+	// Excluded counts the customers the campaign covered (account manager,
+	// occasion window) but its audience left out, by reason in
+	// ExcludedByReason (STAGE_EXCLUDED, TIER_EXCLUDED). Nothing is recorded
+	// on their streams: these counts are the only record of them.
+	Excluded         int            `json:"excluded,omitempty"`
+	ExcludedByReason map[string]int `json:"excludedByReason,omitempty"`
 }
 
 // GreetingCampaignCompleted: every customer of the campaign was handled.

@@ -275,8 +275,10 @@ type GreetingFailed struct {
 	Attempts   int     `json:"attempts,omitempty"`
 }
 
-// GreetingSkipped: the customer was not greeted, and why (NO_CONSENT,
-// STAGE_EXCLUDED, TIER_EXCLUDED, CONDUCT_FLAGGED, ERASED, NO_CHANNEL, MISSED).
+// GreetingSkipped: the customer, of a campaign's audience, was not greeted,
+// and why (NO_CONSENT, CONDUCT_FLAGGED, NO_CHANNEL, MISSED). Customers
+// outside the audience get no event (the campaign counts them); streams
+// written before that may hold STAGE_EXCLUDED and TIER_EXCLUDED skips.
 type GreetingSkipped struct {
 	CampaignID string `json:"campaignId"`
 	Occasion   string `json:"occasion"`

@@ -1,9 +1,13 @@
 // Package campaigns is the read model of greeting campaigns: each campaign
-// as scheduled, its status, and its delivery counts — sent, failed, skipped
-// by reason — counted from the GreetingSent / GreetingFailed /
-// GreetingSkipped events on the customer streams as they happen. Skips
-// that cannot be recorded on a customer stream (ERASED: nothing may follow
-// an erasure) are taken from GreetingCampaignCompleted's counts.
+// as scheduled, its status, its audience size, and its delivery counts —
+// sent, failed, skipped by reason — counted from the GreetingSent /
+// GreetingFailed / GreetingSkipped events on the customer streams as they
+// happen. What is never recorded on a customer stream comes from the
+// campaign's own stream: the audience counted at scheduling
+// (GreetingCampaignScheduled) and again when sending started
+// (GreetingCampaignStarted); and, from GreetingCampaignCompleted's counts,
+// the ERASED skips (nothing may follow an erasure) and the customers
+// excluded from the audience by stage or tier.
 package campaigns
 
 import (
@@ -47,14 +51,34 @@ type Campaign struct {
 	CancelledAt *time.Time
 	CancelledBy string
 	CancelNote  string
-	// AudienceSize is the number of customers evaluated so far.
+	// AudienceSize is the number of customers in the audience: as counted
+	// when the campaign was scheduled, then when sending started (or the
+	// customers handled so far, when more), and once completed the
+	// customers handled (Sent + Failed + Skipped).
 	AudienceSize    int
 	Sent            int
 	Failed          int
 	Skipped         int
 	SkippedByReason map[string]int
+	// Excluded counts the customers the campaign covered but its audience
+	// left out (by reason in ExcludedByReason: STAGE_EXCLUDED,
+	// TIER_EXCLUDED); known once the campaign has completed (the greeting
+	// dispatcher's progress has them while it runs).
+	Excluded         int
+	ExcludedByReason map[string]int
 
 	position eventstore.Position
+	// estimate is the audience counted at scheduling or start; handled
+	// the outcomes counted so far.
+	estimate, handled int
+}
+
+// settle derives AudienceSize.
+func (c *Campaign) settle() {
+	c.AudienceSize = c.handled
+	if c.Status != campaign.StatusCompleted {
+		c.AudienceSize = max(c.estimate, c.handled)
+	}
 }
 
 // ReasonCount is one entry of SkippedByReasonSorted.
@@ -64,9 +88,14 @@ type ReasonCount struct {
 }
 
 // SkippedByReasonSorted lists the skip counts, most frequent first.
-func (c Campaign) SkippedByReasonSorted() []ReasonCount {
-	out := make([]ReasonCount, 0, len(c.SkippedByReason))
-	for r, n := range c.SkippedByReason {
+func (c Campaign) SkippedByReasonSorted() []ReasonCount { return sortedCounts(c.SkippedByReason) }
+
+// ExcludedByReasonSorted lists the exclusion counts, most frequent first.
+func (c Campaign) ExcludedByReasonSorted() []ReasonCount { return sortedCounts(c.ExcludedByReason) }
+
+func sortedCounts(m map[string]int) []ReasonCount {
+	out := make([]ReasonCount, 0, len(m))
+	for r, n := range m {
 		out = append(out, ReasonCount{r, n})
 	}
 	slices.SortFunc(out, func(a, b ReasonCount) int {
@@ -121,7 +150,8 @@ func (m *Model) Apply(_ context.Context, d projections.Decoded) error {
 		c := &Campaign{
 			ID: id, Name: e.Name, Occasion: e.Occasion, Kind: e.Kind, WindowDays: e.WindowDays, SendAtLocal: e.SendAtLocal,
 			Status: campaign.StatusScheduled, Audience: e.Audience, Templates: e.Templates, CreatedBy: e.CreatedBy,
-			ScheduledAt: at, SkippedByReason: map[string]int{}, position: ev.Position,
+			ScheduledAt: at, SkippedByReason: map[string]int{}, ExcludedByReason: map[string]int{}, position: ev.Position,
+			estimate: e.AudienceSize,
 		}
 		if e.WindowDays > 0 {
 			c.WindowStart = e.Date
@@ -129,6 +159,7 @@ func (m *Model) Apply(_ context.Context, d projections.Decoded) error {
 			d := e.Date
 			c.Date = &d
 		}
+		c.settle()
 		m.byID[id] = c
 	case *campaign.GreetingCampaignStarted:
 		if c := m.byID[id]; c != nil {
@@ -136,6 +167,10 @@ func (m *Model) Apply(_ context.Context, d projections.Decoded) error {
 			if c.Status == campaign.StatusScheduled {
 				c.Status = campaign.StatusRunning
 			}
+			if e.AudienceSize != nil {
+				c.estimate = *e.AudienceSize
+			}
+			c.settle()
 		}
 	case *campaign.GreetingCampaignCancelled:
 		if c := m.byID[id]; c != nil {
@@ -148,24 +183,33 @@ func (m *Model) Apply(_ context.Context, d projections.Decoded) error {
 			if n := e.SkippedByReason["ERASED"] - c.SkippedByReason["ERASED"]; n > 0 {
 				c.SkippedByReason["ERASED"] += n
 				c.Skipped += n
-				c.AudienceSize += n
+				c.handled += n
 			}
+			// Customers outside the audience: never on their streams.
+			c.Excluded, c.ExcludedByReason = e.Excluded, maps.Clone(e.ExcludedByReason)
+			if c.ExcludedByReason == nil {
+				c.ExcludedByReason = map[string]int{}
+			}
+			c.settle()
 		}
 	case *customer.GreetingSent:
 		if c := m.byID[e.CampaignID]; c != nil {
 			c.Sent++
-			c.AudienceSize++
+			c.handled++
+			c.settle()
 		}
 	case *customer.GreetingFailed:
 		if c := m.byID[e.CampaignID]; c != nil {
 			c.Failed++
-			c.AudienceSize++
+			c.handled++
+			c.settle()
 		}
 	case *customer.GreetingSkipped:
 		if c := m.byID[e.CampaignID]; c != nil {
 			c.Skipped++
 			c.SkippedByReason[e.Reason]++
-			c.AudienceSize++
+			c.handled++
+			c.settle()
 		}
 	}
 	return nil
@@ -181,6 +225,7 @@ func (m *Model) Position() eventstore.Position {
 func clone(c *Campaign) Campaign {
 	out := *c
 	out.SkippedByReason = maps.Clone(c.SkippedByReason)
+	out.ExcludedByReason = maps.Clone(c.ExcludedByReason)
 	out.Audience.Stages = slices.Clone(c.Audience.Stages)
 	out.Audience.Tiers = slices.Clone(c.Audience.Tiers)
 	out.Templates = slices.Clone(c.Templates)
@@ -266,6 +311,10 @@ func (m *Model) Digest() [32]byte {
 		fmt.Fprintf(h, "%s|%s|%s|%d|%d|%d|%d|", id, c.Status, c.Occasion, c.AudienceSize, c.Sent, c.Failed, c.Skipped)
 		for _, r := range slices.Sorted(maps.Keys(c.SkippedByReason)) {
 			fmt.Fprintf(h, "%s=%d,", r, c.SkippedByReason[r])
+		}
+		fmt.Fprintf(h, "|%d|", c.Excluded)
+		for _, r := range slices.Sorted(maps.Keys(c.ExcludedByReason)) {
+			fmt.Fprintf(h, "%s=%d,", r, c.ExcludedByReason[r])
 		}
 		_ = binary.Write(h, binary.BigEndian, uint64(c.position))
 	}

@@ -94,6 +94,10 @@ func TestCountsFromTheLog(t *testing.T) {
 	if ids, _ := m.ActiveCampaigns(ctx); len(ids) != 2 {
 		t.Fatalf("active %v", ids)
 	}
+	// the audience is known from the scheduling on
+	if c, _ := m.Get(first.ID()); c.AudienceSize != 5 || c.Status != campaign.StatusScheduled {
+		t.Fatalf("scheduled: %+v, want audienceSize 5", c)
+	}
 	// when the first campaign runs and completes
 	disp, err := greeting.New(greeting.Config{Store: st, Codec: cd, Directory: d, Stages: stages, Sender: greeting.Route{Default: nopSender{}}, Campaigns: m})
 	if err != nil {
@@ -134,4 +138,58 @@ type nopSender struct{}
 
 func (nopSender) Send(context.Context, greeting.Message) (greeting.Receipt, error) {
 	return greeting.Receipt{Attempts: 1}, nil
+}
+
+// TestAudienceSizeAndExclusions: audienceSize is the count recorded at
+// scheduling, then at the start (or the customers handled, when more), and
+// once completed the customers handled; the exclusions come from
+// GreetingCampaignCompleted, as nothing about them is on customer streams.
+func TestAudienceSizeAndExclusions(t *testing.T) {
+	ctx := t.Context()
+	m := campaigns.New()
+	pos := eventstore.Position(0)
+	at := time.Date(2025, 1, 29, 2, 0, 0, 0, time.UTC)
+	apply := func(stream string, payload any) campaigns.Campaign {
+		t.Helper()
+		pos++
+		if err := m.Apply(ctx, projections.Decoded{Event: eventstore.Event{StreamID: stream, Position: pos, OccurredAt: at}, Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+		c, ok := m.Get("c1")
+		if !ok {
+			t.Fatal("campaign c1 not in the model")
+		}
+		return c
+	}
+	four := 4
+	steps := []struct {
+		name    string
+		stream  string
+		payload any
+		want    int // audienceSize
+	}{
+		{"scheduled", "campaign-c1", &campaign.GreetingCampaignScheduled{CampaignID: "c1", Name: "n", Occasion: "CN:spring_festival", Kind: campaign.KindHoliday, AudienceSize: 3}, 3},
+		{"started", "campaign-c1", &campaign.GreetingCampaignStarted{AudienceSize: &four}, 4},
+		{"one sent", "customer-a", &customer.GreetingSent{CampaignID: "c1"}, 4},
+		{"one skipped", "customer-b", &customer.GreetingSkipped{CampaignID: "c1", Reason: "NO_CONSENT"}, 4},
+		{"one failed", "customer-c", &customer.GreetingFailed{CampaignID: "c1", Reason: "HTTP_400"}, 4},
+		{"more handled than counted", "customer-d", &customer.GreetingSent{CampaignID: "c1"}, 4},
+		{"a fifth", "customer-e", &customer.GreetingSent{CampaignID: "c1"}, 5},
+		{"completed", "campaign-c1", &campaign.GreetingCampaignCompleted{Counts: campaign.Counts{AudienceSize: 6, Sent: 3, Failed: 1, Skipped: 2,
+			SkippedByReason: map[string]int{"NO_CONSENT": 1, "ERASED": 1}, Excluded: 7, ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 5, "TIER_EXCLUDED": 2}}}, 6},
+	}
+	var c campaigns.Campaign
+	for _, s := range steps {
+		c = apply(s.stream, s.payload)
+		if c.AudienceSize != s.want {
+			t.Errorf("after %s: audienceSize %d, want %d", s.name, c.AudienceSize, s.want)
+		}
+	}
+	if c.Status != campaign.StatusCompleted || c.Sent != 3 || c.Failed != 1 || c.Skipped != 2 || c.SkippedByReason["ERASED"] != 1 ||
+		c.Excluded != 7 || c.ExcludedByReason["STAGE_EXCLUDED"] != 5 || c.ExcludedByReason["TIER_EXCLUDED"] != 2 {
+		t.Errorf("completed: %+v", c)
+	}
+	if got := c.ExcludedByReasonSorted(); len(got) != 2 || got[0] != (campaigns.ReasonCount{Reason: "STAGE_EXCLUDED", Count: 5}) {
+		t.Errorf("ExcludedByReasonSorted = %v", got)
+	}
 }
