@@ -276,18 +276,6 @@ func audienceSkips(rs []reasonCount) map[string]int {
 	return m
 }
 
-func sameCounts(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // checkOutbox reads the outbox file the default sender writes and checks
 // that the campaign delivered exactly one message to each of want
 // (customer ID → name), with the name filled into the template.

@@ -73,6 +73,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if m, at := s.churn.get(); m != nil {
 		h.Churn = &churnHealth{FittedAt: at, Customers: m.Customers}
 	}
+	select {
+	case <-s.ready:
+	default:
+		// Caught up, but the first churn fit (and its rebase) is not in
+		// place yet: DORMANT would still be missing.
+		if h.Status == "ok" {
+			h.Status, code = "starting", http.StatusServiceUnavailable
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
