@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -430,5 +429,3 @@ const (
 	tokAnalyst   = "e2e-ana-token-0123456789"
 )
 
-// itoa is strconv.Itoa, for flag values.
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -72,10 +72,7 @@ func TestCustomerDetailsAreLazy(t *testing.T) {
 				t.Fatalf("errors: %s", r.Raw)
 			}
 			for path, want := range tt.want {
-				keys := []any{"customer"}
-				for _, k := range splitPath(path) {
-					keys = append(keys, k)
-				}
+				keys := append([]any{"customer"}, splitPath(path)...)
 				if got := at(r.Data, keys...); got != want {
 					t.Errorf("%s = %v, want %v (%s)", path, got, want, r.Raw)
 				}

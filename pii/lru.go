@@ -59,4 +59,3 @@ func (c *lru) remove(key string) {
 	}
 }
 
-func (c *lru) len() int { return c.order.Len() }

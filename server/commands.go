@@ -93,7 +93,7 @@ func newID(prefix, idempotencyKey string) string {
 }
 
 func (c commands) customerResult(ctx context.Context, id string, res app.Result) (graphql.CustomerResult, error) {
-	v, err := reads{c.s}.Customer(ctx, id, nil)
+	v, err := reads(c).Customer(ctx, id, nil)
 	if err != nil {
 		return graphql.CustomerResult{}, err
 	}

@@ -29,10 +29,6 @@ func (s *Server) deps() graphql.Deps {
 	}
 }
 
-// notYet refuses features whose back end is not wired into this build.
-func notYet(what string) error {
-	return apiErr(&customer.PreconditionError{Action: what, Reason: "not available in this build yet"})
-}
 
 type analyticsReads struct{ reads }
 

@@ -58,11 +58,6 @@ func (e *env) clock() time.Time {
 	return e.now
 }
 
-func (e *env) setNow(t time.Time) {
-	e.mu.Lock()
-	e.now = t
-	e.mu.Unlock()
-}
 
 func (e *env) stageOf(id string) (lifecycle.Stage, bool) {
 	e.mu.Lock()

@@ -59,28 +59,28 @@ type Config struct {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Store == nil {
-		errs = append(errs, errors.New("Store is nil"))
+		errs = append(errs, errors.New("greeting: Store is nil"))
 	}
 	if c.Codec == nil {
-		errs = append(errs, errors.New("Codec is nil"))
+		errs = append(errs, errors.New("greeting: Codec is nil"))
 	}
 	if c.Directory == nil {
-		errs = append(errs, errors.New("Directory is nil"))
+		errs = append(errs, errors.New("greeting: Directory is nil"))
 	}
 	if c.Stages == nil {
-		errs = append(errs, errors.New("Stages is nil"))
+		errs = append(errs, errors.New("greeting: Stages is nil"))
 	}
 	if c.Sender == nil {
-		errs = append(errs, errors.New("Sender is nil"))
+		errs = append(errs, errors.New("greeting: Sender is nil"))
 	}
 	if c.Campaigns == nil {
-		errs = append(errs, errors.New("Campaigns is nil"))
+		errs = append(errs, errors.New("greeting: Campaigns is nil"))
 	}
 	if c.Workers < 0 {
-		errs = append(errs, errors.New("Workers is negative"))
+		errs = append(errs, errors.New("greeting: Workers is negative"))
 	}
 	if c.Interval < 0 {
-		errs = append(errs, errors.New("Interval is negative"))
+		errs = append(errs, errors.New("greeting: Interval is negative"))
 	}
 	if _, err := c.Policy.compile(); err != nil {
 		errs = append(errs, fmt.Errorf("Policy: %w", err))

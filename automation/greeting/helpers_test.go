@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/automation/greeting"
-	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -17,11 +16,9 @@ import (
 	"github.com/kefu-crm/kefu/eventstore/memstore"
 )
 
-// Spring Festival 2025 is 2025-01-29.
-var (
-	festival   = calendar.MustParse("2025-01-29")
-	scheduleAt = time.Date(2025, 1, 10, 3, 0, 0, 0, time.UTC)
-)
+// Campaigns for Spring Festival 2025 (2025-01-29) are scheduled on
+// 2025-01-10.
+var scheduleAt = time.Date(2025, 1, 10, 3, 0, 0, 0, time.UTC)
 
 func newCodec(t testing.TB) *codec.Codec {
 	t.Helper()

@@ -39,7 +39,7 @@ type Service struct {
 func NewService(cfg ServiceConfig) (*Service, error) {
 	var errs []error
 	if cfg.Store == nil || cfg.Codec == nil || cfg.Directory == nil || cfg.Stages == nil {
-		errs = append(errs, errors.New("Store, Codec, Directory and Stages are required"))
+		errs = append(errs, errors.New("greeting: Store, Codec, Directory and Stages are required"))
 	}
 	pol, err := cfg.Policy.compile()
 	if err != nil {

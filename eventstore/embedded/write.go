@@ -205,8 +205,6 @@ type writer struct {
 	s    *Store
 	head eventstore.Position // last committed position
 	dec  envelope.Decoder
-	buf  []byte
-	key  []byte
 }
 
 // commit applies batch in one transaction and answers every request.

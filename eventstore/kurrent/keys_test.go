@@ -27,7 +27,7 @@ func TestKeyEventRoundTrip(t *testing.T) {
 }
 
 func TestKeyEventIDs(t *testing.T) {
-	if kurrent.KeyEventID("42") != kurrent.KeyEventID("42") {
+	if a, b := kurrent.KeyEventID("42"), kurrent.KeyEventID("42"); a != b {
 		t.Fatal("key event ID is not deterministic")
 	}
 	if kurrent.KeyEventID("42") == kurrent.KeyEventID("43") {

@@ -74,7 +74,7 @@ func TestProjectorDigest(t *testing.T) {
 		p.AdvanceTo(day(10))
 		return p
 	}
-	if build(5).Digest() != build(5).Digest() {
+	if a, b := build(5).Digest(), build(5).Digest(); a != b {
 		t.Error("same facts, different digests")
 	}
 	if build(5).Digest() == build(4).Digest() {
