@@ -22,6 +22,10 @@ func (s *Store) ReadStream(ctx context.Context, stream string, read eventstore.S
 		return nil, err
 	}
 	var out []eventstore.Event
+	// Only events at or before the published head are visible: the writer
+	// publishes it just after its commit, and a read in between must not
+	// see what Head (and WaitFor) do not yet count.
+	limit := eventstore.Position(s.head.Load())
 	err := s.view(func(tx *bolt.Tx) error {
 		var dec envelope.Decoder
 		events, streams := tx.Bucket(bucketEvents), tx.Bucket(bucketStreams)
@@ -64,6 +68,12 @@ func (s *Store) ReadStream(ctx context.Context, stream string, read eventstore.S
 			}
 			rev := binary.BigEndian.Uint64(k[len(prefix):])
 			pos := eventstore.Position(binary.BigEndian.Uint64(v))
+			if pos > limit {
+				if read.Direction == eventstore.Forward {
+					break
+				}
+				continue
+			}
 			e, err := getEvent(events, &dec, pos)
 			if err != nil {
 				return err
@@ -73,12 +83,26 @@ func (s *Store) ReadStream(ctx context.Context, stream string, read eventstore.S
 			}
 			out = append(out, e)
 		}
+		if len(out) == 0 && read.From == 0 && read.Direction == eventstore.Forward {
+			if first, ok := firstPosition(streams, stream); ok && first > limit {
+				return eventstore.ErrStreamNotFound // created by a commit not yet published
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// firstPosition is the global position of a stream's first event.
+func firstPosition(streams *bolt.Bucket, stream string) (eventstore.Position, bool) {
+	k, v := streams.Cursor().Seek(streamKey(nil, stream, 0))
+	if k == nil || !bytes.HasPrefix(k, append([]byte(stream), 0)) || len(v) != 8 {
+		return 0, false
+	}
+	return eventstore.Position(binary.BigEndian.Uint64(v)), true
 }
 
 func next(c *bolt.Cursor, d eventstore.Direction) ([]byte, []byte) {
@@ -136,10 +160,11 @@ func (s *Store) readAll(ctx context.Context, after eventstore.Position, fn func(
 
 // readChunk appends to dst up to cap(dst) events after the given position.
 func (s *Store) readChunk(dec *envelope.Decoder, after eventstore.Position, dst []eventstore.Event) ([]eventstore.Event, error) {
+	limit := eventstore.Position(s.head.Load()) // as in ReadStream
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		want := after + 1
-		for k, v := c.Seek(posKey(want)); k != nil && len(dst) < cap(dst); k, v = c.Next() {
+		for k, v := c.Seek(posKey(want)); k != nil && len(dst) < cap(dst) && want <= limit; k, v = c.Next() {
 			if len(k) != 8 || eventstore.Position(binary.BigEndian.Uint64(k)) != want {
 				return &CorruptError{Position: want, Detail: fmt.Sprintf("expected the event at position %d, found key %x", want, k)}
 			}

@@ -83,6 +83,7 @@ func RunConfig(t *testing.T, cfg Config) {
 		{"ConcurrentExactRevision", s.testConcurrentExact},
 		{"ConcurrentNoStream", s.testConcurrentNoStream},
 		{"ConcurrentAppendsDifferentStreams", s.testConcurrentAppends},
+		{"ReadsNeverPassHead", s.testReadsNeverPassHead},
 		{"IdempotentRetry", s.testIdempotentRetry},
 		{"ReadStream", s.testReadStream},
 		{"ReadAll", s.testReadAll},
@@ -525,6 +526,80 @@ func (s *suite) testConcurrentAppends(t *testing.T) {
 		}
 	}
 	checkIncreasing(t, readAll(t, st, eventstore.Start))
+}
+
+// testReadsNeverPassHead: while writers append, no read returns an event
+// beyond what Head reports right after it — a reader that waits for Head
+// (read-your-writes) must never find an event its projections have not
+// been told of.
+func (s *suite) testReadsNeverPassHead(t *testing.T) {
+	st := s.open(t)
+	ctx := testCtx(t)
+	const writers, appends, readers = 8, 40, 4
+	var wg, rg sync.WaitGroup
+	done := make(chan struct{})
+	errs := make(chan error, writers+readers)
+	streams := make([]string, writers)
+	for w := range writers {
+		streams[w] = streamName(t, fmt.Sprintf("head%d", w))
+		wg.Go(func() {
+			exp := eventstore.NoStream()
+			for i := range appends {
+				res, err := st.Append(ctx, streams[w], exp, recs(i, 1)...)
+				if err != nil {
+					errs <- err
+					return
+				}
+				exp = eventstore.Exact(res.Revision)
+			}
+		})
+	}
+	for r := range readers {
+		rg.Go(func() {
+			for k := 0; ; k++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var seen eventstore.Position
+				if r%2 == 0 {
+					if err := st.ReadAll(ctx, eventstore.Start, func(e eventstore.Event) error {
+						seen = max(seen, e.Position)
+						return nil
+					}); err != nil {
+						errs <- err
+						return
+					}
+				} else {
+					evs, err := st.ReadStream(ctx, streams[k%writers], eventstore.StreamRead{Direction: eventstore.Backward, From: ^uint64(0), Limit: 1})
+					if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+						errs <- err
+						return
+					}
+					for _, e := range evs {
+						seen = max(seen, e.Position)
+					}
+				}
+				head, err := st.Head(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if seen > head {
+					errs <- fmt.Errorf("a read returned position %d, then Head said %d", seen, head)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	rg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }
 
 func (s *suite) testIdempotentRetry(t *testing.T) {
