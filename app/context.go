@@ -13,6 +13,7 @@ type (
 	actorKey          struct{}
 	correlationKey    struct{}
 	idempotencyKeyKey struct{}
+	requestHashKey    struct{}
 )
 
 // WithActor returns a context that carries actor; the repository stores it
@@ -41,10 +42,12 @@ func CorrelationIDFrom(ctx context.Context) (string, bool) {
 }
 
 // WithIdempotencyKey returns a context whose next command is idempotent
-// under key: its events get IDs derived from the customer, the key and
-// their index, so that repeating the command (a client retry after a
-// timeout) appends nothing and returns the first attempt's result. A key
-// belongs to one command on one customer.
+// under key: its events get IDs derived from the customer, the caller (the
+// actor's user), the key and their index, so that repeating the command (a
+// client retry after a timeout) appends nothing and returns the first
+// attempt's result. A key belongs to one command of one caller on one
+// customer: another caller's same key is another command, and the same
+// caller's key sent with a different request is a *KeyReuseError.
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, idempotencyKeyKey{}, key)
 }
@@ -53,4 +56,26 @@ func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 func IdempotencyKeyFrom(ctx context.Context) (string, bool) {
 	k, ok := ctx.Value(idempotencyKeyKey{}).(string)
 	return k, ok && k != ""
+}
+
+// ScopeKey is key qualified by the caller in ctx (the actor's user), for
+// IDs derived from an idempotency key: two callers who happen to pick the
+// same key name different things.
+func ScopeKey(ctx context.Context, key string) string {
+	if key == "" {
+		return ""
+	}
+	a, _ := ActorFrom(ctx)
+	return a.User + "\x00" + key
+}
+
+// withRequestHash returns a context whose next command records hash, a
+// digest of what the caller asked, beside its idempotency key.
+func withRequestHash(ctx context.Context, hash string) context.Context {
+	return context.WithValue(ctx, requestHashKey{}, hash)
+}
+
+func requestHashFrom(ctx context.Context) string {
+	h, _ := ctx.Value(requestHashKey{}).(string)
+	return h
 }

@@ -5,6 +5,9 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -28,6 +31,21 @@ var (
 	ErrInvalidConfig = errors.New("app: invalid config")
 )
 
+// KeyReuseError: an idempotency key the caller already used on the
+// customer came with a different request. Nothing is appended; the first
+// request's result stands. It matches ErrConflict.
+type KeyReuseError struct {
+	CustomerID string
+	Key        string
+}
+
+func (e *KeyReuseError) Error() string {
+	return fmt.Sprintf("app: idempotency key %q was already used for a different request on customer %s: send a new key for a new request (the same key only to retry the same one)", e.Key, e.CustomerID)
+}
+
+// Unwrap returns ErrConflict.
+func (e *KeyReuseError) Unwrap() error { return ErrConflict }
+
 // ConflictError says which revision the caller expected and which the
 // stream had. It matches ErrConflict and, when the store reported it,
 // eventstore.ErrConcurrency (via Err).
@@ -43,20 +61,18 @@ type ConflictError struct {
 	Err error
 }
 
+// Error is meant for the caller of the API: what happened and what to do,
+// without the store's internals (Err keeps them for errors.Is/As).
 func (e *ConflictError) Error() string {
-	exp := "none (retries exhausted)"
-	if e.Expected != nil {
-		exp = strconv.FormatUint(*e.Expected, 10)
+	if e.Expected == nil {
+		return fmt.Sprintf("customer %s is busy: other writes kept changing it while this one was retried; retry", e.CustomerID)
 	}
-	act := "no stream"
+	now := "does not exist"
 	if e.Actual >= 0 {
-		act = strconv.FormatInt(e.Actual, 10)
+		now = "is at version " + strconv.FormatInt(e.Actual, 10)
 	}
-	msg := fmt.Sprintf("app: conflict on customer %s: expected revision %s, stream at %s", e.CustomerID, exp, act)
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
+	return fmt.Sprintf("customer %s changed since it was read: expectedVersion %d, but it %s; read it again and retry with its current version",
+		e.CustomerID, *e.Expected, now)
 }
 
 // Unwrap returns ErrConflict and the store's error.
@@ -76,8 +92,13 @@ type Config struct {
 	// Clock is "now" for the verbs; nil means time.Now.
 	Clock func() time.Time
 	// MaxAttempts bounds load-decide-append rounds when the caller gave no
-	// expected revision and concurrent writers keep winning; 0 means 5.
+	// expected revision and concurrent writers keep winning; 0 means no
+	// bound but RetryFor.
 	MaxAttempts int
+	// RetryFor bounds how long such a command is retried, with jittered
+	// exponential backoff, when its context has no earlier deadline; 0
+	// means 10s.
+	RetryFor time.Duration
 }
 
 // Validate reports every problem of c.
@@ -89,8 +110,8 @@ func (c Config) Validate() error {
 	if c.Codec == nil {
 		errs = append(errs, fmt.Errorf("%w: no codec", ErrInvalidConfig))
 	}
-	if c.MaxAttempts < 0 {
-		errs = append(errs, fmt.Errorf("%w: negative MaxAttempts", ErrInvalidConfig))
+	if c.MaxAttempts < 0 || c.RetryFor < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative MaxAttempts or RetryFor", ErrInvalidConfig))
 	}
 	return errors.Join(errs...)
 }
@@ -102,6 +123,7 @@ type Repository struct {
 	codec       *codec.Codec
 	clock       func() time.Time
 	maxAttempts int
+	retryFor    time.Duration
 }
 
 // NewRepository returns a repository over cfg's store and codec.
@@ -109,12 +131,12 @@ func NewRepository(cfg Config) (*Repository, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Repository{store: cfg.Store, codec: cfg.Codec, clock: cfg.Clock, maxAttempts: cfg.MaxAttempts}
+	r := &Repository{store: cfg.Store, codec: cfg.Codec, clock: cfg.Clock, maxAttempts: cfg.MaxAttempts, retryFor: cfg.RetryFor}
 	if r.clock == nil {
 		r.clock = time.Now
 	}
-	if r.maxAttempts == 0 {
-		r.maxAttempts = 5
+	if r.retryFor == 0 {
+		r.retryFor = 10 * time.Second
 	}
 	return r, nil
 }
@@ -156,7 +178,7 @@ func StreamOf(customerID string) string {
 const idempotencyNamespace = "kefu.command.idempotency"
 
 // EventID is the ID of the index-th event appended by the command with
-// the given idempotency key on the customer.
+// the given idempotency key on the customer (key as ScopeKey qualified it).
 func EventID(customerID, key string, index int) uuid.UUID {
 	return codec.DeterministicID(idempotencyNamespace, customerID+"\x00"+key+"\x00"+strconv.Itoa(index))
 }
@@ -215,14 +237,22 @@ func (r *Repository) Load(ctx context.Context, id string) (*customer.Customer, e
 // expected is the revision the caller last saw, nil for none. With an
 // expected revision, a stream at another revision is a *ConflictError
 // before fn runs, and a concurrent append that wins the race is one too.
-// Without one, a lost race is retried from a fresh load after a short
-// random pause, up to MaxAttempts times in all. fn's errors (the domain's typed errors) are returned as they are.
+// Without one, a lost race is retried from a fresh load after a jittered,
+// growing pause until the context's deadline (or RetryFor), so writers
+// colliding on one customer all get through; only then is it a
+// *ConflictError ("busy, retry"). fn's errors (the domain's typed errors) are returned as they are.
 // With an idempotency key in ctx (WithIdempotencyKey), a repeated command
 // appends nothing and returns the first attempt's result without calling
 // fn.
 func (r *Repository) Update(ctx context.Context, id string, expected *uint64, fn func(*customer.Customer) error) (Result, error) {
-	key, _ := IdempotencyKeyFrom(ctx)
-	meta := metadataFrom(ctx, key)
+	giveUp := time.Now().Add(r.retryFor)
+	if d, ok := ctx.Deadline(); ok && d.Before(giveUp) {
+		giveUp = d
+	}
+	clientKey, _ := IdempotencyKeyFrom(ctx)
+	key := ScopeKey(ctx, clientKey)
+	meta := metadataFrom(ctx, clientKey)
+	meta.RequestHash = requestHashFrom(ctx)
 	for attempt := 1; ; attempt++ {
 		l, err := r.load(ctx, id)
 		if err != nil {
@@ -230,7 +260,7 @@ func (r *Repository) Update(ctx context.Context, id string, expected *uint64, fn
 		}
 		if key != "" {
 			if res, ok := replay(id, key, l.events); ok {
-				return res, nil
+				return res, sameRequest(id, clientKey, meta.RequestHash, res)
 			}
 		}
 		rev, exists := l.c.Version()
@@ -266,11 +296,13 @@ func (r *Repository) Update(ctx context.Context, id string, expected *uint64, fn
 		}
 		res, err := r.store.Append(ctx, stream, exp, records...)
 		if errors.Is(err, eventstore.ErrConcurrency) {
-			if expected == nil && attempt < r.maxAttempts {
-				if err := backoff(ctx, attempt); err != nil {
-					return Result{}, err
+			if expected == nil && (r.maxAttempts == 0 || attempt < r.maxAttempts) {
+				if pause := backoff(attempt); time.Now().Add(pause).Before(giveUp) {
+					if err := sleep(ctx, pause); err != nil {
+						return Result{}, err
+					}
+					continue
 				}
-				continue
 			}
 			var ce *eventstore.ConcurrencyError
 			act := int64(-1)
@@ -290,9 +322,9 @@ func (r *Repository) Update(ctx context.Context, id string, expected *uint64, fn
 				return Result{}, err
 			}
 			if res, ok := replay(id, key, l.events); ok {
-				return res, nil
+				return res, sameRequest(id, clientKey, meta.RequestHash, res)
 			}
-			return Result{}, fmt.Errorf("app: customer %s: %w: idempotency key %q", id, eventstore.ErrIdempotency, key)
+			return Result{}, fmt.Errorf("app: customer %s: %w: idempotency key %q", id, eventstore.ErrIdempotency, clientKey)
 		}
 		out := Result{Revision: res.Revision, Position: res.Position, Events: make([]codec.Decoded, len(records))}
 		for i, rec := range records {
@@ -305,6 +337,30 @@ func (r *Repository) Update(ctx context.Context, id string, expected *uint64, fn
 		}
 		return out, nil
 	}
+}
+
+// sameRequest refuses a replayed key whose first request differed from
+// this one (both digests known).
+func sameRequest(id, key, hash string, res Result) error {
+	if len(res.Events) == 0 || hash == "" {
+		return nil
+	}
+	if first := res.Events[0].Meta.RequestHash; first != "" && first != hash {
+		return &KeyReuseError{CustomerID: id, Key: key}
+	}
+	return nil
+}
+
+// requestHash digests a command: its type and its JSON form.
+func requestHash(cmd any) string {
+	b, err := json.Marshal(cmd)
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%T\x00", cmd)
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // replay finds the events an earlier command with key appended.
@@ -324,10 +380,17 @@ func replay(id, key string, events []codec.Decoded) (Result, bool) {
 	return Result{}, false
 }
 
-// backoff waits a random time below attempt milliseconds, so that writers
-// that keep colliding spread out.
-func backoff(ctx context.Context, attempt int) error {
-	t := time.NewTimer(rand.N(time.Duration(attempt) * time.Millisecond))
+// backoff is the pause before retry attempt+1: random ("full jitter")
+// below a ceiling that doubles from 1ms up to 64ms, so that writers that
+// keep colliding spread out.
+func backoff(attempt int) time.Duration {
+	ceiling := time.Millisecond << min(attempt-1, 6)
+	return rand.N(ceiling) + 1
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -196,7 +196,7 @@ func TestIdempotencyKeyRetryAppendsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Events[0].Event.ID != app.EventID("c1", "req-42", 0) || first.Events[0].Meta.IdempotencyKey != "req-42" {
+	if first.Events[0].Event.ID != app.EventID("c1", app.ScopeKey(ctx, "req-42"), 0) || first.Events[0].Meta.IdempotencyKey != "req-42" {
 		t.Fatalf("event %v meta %+v: want the deterministic ID", first.Events[0].Event.ID, first.Events[0].Meta)
 	}
 	// Something else happens in between; the retry still returns the first result.

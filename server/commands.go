@@ -70,14 +70,15 @@ func str(p *string) string {
 	return *p
 }
 
-// scopedKey scopes a client's idempotency key to the customer it was sent
-// for: clients may reuse keys across customers, but IDs derived from them
-// (complaints, follow-ups) are global.
-func scopedKey(customerID, key string) string {
+// scopedKey scopes a client's idempotency key to the caller and to the
+// customer it was sent for: callers pick keys independently and may reuse
+// them across customers, but IDs derived from them (customers, complaints,
+// follow-ups) are global. customerID is "" for a new customer.
+func scopedKey(by graphql.Actor, customerID, key string) string {
 	if key == "" {
 		return ""
 	}
-	return customerID + "\x00" + key
+	return by.User + "\x00" + customerID + "\x00" + key
 }
 
 // newID makes an entity ID: derived from the idempotency key when there is
@@ -143,7 +144,7 @@ func (c commands) RegisterCustomer(ctx context.Context, by graphql.Actor, in gra
 	}
 	id := in.ID
 	if id == "" {
-		id = newID("c", in.IdempotencyKey)
+		id = newID("c", scopedKey(by, "", in.IdempotencyKey))
 	}
 	cmd := customer.Register{
 		Name: in.Name, Phone: str(in.Phone), Email: str(in.Email), WeChat: str(in.WeChat), Tier: tier,
@@ -264,7 +265,7 @@ func (c commands) FileComplaint(ctx context.Context, by graphql.Actor, in graphq
 	}
 	id := in.ComplaintID
 	if id == "" {
-		id = newID("k", scopedKey(in.CustomerID, in.IdempotencyKey))
+		id = newID("k", scopedKey(by, in.CustomerID, in.IdempotencyKey))
 	}
 	// Complaint IDs are global: one another customer has is refused (a
 	// retry of the same request, with its key, replays instead).
@@ -350,7 +351,7 @@ func (c commands) ScheduleFollowUp(ctx context.Context, by graphql.Actor, in gra
 	if err != nil {
 		return graphql.FollowUpResult{}, apiErr(err)
 	}
-	id := newID("fu", scopedKey(in.CustomerID, in.IdempotencyKey))
+	id := newID("fu", scopedKey(by, in.CustomerID, in.IdempotencyKey))
 	cmd := customer.ScheduleFollowUp{FollowUpID: id, ComplaintID: str(in.ComplaintID), Reason: reason, Owner: str(in.Owner), DueAt: in.DueAt, Note: str(in.Note)}
 	res, err := c.run(ctx, by, in.Meta, in.CustomerID, func(ctx context.Context, exp *uint64) (app.Result, error) {
 		return app.Do(ctx, c.s.svc, in.CustomerID, exp, cmd, (*customer.Customer).ScheduleFollowUp)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -578,5 +579,50 @@ func TestPaginationBackfilledOrder(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// Given 16 writers logging contacts on one customer at once, with no
+// expectedVersion, then every write gets through — the server retries lost
+// races with a jittered backoff until the request's deadline instead of
+// giving up after a few attempts — and a CONFLICT that does happen (a
+// stale expectedVersion) says what to do without the store's internals.
+func TestRacingWritersWithoutVersionAllSucceed(t *testing.T) {
+	h := startServer(t, options{})
+	h.register("c1", "Lin Tao", nil)
+	before := h.head()
+	const writers, each = 16, 30
+	errs := make(chan string, writers*each)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				r := h.post("", `mutation($s: String){ logContact(input:{customerId:"c1", channel:PHONE, direction:INBOUND, agent:"mia", summary:$s}){ version } }`,
+					map[string]any{"s": fmt.Sprintf("w%d-%d", w, i)})
+				if len(r.Errors) > 0 {
+					errs <- r.Raw
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for e := range errs {
+		if failed++; failed <= 3 {
+			t.Errorf("a racing write failed: %s", e)
+		}
+	}
+	if got := h.head() - before; got != writers*each {
+		t.Errorf("%d writes appended %d events (%d failed)", writers*each, got, failed)
+	}
+	r := h.refused("", "CONFLICT", `mutation{ logContact(input:{customerId:"c1", channel:PHONE, direction:INBOUND, agent:"mia", expectedVersion: 3}){ version } }`, nil)
+	for _, leak := range []string{"eventstore", "app:", "stream"} {
+		if strings.Contains(r.Raw, leak) {
+			t.Errorf("the CONFLICT message leaks %q: %s", leak, r.Raw)
+		}
+	}
+	if !strings.Contains(r.Raw, "retry") {
+		t.Errorf("the CONFLICT message should say what to do: %s", r.Raw)
 	}
 }

@@ -75,6 +75,10 @@ type Metadata struct {
 	Role string `json:"role,omitempty"`
 	// IdempotencyKey is the caller-given key the event ID was derived from.
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// RequestHash digests the request sent with IdempotencyKey, so that
+	// the key sent again with another request is refused, not taken for
+	// a retry.
+	RequestHash string `json:"requestHash,omitempty"`
 }
 
 // Envelope is what Encode adds to an event besides its data.
