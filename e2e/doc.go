@@ -15,7 +15,11 @@
 //     an idempotent schedule, under role tokens;
 //   - analyst: replay, export, import into a fresh directory, report;
 //   - consistency: customer(asOf:), stageHistory, lifecycleReport and
-//     `kefu replay --until` agree on the same demo store.
+//     `kefu replay --until` agree on the same demo store;
+//   - delivery: `kefu serve --sender webhook` posts a due campaign's
+//     greetings, signed, to a gateway in the test, `--sender smtp` mails
+//     them over STARTTLS to an SMTP server in the test, and every mistake
+//     in the sender settings stops the server with exit status 2.
 //
 // Run it with the rest of the module (`go test -race ./...`) or alone:
 //

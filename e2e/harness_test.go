@@ -122,6 +122,7 @@ func tail(s string, n int) string {
 type serveOpts struct {
 	dir  string   // --data
 	args []string // more flags: --demo, --demo-customers N, --auth FILE …
+	env  []string // KEY=value settings of the child's environment (secrets, KEFU_…)
 }
 
 // server is a running `kefu serve` child.
@@ -166,7 +167,7 @@ func tryStart(t *testing.T, ctx context.Context, opts serveOpts) (*server, *serv
 	s := &server{t: t, opts: opts, addr: addr, base: "http://" + addr,
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(kefuBin, args...)
-	s.cmd.Env = childEnv()
+	s.cmd.Env = childEnv(opts.env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	start := time.Now()
 	if err := s.cmd.Start(); err != nil {
@@ -358,6 +359,7 @@ func (s *server) client(token string) *client {
 // cliResult is what a CLI run printed.
 type cliResult struct {
 	stdout, stderr string
+	code           int // the exit status
 }
 
 // kefu runs a kefu subcommand within cliTimeout and fails the test unless
@@ -374,10 +376,16 @@ func kefu(t *testing.T, ctx context.Context, args ...string) cliResult {
 // kefuExit runs a kefu subcommand within cliTimeout; err is non-nil for a
 // non-zero exit or a timeout.
 func kefuExit(ctx context.Context, args ...string) (cliResult, error) {
+	return kefuExitEnv(ctx, nil, args...)
+}
+
+// kefuExitEnv is kefuExit with KEY=value settings added to the child's
+// environment.
+func kefuExitEnv(ctx context.Context, env []string, args ...string) (cliResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, cliTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, kefuBin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = childEnv(env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.WaitDelay = 5 * time.Second
@@ -388,6 +396,7 @@ func kefuExit(ctx context.Context, args ...string) (cliResult, error) {
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
 		return r, fmt.Errorf("exit status %d", ee.ExitCode())
 	}
 	return r, err

@@ -71,6 +71,9 @@ type Config struct {
 	// Sender delivers greetings; nil means the outbox file in the data
 	// directory.
 	Sender greeting.Sender
+	// ChannelSenders deliver the greetings of particular channels (e.g.
+	// EMAIL by SMTP); the other channels go to Sender.
+	ChannelSenders map[string]greeting.Sender
 	// DispatchInterval is how often the greeting dispatcher looks for due
 	// sends; 0 means its default.
 	DispatchInterval time.Duration
@@ -375,8 +378,9 @@ func (s *Server) buildGreetings() error {
 		if s.outbox, err = greeting.OpenOutbox(s.dir.Path, greeting.OutboxOptions{Clock: s.clock}); err != nil {
 			return err
 		}
-		sender = greeting.Route{Default: s.outbox}
+		sender = s.outbox
 	}
+	sender = greeting.Route{Default: sender, ByChannel: s.cfg.ChannelSenders}
 	s.dispatch, err = greeting.New(greeting.Config{Store: s.dir.Store, Codec: s.dir.Codec, Directory: directory{s},
 		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.camps, Policy: policy,
 		Interval: s.cfg.DispatchInterval, Clock: s.clock, Logger: s.log})

@@ -22,7 +22,8 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--demo [--demo-customers N]]")
+	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--demo [--demo-customers N]]\n"+
+		"           [--sender outbox | --sender webhook --webhook-url URL | --sender smtp --smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-user USER] [--smtp-tls starttls|none]] [--dispatch-interval D]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
 	auth := fs.String("auth", envDefault(e, "KEFU_AUTH", ""), "bearer-token file: {\"tokens\":[{\"token\":…,\"user\":…,\"role\":\"ADMIN|ACCOUNT_MANAGER|MARKETING|ANALYST\"}]} (env KEFU_AUTH); without it the server only listens on loopback")
@@ -31,6 +32,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	demoCustomers := fs.Int("demo-customers", 2000, "customers in the --demo history")
 	policyFile := fs.String("policy", "", "lifecycle policy JSON (thresholds); default: the built-in policy")
 	arrangements := fs.String("arrangements", envDefault(e, "KEFU_ARRANGEMENTS", ""), "JSON file of official holiday arrangements to add or correct, e.g. next year's days off and adjusted working days: [{\"year\":2027,\"daysOff\":[\"2027-01-01\",…],\"workingDays\":[…]}] (env KEFU_ARRANGEMENTS)")
+	senders := addSenderFlags(fs, e)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,6 +44,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *demoCustomers < 1 {
 		return fmt.Errorf("%w: --demo-customers must be at least 1", errUsage)
+	}
+	delivery, err := senders.choose(*data)
+	if err != nil {
+		return err
 	}
 
 	var tokens *graphql.Tokens
@@ -89,8 +95,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
+	for _, w := range delivery.warnings {
+		e.log.Warn(w)
+	}
+	e.log.Info("greetings are delivered by "+delivery.name, append([]any{"sender", delivery.name}, delivery.logAttrs...)...)
+
 	tuneGC(e)
-	srv, err := server.New(ctx, server.Config{DataDir: *data, StoreURL: *store, Logger: e.log, Tokens: tokens, Policy: policy, Calendar: cal})
+	srv, err := server.New(ctx, server.Config{DataDir: *data, StoreURL: *store, Logger: e.log, Tokens: tokens, Policy: policy, Calendar: cal,
+		Sender: delivery.sender, ChannelSenders: delivery.byChannel, DispatchInterval: senders.dispatchInterval})
 	if err != nil {
 		return err
 	}
