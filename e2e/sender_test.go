@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -84,7 +85,7 @@ func scheduleDueCampaign(t *testing.T, ctx context.Context, c *client, occasion,
 func waitHandled(t *testing.T, ctx context.Context, c *client, id string, n int) campaignView {
 	t.Helper()
 	var last campaignView
-	eventually(t, ctx, 30*time.Second, "campaign "+id+" handles its audience of "+itoa(n), func() (bool, string) {
+	eventually(t, ctx, 30*time.Second, "campaign "+id+" handles its audience of "+strconv.Itoa(n), func() (bool, string) {
 		var d struct{ Campaign *campaignView }
 		c.must(ctx, &d, `query($id: ID!) { campaign(id: $id) { `+campaignFields+` } }`, map[string]any{"id": id})
 		if d.Campaign == nil {

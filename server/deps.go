@@ -29,7 +29,6 @@ func (s *Server) deps() graphql.Deps {
 	}
 }
 
-
 type analyticsReads struct{ reads }
 
 func (a analyticsReads) LifecycleReport(ctx context.Context, from, to time.Time, bucket string) (graphql.LifecycleReportView, error) {

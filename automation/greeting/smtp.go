@@ -40,10 +40,10 @@ type SMTPConfig struct {
 func (c SMTPConfig) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("Addr %q: %w", c.Addr, err))
+		errs = append(errs, fmt.Errorf("smtp: Addr %q: %w", c.Addr, err))
 	}
 	if _, err := mail.ParseAddress(c.From); err != nil {
-		errs = append(errs, fmt.Errorf("From %q: %w", c.From, err))
+		errs = append(errs, fmt.Errorf("smtp: From %q: %w", c.From, err))
 	}
 	if c.Timeout < 0 || c.MaxAttempts < 0 || c.Backoff < 0 || c.MaxBackoff < 0 {
 		errs = append(errs, errors.New("negative Timeout, MaxAttempts, Backoff or MaxBackoff"))

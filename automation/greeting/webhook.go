@@ -49,7 +49,7 @@ func (c WebhookConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("URL %q is not an http(s) URL", c.URL))
 	}
 	if len(c.Secret) == 0 {
-		errs = append(errs, errors.New("Secret is empty"))
+		errs = append(errs, errors.New("webhook: Secret is empty"))
 	}
 	if c.Timeout < 0 || c.MaxAttempts < 0 || c.Backoff < 0 || c.MaxBackoff < 0 {
 		errs = append(errs, errors.New("negative Timeout, MaxAttempts, Backoff or MaxBackoff"))
