@@ -1290,3 +1290,28 @@ func TestCampaignReadableWhileSending(t *testing.T) {
 	open()
 	h.waitCampaign(id, "sent", func(s campaignState) bool { return s.Sent == 1 })
 }
+
+// Given an EMAIL campaign, when a customer of its audience is skipped (no
+// consent, no address), then their greeting shows the channel the campaign
+// would have used — not SMS, which skips used to show for want of one.
+func TestSkippedGreetingShowsTheTemplatesChannel(t *testing.T) {
+	clock := newFakeClock(time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC))
+	h := campaignServer(t, "", clock, nil)
+	for _, c := range []campCustomer{
+		{id: "e-ok", name: "顺利", email: "ok@example.com", consent: true},
+		{id: "e-no", name: "不要", email: "no@example.com"},
+		{id: "e-none", name: "没邮箱", phone: "+8613200000009", consent: true},
+	} {
+		h.setup(c, clock.Now().Add(-time.Hour))
+	}
+	id, _ := h.schedule(map[string]any{"name": "Mail", "occasion": "CN:spring_festival", "date": "2027-02-06",
+		"templates": []any{map[string]any{"channel": "EMAIL", "body": "{{occasion}}快乐, {{name}}"}}})
+	clock.Set(at(t, shanghai, 2027, 2, 6, 9, 0))
+	h.waitCampaign(id, "every customer handled", func(s campaignState) bool { return s.Sent+s.Failed+s.Skipped == 3 })
+	for cid, reason := range map[string]string{"e-ok": "", "e-no": "NO_CONSENT", "e-none": "NO_CHANNEL"} {
+		g := h.greetingsOf(cid).Greetings
+		if len(g) != 1 || g[0]["channel"] != "EMAIL" || (reason != "" && g[0]["reason"] != reason) {
+			t.Errorf("%s greetings: %v, want one on EMAIL (%s)", cid, g, reason)
+		}
+	}
+}

@@ -397,7 +397,7 @@ func (r reads) Greetings(ctx context.Context, id string, asOf *time.Time) ([]gra
 	out := make([]graphql.GreetingView, 0, len(c.Greetings))
 	for _, g := range c.Greetings {
 		v := graphql.GreetingView{CampaignID: strPtr(g.CampaignID), Occasion: g.Occasion, Channel: g.Channel.String(), Status: g.Status, Reason: strPtr(g.Reason), At: g.At}
-		if v.Channel == "" {
+		if v.Channel == "" { // a skip recorded before skips kept their channel
 			v.Channel = customer.ChannelSMS.String()
 		}
 		out = append(out, v)

@@ -621,7 +621,7 @@ func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignSc
 		switch {
 		case dec.skip != "":
 			status, reason = "SKIPPED", dec.skip
-			err = c.RecordGreetingSkipped(customer.RecordGreetingSkipped{CampaignID: def.CampaignID, Occasion: def.Occasion, Reason: dec.skip, OccurredAt: now}, now)
+			err = c.RecordGreetingSkipped(customer.RecordGreetingSkipped{CampaignID: def.CampaignID, Occasion: def.Occasion, Reason: dec.skip, Channel: ch, OccurredAt: now}, now)
 		case g.failure != nil:
 			status, reason = "FAILED", g.failure.Reason
 			err = c.RecordGreetingFailed(customer.RecordGreetingFailed{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Reason: g.failure.Reason, Attempts: g.attempt, OccurredAt: now}, now)

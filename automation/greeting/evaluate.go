@@ -173,21 +173,22 @@ func decide(def *campaign.GreetingCampaignScheduled, r *Recipient, stage string,
 	if x := exclusion(def, r, stage); x != "" {
 		return decision{exclude: x}
 	}
-	switch {
-	case r.Erased:
-		return decision{skip: ReasonErased}
-	case late > p.missedAfter:
-		return decision{skip: ReasonMissed}
-	case !r.MarketingConsent:
-		return decision{skip: ReasonNoConsent}
-	case def.Audience.ExcludeConductFlagged && r.ConductFlagged:
-		return decision{skip: ReasonConductFlagged}
-	}
 	i := templateFor(def, stage)
 	t := def.Templates[i]
+	skip := func(reason string) decision { return decision{skip: reason, template: i, channel: t.Channel} }
+	switch {
+	case r.Erased:
+		return skip(ReasonErased)
+	case late > p.missedAfter:
+		return skip(ReasonMissed)
+	case !r.MarketingConsent:
+		return skip(ReasonNoConsent)
+	case def.Audience.ExcludeConductFlagged && r.ConductFlagged:
+		return skip(ReasonConductFlagged)
+	}
 	to := address(r, t.Channel)
 	if to == "" {
-		return decision{skip: ReasonNoChannel, template: i, channel: t.Channel}
+		return skip(ReasonNoChannel)
 	}
 	return decision{template: i, channel: t.Channel, to: to}
 }

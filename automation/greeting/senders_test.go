@@ -3,6 +3,7 @@ package greeting_test
 import (
 	"errors"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -158,7 +159,7 @@ func TestSMTP(t *testing.T) {
 			}
 			go func() { _ = srv.Serve(l) }()
 			defer srv.Close()
-			s, err := greeting.NewSMTP(greeting.SMTPConfig{Addr: l.Addr().String(), From: "kefu <greetings@kefu.example>",
+			s, err := greeting.NewSMTP(greeting.SMTPConfig{Addr: l.Addr().String(), From: "客服部 <greetings@kefu.example>",
 				Timeout: 5 * time.Second, MaxAttempts: 3, Backoff: time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
@@ -178,6 +179,12 @@ func TestSMTP(t *testing.T) {
 			}
 			if len(be.mails) != 1 || !strings.Contains(be.mails[0], "Message-ID: <key-42@kefu.example>") || !strings.Contains(be.mails[0], "李雷，祝您春节快乐！") {
 				t.Fatalf("mails %q", be.mails)
+			}
+			// Headers are 7-bit: a Chinese display name is RFC 2047-encoded.
+			head, _, _ := strings.Cut(be.mails[0], "\r\n\r\n")
+			from, err := (&mime.WordDecoder{}).DecodeHeader(headerValue(head, "From"))
+			if err != nil || from != `"客服部" <greetings@kefu.example>` && from != "客服部 <greetings@kefu.example>" || !isASCII(head) {
+				t.Fatalf("From header %q (decoded %q, %v); headers must be ASCII:\n%s", headerValue(head, "From"), from, err, head)
 			}
 		})
 	}
@@ -283,4 +290,23 @@ func TestPreview(t *testing.T) {
 	if err != nil || c2.ID() != c1.ID() {
 		t.Fatalf("retry: %v %v", c2, err)
 	}
+}
+
+// headerValue returns the value of the header name in a raw header block.
+func headerValue(head, name string) string {
+	for _, line := range strings.Split(head, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+": "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

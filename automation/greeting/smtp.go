@@ -129,13 +129,14 @@ func (s *SMTP) Send(ctx context.Context, m Message) (Receipt, error) {
 
 func (s *SMTP) compose(m Message, to string) []byte {
 	var b strings.Builder
-	host := "kefu.invalid"
+	host, from := "kefu.invalid", s.cfg.From
 	if a, err := mail.ParseAddress(s.cfg.From); err == nil {
 		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 {
 			host = a.Address[i+1:]
 		}
+		from = a.String() // RFC 2047-encodes a display name that is not ASCII (客服部 <…>)
 	}
-	fmt.Fprintf(&b, "From: %s\r\n", s.cfg.From)
+	fmt.Fprintf(&b, "From: %s\r\n", from)
 	fmt.Fprintf(&b, "To: %s\r\n", to)
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", m.OccasionName))
 	fmt.Fprintf(&b, "Date: %s\r\n", s.cfg.Clock().Format(time.RFC1123Z))

@@ -257,6 +257,8 @@ type RecordGreetingSkipped struct {
 	CampaignID string
 	Occasion   string
 	Reason     string
+	// Channel is the channel the template would have used, if known.
+	Channel    Channel
 	OccurredAt time.Time
 }
 

@@ -604,7 +604,7 @@ func (c *Customer) RecordGreetingSkipped(cmd RecordGreetingSkipped, now time.Tim
 			required("occasion", cmd.Occasion),
 			required("reason", cmd.Reason),
 		),
-		&GreetingSkipped{CampaignID: cmd.CampaignID, Occasion: cmd.Occasion, Reason: cmd.Reason})
+		&GreetingSkipped{CampaignID: cmd.CampaignID, Occasion: cmd.Occasion, Reason: cmd.Reason, Channel: cmd.Channel})
 }
 
 // recordGreetingOutcome records a greeting failure or skip: business time,

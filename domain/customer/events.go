@@ -283,6 +283,9 @@ type GreetingSkipped struct {
 	CampaignID string `json:"campaignId"`
 	Occasion   string `json:"occasion"`
 	Reason     string `json:"reason"`
+	// Channel is the channel the customer's template would have used
+	// (absent on events recorded before it was kept).
+	Channel Channel `json:"channel,omitzero"`
 }
 
 // CustomerMarkedLost: someone decided the customer is gone.

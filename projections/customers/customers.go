@@ -177,7 +177,7 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	case *customer.GreetingFailed:
 		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "FAILED", Reason: e.Reason, At: at})
 	case *customer.GreetingSkipped:
-		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Status: "SKIPPED", Reason: e.Reason, At: at})
+		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "SKIPPED", Reason: e.Reason, At: at})
 	case *customer.CustomerMarkedLost:
 		c.MarkedLost = true
 	case *customer.CustomerWonBack:
