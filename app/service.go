@@ -53,6 +53,9 @@ func (s *Service) Repository() *Repository { return s.repo }
 // Most commands go through it; FileComplaint and Erase have their own
 // methods because they need more than the verb.
 func Do[C any](ctx context.Context, s *Service, customerID string, expected *uint64, cmd C, verb func(*customer.Customer, C, time.Time) error) (Result, error) {
+	if err := customer.CheckText(cmd); err != nil {
+		return Result{}, err
+	}
 	ctx = withRequestHash(ctx, requestHash(cmd))
 	return s.repo.Update(ctx, customerID, expected, func(c *customer.Customer) error {
 		return verb(c, cmd, s.repo.Now())
@@ -67,6 +70,9 @@ func (s *Service) Register(ctx context.Context, customerID string, cmd customer.
 // FileComplaint files a complaint, its reply-due time from the service's
 // reply clock.
 func (s *Service) FileComplaint(ctx context.Context, customerID string, expected *uint64, cmd customer.FileComplaint) (Result, error) {
+	if err := customer.CheckText(cmd); err != nil {
+		return Result{}, err
+	}
 	ctx = withRequestHash(ctx, requestHash(cmd))
 	return s.repo.Update(ctx, customerID, expected, func(c *customer.Customer) error {
 		return c.FileComplaint(cmd, s.replyClock, s.repo.Now())
@@ -79,6 +85,9 @@ func (s *Service) FileComplaint(ctx context.Context, customerID string, expected
 // after the event was stored, calling Erase again finishes it (and still
 // reports the domain's "already erased" refusal).
 func (s *Service) Erase(ctx context.Context, customerID string, expected *uint64, cmd customer.Erase) (Result, error) {
+	if err := customer.CheckText(cmd); err != nil {
+		return Result{}, err
+	}
 	already := false
 	ctx = withRequestHash(ctx, requestHash(cmd))
 	res, err := s.repo.Update(ctx, customerID, expected, func(c *customer.Customer) error {

@@ -56,9 +56,11 @@ func TestNewcomer(t *testing.T) {
 func checkDemoServes(t *testing.T, ctx context.Context, s *server) {
 	t.Helper()
 	url := s.base + "/graphql"
-	if !strings.Contains(s.stdout.String(), url) {
-		t.Errorf("stdout does not print the URL to open (%s):\n%s", url, s.stdout)
-	}
+	// serve prints the URL as it becomes ready; /healthz may say so a
+	// moment earlier.
+	eventually(t, ctx, 5*time.Second, "the URL to open on stdout", func() (bool, string) {
+		return strings.Contains(s.stdout.String(), url), s.stdout.String()
+	})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	req.Header.Set("Accept", "text/html")
 	resp, err := http.DefaultClient.Do(req)

@@ -465,10 +465,12 @@ func TestSMTPSender(t *testing.T) {
 		}
 		subject, err := dec.DecodeHeader(msg.Header.Get("Subject"))
 		body, _ := io.ReadAll(msg.Body)
-		if msg.Header.Get("From") != from || msg.Header.Get("To") != p.email || err != nil || subject != "店庆" ||
+		// The display name travels RFC 2047-encoded; read it as a mail client does.
+		gotFrom, ferr := msg.Header.AddressList("From")
+		if ferr != nil || len(gotFrom) != 1 || gotFrom[0].Name+" <"+gotFrom[0].Address+">" != from || msg.Header.Get("To") != p.email || err != nil || subject != "店庆" ||
 			strings.TrimRight(string(body), "\r\n") != p.name+"，店庆快乐！" || msg.Header.Get("Message-ID") == "" {
-			t.Errorf("mail to %s: From %q, To %q, Subject %q (%v), Message-ID %q, body %q; want From %q, the occasion as subject and the greeting with the name",
-				p.email, msg.Header.Get("From"), msg.Header.Get("To"), subject, err, msg.Header.Get("Message-ID"), body, from)
+			t.Errorf("mail to %s: From %q (%v), To %q, Subject %q (%v), Message-ID %q, body %q; want From %q, the occasion as subject and the greeting with the name",
+				p.email, msg.Header.Get("From"), ferr, msg.Header.Get("To"), subject, err, msg.Header.Get("Message-ID"), body, from)
 		}
 	}
 

@@ -626,3 +626,35 @@ func TestRacingWritersWithoutVersionAllSucceed(t *testing.T) {
 		t.Errorf("the CONFLICT message should say what to do: %s", r.Raw)
 	}
 }
+
+// Given text no CRM should store — a million-character name, a NUL, a
+// control character in a one-line field, an over-long note — when it is
+// sent, then the answer is BAD_USER_INPUT naming the field and nothing is
+// appended; line breaks in free text stay allowed.
+func TestTextLimits(t *testing.T) {
+	h := startServer(t, options{})
+	h.register("c1", "Lin Tao", nil)
+	const register = `mutation($in: RegisterCustomerInput!){ registerCustomer(input: $in){ version } }`
+	const contact = `mutation($in: LogContactInput!){ logContact(input: $in){ version } }`
+	cases := []struct {
+		name, query, field string
+		in                 map[string]any
+	}{
+		{"a million-character name", register, "name", map[string]any{"name": strings.Repeat("a", 1_000_000)}},
+		{"NUL in a name", register, "name", map[string]any{"name": "Lin\x00Tao"}},
+		{"a line break in a phone", register, "phone", map[string]any{"name": "Lin", "phone": "+86138\n00000000"}},
+		{"an over-long summary", contact, "summary", map[string]any{"customerId": "c1", "channel": "PHONE", "direction": "INBOUND", "agent": "mia", "summary": strings.Repeat("x", 10_001)}},
+		{"an escape in an agent", contact, "agent", map[string]any{"customerId": "c1", "channel": "PHONE", "direction": "INBOUND", "agent": "mia\x1b[31m"}},
+	}
+	for _, tc := range cases {
+		head := h.head()
+		r := h.refused("", "BAD_USER_INPUT", tc.query, map[string]any{"in": tc.in})
+		if !strings.Contains(r.Raw, `"input.`+tc.field+`"`) {
+			t.Errorf("%s: the error should name input.%s: %.300s", tc.name, tc.field, r.Raw)
+		}
+		if h.head() != head {
+			t.Errorf("%s: appended something", tc.name)
+		}
+	}
+	h.ok(contact, map[string]any{"in": map[string]any{"customerId": "c1", "channel": "PHONE", "direction": "INBOUND", "agent": "mia", "summary": "line one\nline two\tand a tab"}})
+}

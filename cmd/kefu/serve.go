@@ -112,7 +112,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another kefu running? choose another --addr)", *addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := httpServer(srv.Handler())
 	url := "http://" + ln.Addr().String() + "/graphql"
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -149,6 +149,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	e.log.Info("kefu stopped")
 	return nil
+}
+
+// httpServer bounds what one connection may hold: a client that sends
+// its headers or body slowly, or keeps an idle connection open, is cut
+// off. The write timeout leaves room for the GraphQL handler's own request
+// timeout (10 s) and a large answer.
+func httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 func loadPolicy(path string) (lifecycle.Policy, error) {
