@@ -3,6 +3,7 @@ package server_test
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Given two callers who pick the same idempotency key, when each registers
@@ -51,5 +52,30 @@ func TestIdempotencyKeysBelongToTheCaller(t *testing.T) {
 	orders := h.ok(`query($id: ID!){ customer(id: $id){ purchaseCount } }`, map[string]any{"id": aliceID})
 	if n := orders.num("customer.purchaseCount"); n != 2 {
 		t.Errorf("alice's customer has %d purchases, want o-1 and o-2", n)
+	}
+}
+
+// Given two marketers who pick the same idempotency key for their own
+// campaigns, then each gets a campaign; a template body beyond the text
+// limits is BAD_USER_INPUT and schedules nothing.
+func TestCampaignKeysBelongToTheCallerAndBodiesAreBounded(t *testing.T) {
+	clock := newFakeClock(time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC))
+	h := campaignServer(t, "", clock, nil)
+	def := func(name, body string) map[string]any {
+		return map[string]any{"in": map[string]any{"name": name, "occasion": "CN:spring_festival", "idempotencyKey": "spring",
+			"templates": []any{map[string]any{"channel": "SMS", "body": body}}}}
+	}
+	mark := h.post(tokMarketing, mSchedule, def("Mark's", "{{occasion}}快乐"))
+	alice := h.post(tokAdmin, mSchedule, def("Alice's", "Happy {{occasion}}"))
+	if len(mark.Errors) > 0 || len(alice.Errors) > 0 {
+		t.Fatalf("schedules: %s / %s", mark.Raw, alice.Raw)
+	}
+	if a, b := mark.str("scheduleGreetingCampaign.campaign.id"), alice.str("scheduleGreetingCampaign.campaign.id"); a == b {
+		t.Fatalf("two marketers' campaigns under the same key share the id %s", a)
+	}
+	head := h.head()
+	r := h.refused(tokMarketing, "BAD_USER_INPUT", mSchedule, def("Long", strings.Repeat("祝", 10_001)))
+	if !strings.Contains(r.Raw, "body") || h.head() != head {
+		t.Errorf("an over-long body: %.300s (head %d → %d)", r.Raw, head, h.head())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 )
@@ -67,9 +68,14 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 // *KeyConflictError and stores nothing.
 func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempotencyKey string) (*campaign.Campaign, error) {
 	now := s.clock()
+	if err := customer.CheckText(cmd); err != nil {
+		return nil, err
+	}
 	eventID := uuid.New()
 	if idempotencyKey != "" {
-		eventID = codec.DeterministicID(NamespaceCampaign, "schedule/"+idempotencyKey)
+		// A key is the caller's own: another user's same key is another
+		// campaign.
+		eventID = codec.DeterministicID(NamespaceCampaign, "schedule/"+cmd.By+"\x00"+idempotencyKey)
 	}
 	if cmd.CampaignID == "" {
 		cmd.CampaignID = eventID.String()

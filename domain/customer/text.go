@@ -2,6 +2,7 @@ package customer
 
 import (
 	"reflect"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,9 +18,13 @@ const (
 	MaxListItems = 100
 )
 
+// modulePath prefixes the packages whose command structs CheckText walks
+// into (this package's and domain/campaign's).
+var modulePath = strings.TrimSuffix(reflect.TypeFor[Register]().PkgPath(), "domain/customer")
+
 // freeText names the command fields that are free text.
 var freeText = map[string]bool{
-	"Summary": true, "Description": true, "Note": true, "Comment": true, "Reason": true,
+	"Summary": true, "Description": true, "Note": true, "Comment": true, "Reason": true, "Body": true,
 	"Options": true, "Cause": true, "CorrectiveActions": true, "Handling": true, "Impact": true,
 }
 
@@ -55,7 +60,7 @@ func checkValue(v reflect.Value, field string, free bool) error {
 		}
 	case reflect.Struct:
 		t := v.Type()
-		if t.PkgPath() != "" && t.PkgPath() != reflect.TypeFor[Register]().PkgPath() {
+		if !strings.HasPrefix(t.PkgPath(), modulePath) {
 			return nil // time.Time and other types from elsewhere
 		}
 		for i := range t.NumField() {
