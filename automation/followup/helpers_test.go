@@ -58,7 +58,6 @@ func (e *env) clock() time.Time {
 	return e.now
 }
 
-
 func (e *env) stageOf(id string) (lifecycle.Stage, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
