@@ -28,6 +28,10 @@ const benchSummary = "load-test the GraphQL API over loopback on a seeded data d
 // benchCustomerQuery is issue 4 §7's read scenario.
 const benchCustomerQuery = `query($id: ID!) { customer(id: $id) { stage loyalty { score level } openComplaints { id } timeline(first: 20) { edges { node { type occurredAt summary } } } } }`
 
+// benchFloor is the floor every API scenario is measured against in the
+// same run: the same HTTP, JSON and graphql-go path with nothing to read.
+const benchFloor = `{ __typename }`
+
 // benchLogContact is issue 4 §7's write scenario.
 const benchLogContact = `mutation($id: ID!) { logContact(input: { customerId: $id, channel: PHONE, direction: INBOUND, agent: "bench", summary: "load test" }) { version } }`
 
@@ -141,7 +145,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	for _, name := range scenarios {
+	var floor float64
+	for _, name := range append([]string{"floor"}, scenarios...) {
 		sc := benchScenario(name, pick)
 		cpu0 := cpuTime()
 		res, err := loadgen.Run(ctx, loadgen.Config{
@@ -152,6 +157,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintln(e.stdout, res.String())
+		if name == "floor" {
+			floor = res.Rate()
+		} else if floor > 0 {
+			fmt.Fprintf(e.stdout, "%-12s ratio to the floor ({ __typename } in this run, %.0f req/s): %.2f\n", "", floor, res.Rate()/floor)
+		}
 		if cpu := cpuTime() - cpu0; res.Requests > 0 && cpu > 0 {
 			// Process CPU over warm-up and measurement, per request: with
 			// the load generator in the same process this is server +
@@ -171,8 +181,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 // benchScenario builds the named scenario over customers 0..n-1.
 func benchScenario(name string, n int) loadgen.Scenario {
 	query := benchCustomerQuery
-	if name == "logcontact" {
+	switch name {
+	case "logcontact":
 		query = benchLogContact
+	case "floor":
+		query = benchFloor
 	}
 	prefix := []byte(`{"query":` + strconv.Quote(query) + `,"variables":{"id":"`)
 	return loadgen.Scenario{
