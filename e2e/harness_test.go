@@ -437,4 +437,3 @@ const (
 	tokMarketing = "e2e-mia-token-0123456789"
 	tokAnalyst   = "e2e-ana-token-0123456789"
 )
-

@@ -586,4 +586,3 @@ func (b *builder) enums() {
 		enumValue{string(RoleAnalyst), "Reads everything except personal data."},
 	)
 }
-
