@@ -58,4 +58,3 @@ func (c *lru) remove(key string) {
 		delete(c.items, key)
 	}
 }
-
