@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,8 +19,9 @@ import (
 //
 // Personal data is what DESIGN §3 marks (name, phone, email, wechat,
 // birthday, contact and grumble summaries, complaint descriptions,
-// comments, conduct notes); free-text notes of steps and follow-ups are
-// not, so the test keeps personal data out of them.
+// comments, conduct notes) and the free-text notes of complaint steps and
+// follow-ups, which quote the customer: the test's notes hold the name and
+// the phone number.
 func TestEraseCustomer(t *testing.T) {
 	dir := t.TempDir()
 	h := startServer(t, options{dir: dir, auth: true})
@@ -26,6 +29,9 @@ func TestEraseCustomer(t *testing.T) {
 		name  = "Xiaoming Erasable-Zhu"
 		phone = "+8613911223344"
 		email = "erasable.zhu@example.net"
+		// Notes quoting the customer.
+		stepNote     = "apologised to Xiaoming Erasable-Zhu in person"
+		followUpNote = "call back on +8613911223344 after 6"
 	)
 	past := time.Now().Add(-time.Hour).Truncate(time.Second)
 	h.register("gone", name, map[string]any{"phone": phone, "email": email, "wechat": "zhu-wx-8812", "birthday": "1993-07-08",
@@ -33,9 +39,9 @@ func TestEraseCustomer(t *testing.T) {
 	h.register("kept", "Kept Customer", map[string]any{"phone": "+8613000000000"})
 	h.ok(`mutation{ logContact(input:{customerId:"gone", channel:PHONE, direction:INBOUND, agent:"mia", summary:"spoke to Xiaoming"}){ version } }`, nil)
 	h.fileComplaint("gone", map[string]any{"complaintId": "kg", "description": "Xiaoming's phone +8613911223344 was published"})
-	h.ok(`mutation{ takeRecoveryStep(input:{complaintId:"kg", step:APOLOGY, by:"mia", note:"apologised in person"}){ version } }`, nil)
-	h.ok(`mutation($d:DateTime!){ scheduleFollowUp(input:{customerId:"gone", reason:ROUTINE, owner:"mia", dueAt:$d, note:"call back tomorrow"}){ version } }`,
-		map[string]any{"d": ts(time.Now().Add(24 * time.Hour))})
+	h.ok(`mutation($n:String){ takeRecoveryStep(input:{complaintId:"kg", step:APOLOGY, by:"mia", note:$n}){ version } }`, map[string]any{"n": stepNote})
+	h.ok(`mutation($d:DateTime!, $n:String){ scheduleFollowUp(input:{customerId:"gone", reason:ROUTINE, owner:"mia", dueAt:$d, note:$n}){ version } }`,
+		map[string]any{"d": ts(time.Now().Add(24 * time.Hour)), "n": followUpNote})
 	h.ok(`mutation{ recordPurchase(input:{customerId:"gone", orderId:"o1", amount:{amountMinor:990, currency:"CNY"}}){ version } }`, nil)
 	// Stop and restart once, so checkpoints and snapshots hold the customer.
 	h.stop()
@@ -73,7 +79,7 @@ func TestEraseCustomer(t *testing.T) {
 		if reg["name"] != "[erased]" || reg["phone"] != "[erased]" || reg["email"] != "[erased]" {
 			t.Errorf("registration data after erasure: %v, want [erased] for name, phone, email", reg)
 		}
-		for _, s := range []string{name, phone, email, "Xiaoming"} {
+		for _, s := range []string{name, phone, email, "Xiaoming", stepNote, followUpNote} {
 			if strings.Contains(r.Raw, s) {
 				t.Errorf("the API still returns %q: %s", s, r.Raw)
 			}
@@ -97,32 +103,56 @@ func TestEraseCustomer(t *testing.T) {
 	h.stop()
 
 	// No file under the data directory holds the personal data.
-	needles := [][]byte{[]byte(name), []byte(phone), []byte(email)}
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		files++
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, n := range needles {
-			if bytes.Contains(b, n) {
-				rel, _ := filepath.Rel(dir, path)
-				t.Errorf("%s still holds %q", rel, n)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files == 0 {
+	if files := scanForPersonalData(t, personalNeedles(name, phone, email, stepNote, followUpNote), dir); files == 0 {
 		t.Fatalf("no files in the data directory")
 	}
 	// Reopen: the erasure survives a rebuild from the log.
 	h = startServer(t, options{dir: dir, auth: true})
 	assertErased(h)
+}
+
+// personalNeedles are the forms of each string a file must not hold: as
+// UTF-8, JSON-escaped, and base64 (standard and URL alphabets, padded or
+// not) of the UTF-8.
+func personalNeedles(ss ...string) map[string][]byte {
+	out := map[string][]byte{}
+	for _, s := range ss {
+		out[s] = []byte(s)
+		esc, _ := json.Marshal(s)
+		out[s+" (JSON)"] = esc[1 : len(esc)-1]
+		for i, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			out[s+" (base64 #"+string(rune('0'+i))+")"] = []byte(enc.EncodeToString([]byte(s)))
+		}
+	}
+	return out
+}
+
+// scanForPersonalData reads every file under the roots and reports each
+// one that holds a needle; it returns how many files it read.
+func scanForPersonalData(t *testing.T, needles map[string][]byte, roots ...string) int {
+	t.Helper()
+	files := 0
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			files++
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for what, n := range needles {
+				if bytes.Contains(b, n) {
+					rel, _ := filepath.Rel(root, path)
+					t.Errorf("%s still holds %s", rel, what)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files
 }
