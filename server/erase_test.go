@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io/fs"
@@ -10,6 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/analytics"
+	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/exchange"
+	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/projections"
 )
 
 // TestEraseCustomer erases a customer end to end: the API shows the
@@ -155,4 +164,107 @@ func scanForPersonalData(t *testing.T, needles map[string][]byte, roots ...strin
 		}
 	}
 	return files
+}
+
+// TestErasureCoversOutboxExportsAndReport is issue 13 §2's scan: a customer
+// whose name and phone went into a greeting in the outbox (the default
+// sender), and into the notes of a complaint and a follow-up, is erased;
+// then no file of the data directory, no export (NDJSON, CSV,
+// pseudonymized) and no HTML report holds the name, phone, e-mail or notes,
+// while the other customer's greeting still reads through GET /outbox.
+func TestErasureCoversOutboxExportsAndReport(t *testing.T) {
+	const (
+		name      = "Xiaoming Erasable-Zhu"
+		phone     = "+8613911223344"
+		email     = "erasable.zhu@example.net"
+		ackNote   = "told Xiaoming Erasable-Zhu we are on it"
+		stepNote  = "sent flowers to Xiaoming Erasable-Zhu at home"
+		fuNote    = "call +8613911223344 before the holiday"
+		keptName  = "Kept Wang-Customer"
+		keptPhone = "+8613000000077"
+	)
+	t0 := time.Date(2027, 1, 20, 0, 0, 0, 0, time.UTC)
+	clock := newFakeClock(t0)
+	dir := t.TempDir()
+	h := campaignServer(t, dir, clock, nil)
+	h.setup(campCustomer{id: "gone", name: name, tier: "GOLD", phone: phone, email: email, consent: true}, t0.Add(-time.Hour))
+	h.setup(campCustomer{id: "kept", name: keptName, tier: "GOLD", phone: keptPhone, consent: true}, t0.Add(-time.Hour))
+	h.fileComplaint("gone", map[string]any{"complaintId": "kg", "occurredAt": ts(t0.Add(-30 * time.Minute))})
+	h.ok(`mutation($n:String){ acknowledgeComplaint(input:{complaintId:"kg", by:"mia", note:$n}){ version } }`, map[string]any{"n": ackNote})
+	h.ok(`mutation($n:String){ takeRecoveryStep(input:{complaintId:"kg", step:EMPATHY, by:"mia", note:$n}){ version } }`, map[string]any{"n": stepNote})
+	h.ok(`mutation($d:DateTime!, $n:String){ scheduleFollowUp(input:{customerId:"gone", reason:ROUTINE, owner:"mia", dueAt:$d, note:$n}){ version } }`,
+		map[string]any{"d": ts(t0.Add(48 * time.Hour)), "n": fuNote})
+
+	id, _ := h.schedule(map[string]any{"name": "Spring 2027", "occasion": "CN:spring_festival", "date": "2027-02-06",
+		"templates": []any{map[string]any{"channel": "SMS", "body": "Happy {{occasion}}, {{name}}"}}})
+	clock.Set(at(t, shanghai, 2027, 2, 6, 9, 0))
+	h.waitCampaign(id, "both greeted", func(s campaignState) bool { return s.Sent == 2 })
+	byCustomer := outboxByCustomer(t, h.outbox(tokMarketing))
+	if l := byCustomer[id+"/gone"]; l.To != phone || !strings.Contains(l.Body, name) {
+		t.Fatalf("before erasure the outbox reads %+v for gone, want the greeting to %s with the name", l.Message, phone)
+	}
+
+	h.ok(`mutation{ eraseCustomer(input:{customerId:"gone", by:"alice", reason:"GDPR request"}){ version } }`, nil)
+	byCustomer = outboxByCustomer(t, h.outbox(tokMarketing))
+	if l := byCustomer[id+"/gone"]; l.To != "[erased]" || l.Body != "[erased]" || l.IdempotencyKey == "" {
+		t.Errorf("after erasure the outbox reads %+v for gone, want to and body [erased], the line kept", l.Message)
+	}
+	if l := byCustomer[id+"/kept"]; l.To != keptPhone || l.Body != "Happy 春节, "+keptName {
+		t.Errorf("after erasure the other customer's greeting reads %+v", l.Message)
+	}
+	h.stop()
+
+	// What an analyst takes away: exports and the report, made after the
+	// erasure as kefu export and kefu report make them.
+	out := t.TempDir()
+	d, err := datadir.Open(dir, datadir.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, opts := range map[string]exchange.ExportOptions{
+		"export.ndjson":        {Format: exchange.NDJSON},
+		"export.csv":           {Format: exchange.CSV},
+		"pseudonymized.ndjson": {Format: exchange.NDJSON, Pseudonymize: true, Key: []byte("a key of sixteen or more bytes")},
+	} {
+		f, err := os.Create(filepath.Join(out, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := exchange.Export(t.Context(), d.Store, d.Codec, exchange.DefaultTypes(), f, opts); err != nil {
+			t.Fatalf("export %s: %v", file, err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain, err := codec.New(codec.Options{}, app.CustomerSpecs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := analytics.Replay(t.Context(), d.Store, projections.DecoderFunc(func(ctx context.Context, ev eventstore.Event) (any, error) {
+		dec, err := plain.Decode(ctx, ev)
+		return dec.Payload, err
+	}), analytics.ReplayConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	if err := analytics.WriteHTML(&report, book, analytics.HTMLOptions{Generated: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "report.html"), report.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	needles := personalNeedles(name, phone, email, ackNote, stepNote, fuNote, "Happy 春节, "+name)
+	if files := scanForPersonalData(t, needles, dir, out); files < 6 {
+		t.Errorf("scanned %d files, want at least the store, the keystore, the outbox, three exports and the report", files)
+	}
+	// The scan can see: the other customer's data is in the plain export.
+	if b, err := os.ReadFile(filepath.Join(out, "export.ndjson")); err != nil || !bytes.Contains(b, []byte(keptName)) || !bytes.Contains(b, []byte(keptPhone)) {
+		t.Errorf("the plain export lacks the other customer's name and phone (%v): the scan would see nothing", err)
+	}
 }
