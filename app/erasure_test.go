@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/app"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -17,24 +20,74 @@ import (
 	"github.com/kefu-crm/kefu/pii"
 )
 
-// personal returns the personal strings of the registration and the
-// contacts the erasure tests record.
+// notes are the free-text notes of the complaint steps and follow-ups the
+// erasure tests record: personal data too (they quote the customer).
+var notes = []string{
+	"acknowledged: Zhou will be home after 6",
+	"apologised to Zhou Qiaoling in person",
+	"Zhou accepted the voucher for 周巧玲's order",
+	"reopened: Zhou says the parcel is still missing",
+	"call Zhou on her mobile after work",
+	"Zhou was happy with the call",
+}
+
+// description is the complaint's description.
+const description = "the parcel for Zhou Qiaoling never arrived"
+
+// personal returns the personal strings of the registration, the contacts,
+// the complaint and the notes the erasure tests record.
 func personal() []string {
 	r := registration()
-	return []string{r.Name, r.Phone, r.Email, r.WeChat, r.Birthday, "complained about the parcel to Zhou", "asked for 周巧玲's invoice"}
+	return append([]string{r.Name, r.Phone, r.Email, r.WeChat, r.Birthday, "complained about the parcel to Zhou", "asked for 周巧玲's invoice",
+		description}, notes...)
 }
 
 func recordHistory(t *testing.T, f *fixture, id string) {
 	t.Helper()
+	ctx := t.Context()
 	register(t, f, id)
 	p := personal()
-	for _, s := range p[5:] {
-		if _, err := logContact(t.Context(), f, id, nil, s); err != nil {
+	for _, s := range p[5:7] {
+		if _, err := logContact(ctx, f, id, nil, s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := app.Do(t.Context(), f.svc, id, nil, customer.RecordPurchase{OrderID: "o-1", Amount: customer.Money{AmountMinor: 100, Currency: "CNY"}}, (*customer.Customer).RecordPurchase); err != nil {
+	if _, err := app.Do(ctx, f.svc, id, nil, customer.RecordPurchase{OrderID: "o-1", Amount: customer.Money{AmountMinor: 100, Currency: "CNY"}}, (*customer.Customer).RecordPurchase); err != nil {
 		t.Fatal(err)
+	}
+	k := "k-" + id
+	steps := []func() (app.Result, error){
+		func() (app.Result, error) {
+			return f.svc.FileComplaint(ctx, id, nil, customer.FileComplaint{ComplaintID: k, Channel: must(customer.ParseChannel("PHONE")), Category: "delivery",
+				Severity: customer.SeverityGeneral, Description: description, Owner: "agent-7"})
+		},
+		func() (app.Result, error) {
+			return app.Do(ctx, f.svc, id, nil, customer.AcknowledgeComplaint{ComplaintID: k, By: "agent-7", Note: notes[0]}, (*customer.Customer).AcknowledgeComplaint)
+		},
+		func() (app.Result, error) {
+			return app.Do(ctx, f.svc, id, nil, customer.TakeRecoveryStep{ComplaintID: k, Step: must(customer.ParseRecoveryStep("APOLOGY")), By: "agent-7", Note: notes[1]},
+				(*customer.Customer).TakeRecoveryStep)
+		},
+		func() (app.Result, error) {
+			return app.Do(ctx, f.svc, id, nil, customer.ResolveComplaint{ComplaintID: k, By: "agent-7", Outcome: must(customer.ParseOutcome("SATISFIED")), Note: notes[2]},
+				(*customer.Customer).ResolveComplaint)
+		},
+		func() (app.Result, error) {
+			return app.Do(ctx, f.svc, id, nil, customer.ReopenComplaint{ComplaintID: k, By: "agent-7", Note: notes[3]}, (*customer.Customer).ReopenComplaint)
+		},
+		func() (app.Result, error) {
+			return app.Do(ctx, f.svc, id, nil, customer.ScheduleFollowUp{FollowUpID: "f-" + id, Reason: customer.ReasonRoutine, Owner: "agent-7", DueAt: now.Add(time.Hour), Note: notes[4]},
+				(*customer.Customer).ScheduleFollowUp)
+		},
+		func() (app.Result, error) {
+			return app.Do(ctx, f.svc, id, nil, customer.CompleteFollowUp{FollowUpID: "f-" + id, By: "agent-7", Outcome: customer.FollowUpOutcomes()[0], Note: notes[5]},
+				(*customer.Customer).CompleteFollowUp)
+		},
+	}
+	for i, step := range steps {
+		if _, err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
 	}
 }
 
@@ -92,8 +145,8 @@ func TestAfterErasureEveryPersonalFieldReadsErased(t *testing.T) {
 			}
 		}
 	}
-	if sealed != 7 {
-		t.Fatalf("%d personal fields seen, want 7", sealed)
+	if want := len(personal()); sealed != want {
+		t.Fatalf("%d personal fields seen, want %d", sealed, want)
 	}
 	c, err := f.repo.Load(t.Context(), "c1")
 	if err != nil {
@@ -216,5 +269,64 @@ func TestErasureLeavesNoPersonalDataInTheDataDirectory(t *testing.T) {
 	}
 	if k, err := f.repo.Load(t.Context(), "keep"); err != nil || k.Name() != registration().Name {
 		t.Fatalf("kept customer after reopen: %v", err)
+	}
+}
+
+// TestClearNotesOfOldEventsReadErasedAfterErasure: events written before
+// notes were personal hold them in clear, and the log is never rewritten.
+// Read back, such a note is the text while the customer's key lives and
+// the erasure marker once it is destroyed — through the codec and through
+// the aggregate.
+func TestClearNotesOfOldEventsReadErasedAfterErasure(t *testing.T) {
+	f := newMemFixture(t)
+	ctx := t.Context()
+	register(t, f, "c1")
+	res, err := f.svc.FileComplaint(ctx, "c1", nil, customer.FileComplaint{ComplaintID: "k1", Channel: must(customer.ParseChannel("PHONE")),
+		Category: "delivery", Severity: customer.SeverityGeneral, Description: description, Owner: "agent-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = "old clear note: Zhou is at 12 Lane 3"
+	// As the codec wrote it before: schema version 1, the note in clear.
+	if _, err := f.store.Append(ctx, "customer-c1", eventstore.Exact(res.Revision), eventstore.Record{
+		ID: uuid.New(), Type: customer.TypeRecoveryStepTaken, SchemaVersion: 1, OccurredAt: now,
+		Data: []byte(`{"complaintId":"k1","step":"APOLOGY","by":"agent-7","note":"` + old + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() (string, string) {
+		t.Helper()
+		evs, err := f.store.ReadStream(ctx, "customer-c1", eventstore.StreamRead{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var note string
+		for _, ev := range evs {
+			if ev.Type != customer.TypeRecoveryStepTaken {
+				continue
+			}
+			d, err := f.codec.Decode(ctx, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			note = d.Payload.(*customer.RecoveryStepTaken).Note
+		}
+		c, err := f.repo.Load(ctx, "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := c.Complaint("k1")
+		if len(k.RecoverySteps) != 1 {
+			t.Fatalf("loaded %d recovery steps, want 1", len(k.RecoverySteps))
+		}
+		return note, k.RecoverySteps[0].Note
+	}
+	if dec, agg := read(); dec != old || agg != old {
+		t.Fatalf("before erasure: decoded %q, loaded %q; want the clear note", dec, agg)
+	}
+	if _, err := f.svc.Erase(ctx, "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
+		t.Fatal(err)
+	}
+	if dec, agg := read(); dec != pii.Erased || agg != "" {
+		t.Fatalf("after erasure: decoded %q, loaded %q; want %q and nothing", dec, agg, pii.Erased)
 	}
 }

@@ -2,8 +2,11 @@ package e2e_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -214,7 +217,7 @@ func TestMarketing(t *testing.T) {
 			t.Errorf("customer %s: greetings of campaign %s = %v, want exactly [%s]", id, a.ID, got, want)
 		}
 	}
-	checkOutbox(t, filepath.Join(dir, "greetings-outbox.ndjson"), a.ID, map[string]string{"mk-greet-1": "林晓", "mk-greet-2": "周敏"})
+	checkOutbox(t, ctx, s, tokMarketing, filepath.Join(dir, "greetings-outbox.ndjson"), a.ID, map[string]string{"mk-greet-1": "林晓", "mk-greet-2": "周敏"})
 
 	// A Spring Festival campaign for the whole book, cancelled before it sends.
 	var sb struct {
@@ -276,27 +279,47 @@ func audienceSkips(rs []reasonCount) map[string]int {
 	return m
 }
 
-// checkOutbox reads the outbox file the default sender writes and checks
-// that the campaign delivered exactly one message to each of want
-// (customer ID → name), with the name filled into the template.
-func checkOutbox(t *testing.T, path, campaignID string, want map[string]string) {
+// checkOutbox reads the greetings the default sender wrote as an
+// integration does — GET /outbox with token (a marketer's), NDJSON, the
+// address and body opened — and checks that the campaign delivered exactly
+// one message to each of want (customer ID → name), with the name filled
+// into the template; and that the outbox file itself holds neither name
+// (it keeps address and body sealed under each customer's key).
+func checkOutbox(t *testing.T, ctx context.Context, s *server, token, path, campaignID string, want map[string]string) {
 	t.Helper()
-	f, err := os.Open(path)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/outbox?after=0&limit=10000", nil)
 	if err != nil {
-		t.Errorf("the outbox: %v", err)
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Errorf("GET /outbox: %v", err)
 		return
 	}
-	defer f.Close()
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/x-ndjson") {
+		b, _ := io.ReadAll(resp.Body)
+		t.Errorf("GET /outbox: %s %q %s, want 200 NDJSON", resp.Status, resp.Header.Get("Content-Type"), b)
+		return
+	}
 	got := map[string]int{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line := 0
 	for sc.Scan() {
 		var m struct {
+			Line                                      int
 			CampaignID, CustomerID, Channel, To, Body string
 		}
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Errorf("outbox line %q: %v", sc.Text(), err)
 			continue
+		}
+		if line++; m.Line != line {
+			t.Errorf("outbox entry %d has line %d", line, m.Line)
 		}
 		if m.CampaignID != campaignID {
 			continue
@@ -305,6 +328,18 @@ func checkOutbox(t *testing.T, path, campaignID string, want map[string]string) 
 		name, ok := want[m.CustomerID]
 		if !ok || !strings.Contains(m.Body, name) || m.Channel != "SMS" || m.To == "" {
 			t.Errorf("outbox message %+v: want an SMS to one of %v with their name in it", m, want)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Errorf("GET /outbox: %v", err)
+	}
+	if raw, err := os.ReadFile(path); err != nil {
+		t.Errorf("the outbox file: %v", err)
+	} else {
+		for _, name := range want {
+			if strings.Contains(string(raw), name) {
+				t.Errorf("the outbox file %s holds %q in clear", path, name)
+			}
 		}
 	}
 	for id := range want {

@@ -479,7 +479,7 @@ func TestSMTPSender(t *testing.T) {
 	if c := waitHandled(t, ctx, admin, b.ID, len(people)); c.Sent != 2 {
 		t.Errorf("SMS campaign under --sender smtp = %s; want 2 sent (em-1 and em-nomail have phones)", js(c))
 	}
-	checkOutbox(t, filepath.Join(dir, "greetings-outbox.ndjson"), b.ID, map[string]string{"em-1": "林晓", "em-nomail": "郑强"})
+	checkOutbox(t, ctx, s, "", filepath.Join(dir, "greetings-outbox.ndjson"), b.ID, map[string]string{"em-1": "林晓", "em-nomail": "郑强"})
 	box.mu.Lock()
 	if n := len(box.mails); n != len(mails) {
 		t.Errorf("the SMS campaign sent %d mails", n-len(mails))

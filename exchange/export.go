@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,9 +11,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
@@ -64,8 +68,10 @@ type ExportOptions struct {
 	Types []string
 	// Pseudonymize replaces customer IDs (in stream IDs and in the data
 	// fields that name customers, orders, complaints and follow-ups) with
-	// HMAC-SHA-256 pseudonyms under Key, replaces personal data with
-	// Redacted, and keeps only actor and role of the metadata.
+	// HMAC-SHA-256 pseudonyms under Key, also where other text of the same
+	// event quotes them; replaces event IDs (many are derived from
+	// customer IDs) with UUIDs keyed the same way; replaces personal data
+	// with Redacted; and keeps only actor and role of the metadata.
 	Pseudonymize bool
 	// Key is the pseudonymization key (at least MinKeySize bytes).
 	Key []byte
@@ -204,6 +210,16 @@ func (x *exporter) transform(ctx context.Context, ev *eventstore.Event) (string,
 	return ev.StreamID, info.version, data, ev.Metadata, nil
 }
 
+// quotesAny reports whether raw JSON holds any of the raw IDs.
+func quotesAny(v json.RawMessage, reps []idReplacement) bool {
+	for _, r := range reps {
+		if bytes.Contains(v, []byte(r.raw)) {
+			return true
+		}
+	}
+	return false
+}
+
 // Pseudonym is the pseudonym of an entity ID under the export key: 24 hex
 // digits of HMAC-SHA-256(key, id).
 func (x *exporter) pseudonym(id string) string {
@@ -227,11 +243,118 @@ var pseudonymFields = map[string]bool{
 	"customerId": true, "referredCustomerId": true, "orderId": true, "complaintId": true, "followUpId": true,
 }
 
+// eventIDDomain separates event-ID pseudonyms from entity pseudonyms under
+// one key (entity IDs never hold a NUL).
+const eventIDDomain = "kefu-export-event-id\x00"
+
+// eventID is the pseudonym of an event ID under the export key: the first
+// 16 bytes of HMAC-SHA-256(key, domain ‖ id) as a version 8 (custom) UUID.
+// Event IDs are kept stable by imports and many are UUIDv5 of customer
+// IDs (a greeting's of campaign and customer, a seeded event's of the
+// customer and its index, a command's of its idempotency key): kept as
+// they are, anyone could recompute them from candidate customer IDs and
+// undo the pseudonyms. The same key gives the same IDs, so an import of
+// the export stays idempotent and exports under one key still join.
+func (x *exporter) eventID(id uuid.UUID) uuid.UUID {
+	x.mac.Reset()
+	io.WriteString(x.mac, eventIDDomain)
+	x.mac.Write(id[:])
+	var sum [sha256.Size]byte
+	var out uuid.UUID
+	copy(out[:], x.mac.Sum(sum[:0]))
+	out[6] = out[6]&0x0f | 0x80 // version 8
+	out[8] = out[8]&0x3f | 0x80 // RFC 9562 variant
+	return out
+}
+
+// idReplacement is one entity ID of an event and its pseudonym.
+type idReplacement struct{ raw, pseudo string }
+
+// quoteIDs replaces, in every string of v (a decoded JSON value), each
+// occurrence of a raw ID with its pseudonym (see replaceID). reps are
+// longest first.
+func quoteIDs(v any, reps []idReplacement) (any, bool) {
+	switch x := v.(type) {
+	case string:
+		out, changed := x, false
+		for _, r := range reps {
+			if s, ok := replaceID(out, r.raw, r.pseudo); ok {
+				out, changed = s, true
+			}
+		}
+		return out, changed
+	case []any:
+		changed := false
+		for i := range x {
+			var c bool
+			if x[i], c = quoteIDs(x[i], reps); c {
+				changed = true
+			}
+		}
+		return x, changed
+	case map[string]any:
+		changed := false
+		for k := range x {
+			var c bool
+			if x[k], c = quoteIDs(x[k], reps); c {
+				changed = true
+			}
+		}
+		return x, changed
+	}
+	return v, false
+}
+
+// minEmbeddedID is the shortest ID replaced also inside longer words (a
+// customer ID in a complaint ID "k-<customer>-7"); a shorter one ("c1",
+// "42") only where it stands alone, so that ordinary words and numbers
+// survive.
+const minEmbeddedID = 6
+
+// replaceID replaces the occurrences of id in s: every one when id has at
+// least minEmbeddedID bytes, else those not inside a longer ID (a
+// sentence's final '.' does not count).
+func replaceID(s, id, with string) (string, bool) {
+	if id == "" || !strings.Contains(s, id) {
+		return s, false
+	}
+	if len(id) >= minEmbeddedID {
+		return strings.ReplaceAll(s, id, with), true
+	}
+	var b strings.Builder
+	changed := false
+	for {
+		i := strings.Index(s, id)
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		end := i + len(id)
+		if (i == 0 || !isIDByte(s[i-1])) && (end == len(s) || !isIDByte(s[end]) || (s[end] == '.' && (end+1 == len(s) || !isIDByte(s[end+1])))) {
+			b.WriteString(s[:i])
+			b.WriteString(with)
+			changed = true
+		} else {
+			b.WriteString(s[:end])
+		}
+		s = s[end:]
+	}
+	return b.String(), changed
+}
+
+func isIDByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+}
+
 func (x *exporter) pseudonymize(ev *eventstore.Event, info typeInfo, known bool) (string, int, []byte, []byte, error) {
 	stream := ev.StreamID
+	var reps []idReplacement
 	if cat, id, ok := strings.Cut(stream, "-"); ok && cat == "customer" {
-		stream = cat + "-" + x.pseudonym(id)
+		p := x.pseudonym(id)
+		stream = cat + "-" + p
+		reps = append(reps, idReplacement{id, p})
 	}
+	ev.ID = x.eventID(ev.ID)
 	data := ev.Data
 	version := ev.SchemaVersion
 	if known && info.personal && version == info.version {
@@ -263,9 +386,31 @@ func (x *exporter) pseudonymize(ev *eventstore.Event, info typeInfo, known bool)
 			if json.Unmarshal(v, &s) != nil || s == "" {
 				continue
 			}
-			q, _ := json.Marshal(x.pseudonym(s))
+			p := x.pseudonym(s)
+			q, _ := json.Marshal(p)
 			fields[k] = q
 			changed = true
+			reps = append(reps, idReplacement{s, p})
+		}
+		// Other text of the event that quotes one of its IDs (a reason
+		// naming the complaint, the customer) gets the pseudonym too.
+		slices.SortFunc(reps, func(a, b idReplacement) int { return len(b.raw) - len(a.raw) })
+		for k, v := range fields {
+			if pseudonymFields[k] || !quotesAny(v, reps) {
+				continue
+			}
+			var val any
+			if json.Unmarshal(v, &val) != nil {
+				continue
+			}
+			if val, c := quoteIDs(val, reps); c {
+				q, err := json.Marshal(val)
+				if err != nil {
+					return "", 0, nil, nil, err
+				}
+				fields[k] = q
+				changed = true
+			}
 		}
 		if changed {
 			var err error

@@ -21,8 +21,14 @@
 //
 // so a ciphertext moved to another customer, another event type or another
 // field of the same event fails authentication. The field index is the
-// position in the event's PersonalData() list. Empty fields and fields
-// without the prefix are stored and read as they are.
+// position in the event's PersonalData() list. Empty fields are stored and
+// read as they are.
+//
+// A field without the prefix is clear text written before the field was
+// personal (stored events are never rewritten: the notes of complaint steps
+// and follow-ups were clear until they were marked personal). Open leaves
+// it as it is while the subject's key lives and replaces it with Erased
+// once the key is destroyed, so erasure covers old events too.
 package pii
 
 import (
@@ -181,16 +187,19 @@ func (v *Vault) Seal(ctx context.Context, stream, eventType string, fields []*st
 }
 
 // Open decrypts sealed fields in place. When the subject's key was
-// destroyed every sealed field becomes Erased and Open returns nil. A
-// subject with sealed fields but neither a key nor a record of its
-// destruction is ErrNoKey: the keystore is lost or not the one the data was
-// written with, and reading on would pass real data off as erased. A sealed
-// field that does not authenticate under a live key is ErrTampered.
+// destroyed every non-empty field — sealed, or clear text stored before the
+// field was personal — becomes Erased and Open returns nil. A subject with
+// sealed fields but neither a key nor a record of its destruction is
+// ErrNoKey: the keystore is lost or not the one the data was written with,
+// and reading on would pass real data off as erased. A sealed field that
+// does not authenticate under a live key is ErrTampered. Clear fields of a
+// live key (or of a subject that never had one) are left as they are.
 func (v *Vault) Open(ctx context.Context, stream, eventType string, fields []*string) error {
 	var (
 		aead    cipher.AEAD
 		subject string
 		looked  bool
+		noKey   bool // looked, and the subject has no key and no destruction record
 		// plain holds every opened field's text, allocated once for all of
 		// them (it never moves, so the strings can point into it); scratch
 		// is the base64-decoded field and its additional data, reused.
@@ -203,25 +212,40 @@ func (v *Vault) Open(ctx context.Context, stream, eventType string, fields []*st
 		}
 	}()
 	for i, f := range fields {
-		if f == nil || !strings.HasPrefix(*f, Prefix) {
+		if f == nil || *f == "" {
 			continue
 		}
+		sealed := strings.HasPrefix(*f, Prefix)
 		if !looked {
 			var err error
 			if subject, err = v.Subject(stream); err != nil {
+				if !sealed {
+					// Clear text outside the vault's category: no key can
+					// cover it; look again only for a sealed field.
+					continue
+				}
 				return err
 			}
 			aead, err = v.cipher(ctx, subject, false)
-			if errors.Is(err, ErrNoKey) {
-				return fmt.Errorf("%w: %s has sealed personal data but no key and no record of its destruction (lost or wrong keystore?)", ErrNoKey, subject)
-			}
-			if err != nil && !errors.Is(err, ErrDestroyed) {
+			switch {
+			case errors.Is(err, ErrNoKey):
+				noKey = true
+			case err != nil && !errors.Is(err, ErrDestroyed):
 				return err
 			}
 			looked = true
 		}
+		if noKey {
+			if sealed {
+				return fmt.Errorf("%w: %s has sealed personal data but no key and no record of its destruction (lost or wrong keystore?)", ErrNoKey, subject)
+			}
+			continue
+		}
 		if aead == nil {
 			*f = Erased
+			continue
+		}
+		if !sealed {
 			continue
 		}
 		if plain == nil {

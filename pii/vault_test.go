@@ -115,7 +115,7 @@ func TestVaultAfterDestroy(t *testing.T) {
 	keystores(t, func(t *testing.T, ks pii.Keystore) {
 		ctx := t.Context()
 		v := pii.NewVault(ks, pii.VaultOptions{})
-		fs := fields("Zhang San", "", "zs@example.cn", "not sealed")
+		fs := fields("Zhang San", "", "zs@example.cn", "clear, from before the field was personal")
 		sealed := fields("Zhang San", "", "zs@example.cn")
 		if err := v.Seal(ctx, "customer-c1", "CustomerRegistered", sealed); err != nil {
 			t.Fatal(err)
@@ -133,7 +133,7 @@ func TestVaultAfterDestroy(t *testing.T) {
 			if err := vault.Open(ctx, "customer-c1", "CustomerRegistered", got); err != nil {
 				t.Fatalf("Open after Destroy: %v, want no error", err)
 			}
-			want := []string{pii.Erased, "", pii.Erased, "not sealed"}
+			want := []string{pii.Erased, "", pii.Erased, pii.Erased}
 			if strings.Join(values(got), "|") != strings.Join(want, "|") {
 				t.Fatalf("after Destroy: %q, want %q", values(got), want)
 			}
@@ -144,6 +144,50 @@ func TestVaultAfterDestroy(t *testing.T) {
 		// Nothing personal to seal needs no key, even for an erased customer.
 		if err := v.Seal(ctx, "customer-c1", "ContactLogged", fields("")); err != nil {
 			t.Fatalf("Seal of empty fields after Destroy: %v", err)
+		}
+	})
+}
+
+// TestVaultClearTextOfAnErasedSubjectReadsErased: a field stored in clear
+// because it was written before the field was marked personal (the notes of
+// complaint steps and follow-ups) reads as it is while the key lives, and as
+// Erased once the key is destroyed — the log is never rewritten, so this is
+// how erasure reaches old events.
+func TestVaultClearTextOfAnErasedSubjectReadsErased(t *testing.T) {
+	keystores(t, func(t *testing.T, ks pii.Keystore) {
+		ctx := t.Context()
+		v := pii.NewVault(ks, pii.VaultOptions{})
+		const note = "called 周巧玲 at home"
+		open := func(stream string) (string, error) {
+			f := fields(note, "")
+			err := v.Open(ctx, stream, "ComplaintAcknowledged", f)
+			if *f[1] != "" {
+				t.Errorf("empty field opened as %q", *f[1])
+			}
+			return *f[0], err
+		}
+		// No key yet (nothing was ever sealed for c1): clear text stays.
+		if got, err := open("customer-c1"); err != nil || got != note {
+			t.Fatalf("no key: %q, %v; want the clear text and no error", got, err)
+		}
+		if err := v.Seal(ctx, "customer-c1", "CustomerRegistered", fields("Zhou")); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := open("customer-c1"); err != nil || got != note {
+			t.Fatalf("live key: %q, %v; want the clear text", got, err)
+		}
+		if err := v.Destroy(ctx, "c1"); err != nil {
+			t.Fatal(err)
+		}
+		for _, vault := range []*pii.Vault{v, pii.NewVault(ks, pii.VaultOptions{})} {
+			f := fields(note)
+			if err := vault.Open(ctx, "customer-c1", "ComplaintAcknowledged", f); err != nil || *f[0] != pii.Erased {
+				t.Fatalf("after Destroy: %q, %v; want %q", *f[0], err, pii.Erased)
+			}
+		}
+		// Outside the vault's category there is no key to destroy.
+		if got, err := open("campaign-1"); err != nil || got != note {
+			t.Fatalf("campaign stream: %q, %v; want the clear text", got, err)
 		}
 	})
 }

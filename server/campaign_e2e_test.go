@@ -488,8 +488,10 @@ func TestCampaignMarketerFlow(t *testing.T) {
 		}
 	}
 
-	// 8. The outbox: one line per greeted customer, rendered in their locale.
-	lines := readOutbox(t, h.dir)
+	// 8. The outbox: one line per greeted customer, rendered in their locale,
+	// as an integration reads it (GET /outbox with the marketer's token);
+	// the file itself keeps address and body sealed.
+	lines := h.outbox(tokMarketing)
 	if len(lines) != 3 {
 		t.Errorf("outbox has %d lines, want 3 (one per greeted customer): %+v", len(lines), lines)
 	}
@@ -518,7 +520,71 @@ func TestCampaignMarketerFlow(t *testing.T) {
 		if ev := h.greetingsOf(cid).Events; len(ev) == 1 && ev[0].EventID != l.IdempotencyKey {
 			t.Errorf("%s: outbox idempotency key %s is not the GreetingSent event ID %s", cid, l.IdempotencyKey, ev[0].EventID)
 		}
+		raw, err := os.ReadFile(filepath.Join(h.dir, greeting.OutboxFileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{w.to, w.body} {
+			if bytes.Contains(raw, []byte(s)) {
+				t.Errorf("the outbox file holds %q in clear", s)
+			}
+		}
 	}
+}
+
+// outbox reads every line of the outbox through GET /outbox (as an
+// integration does), a page of 2 at a time to walk the after parameter.
+func (h *harness) outbox(token string) []greeting.OutboxLine {
+	h.t.Helper()
+	var out []greeting.OutboxLine
+	for {
+		var page []greeting.OutboxEntry
+		code, body := h.get(token, fmt.Sprintf("/outbox?after=%d&limit=2", len(out)))
+		if code != http.StatusOK {
+			h.t.Fatalf("GET /outbox: %d %s", code, body)
+		}
+		sc := bufio.NewScanner(strings.NewReader(body))
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			var e greeting.OutboxEntry
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				h.t.Fatalf("GET /outbox line %q: %v", sc.Text(), err)
+			}
+			page = append(page, e)
+		}
+		after := len(out)
+		for i, e := range page {
+			if e.Line != after+i+1 {
+				h.t.Fatalf("GET /outbox?after=%d: entry %d has line %d, want %d", after, i, e.Line, after+i+1)
+			}
+			out = append(out, e.OutboxLine)
+		}
+		if len(page) < 2 {
+			return out
+		}
+	}
+}
+
+// get sends GET path with a bearer token and returns the status and body.
+func (h *harness) get(token, path string) (int, string) {
+	h.t.Helper()
+	req, err := http.NewRequestWithContext(h.t.Context(), http.MethodGet, h.http.URL+path, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // crashingSender delivers through an outbox until it "crashes": the first

@@ -90,7 +90,8 @@ func (m *readModels) projections() []projections.Projection {
 			customer.TypeComplaintReopened, customer.TypeIncidentReportFiled, customer.TypeContactLogged,
 			customer.TypeCustomerErased),
 		customerProjection("followups", m.fups.Apply, m.fups.Digest,
-			customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled),
+			customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled,
+			customer.TypeCustomerErased),
 		customerProjection("lifecycle", func(ev eventstore.Event, e customer.Event) {
 			m.lifeMu.Lock()
 			defer m.lifeMu.Unlock()

@@ -17,6 +17,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.metrics.Instrument("/graphql", s.gql))
 	mux.Handle("GET /healthz", s.metrics.Instrument("/healthz", http.HandlerFunc(s.healthz)))
+	mux.Handle("GET /outbox", s.metrics.Instrument("/outbox", http.HandlerFunc(s.outboxLines)))
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("GET /{$}", http.RedirectHandler("/graphql", http.StatusFound))
 	return mux

@@ -375,7 +375,7 @@ func (s *Server) buildGreetings() error {
 	}
 	sender := s.cfg.Sender
 	if sender == nil {
-		if s.outbox, err = greeting.OpenOutbox(s.dir.Path, greeting.OutboxOptions{Clock: s.clock}); err != nil {
+		if s.outbox, err = greeting.OpenOutbox(s.dir.Path, greeting.OutboxOptions{Clock: s.clock, Protector: s.dir.Vault, Logger: s.log}); err != nil {
 			return err
 		}
 		sender = s.outbox

@@ -27,7 +27,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "ndjson", "ndjson (one envelope per line, see exchange/FORMAT.md) or csv")
 	until := fs.String("until", "", "only events with occurredAt ≤ T (RFC 3339 or YYYY-MM-DD, 00:00 UTC)")
 	types := fs.String("types", "", "only these event types, comma-separated")
-	pseudo := fs.Bool("pseudonymize", false, "hash customer IDs with a keyed HMAC and redact personal data")
+	pseudo := fs.Bool("pseudonymize", false, "replace customer, order, complaint, follow-up and event IDs with keyed HMAC pseudonyms and redact personal data")
 	keyHex := fs.String("pseudonymize-key", envDefault(e, "KEFU_PSEUDONYMIZE_KEY", ""), "HMAC key in hex (≥ 16 bytes; env KEFU_PSEUDONYMIZE_KEY); default: a new random key, printed on stderr")
 	out := fs.String("out", "-", "output file (- for stdout)")
 	if err := parseFlags(fs, args); err != nil {

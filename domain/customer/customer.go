@@ -310,6 +310,12 @@ func (c *Customer) apply(e Event, at time.Time) {
 		c.name, c.phone, c.email, c.wechat, c.birthday = "", "", "", "", ""
 		for _, cp := range c.complaints {
 			cp.description = ""
+			for i := range cp.steps {
+				cp.steps[i].Note = ""
+			}
+		}
+		for _, f := range c.followUps {
+			f.note = ""
 		}
 	}
 }

@@ -49,7 +49,9 @@ type Event interface {
 }
 
 // Personal is implemented by events that carry personal data (the fields
-// marked * in the design). PersonalData returns pointers to those fields so
+// marked * in the design, and the free-text notes of complaint steps and
+// follow-ups, which quote what customers said and how to reach them).
+// PersonalData returns pointers to those fields so
 // that a codec can encrypt them before storage and decrypt — or, after
 // erasure, replace with a marker — when reading. Nil or empty fields are
 // left alone.
@@ -356,6 +358,18 @@ func (e *GrumbleVoiced) PersonalData() []*string        { return []*string{&e.Su
 func (e *ComplaintFiled) PersonalData() []*string       { return []*string{&e.Description} }
 func (e *SatisfactionRecorded) PersonalData() []*string { return []*string{&e.Comment} }
 func (e *ConductFlagged) PersonalData() []*string       { return []*string{&e.Note} }
+
+// The notes below were stored in clear before they were marked personal:
+// events written then keep their clear note (the log is never rewritten),
+// which reads as it is while the customer's key lives and as the erasure
+// marker once it is destroyed (see package pii). Their shape is unchanged,
+// so their schema version stays 1.
+func (e *ComplaintAcknowledged) PersonalData() []*string { return []*string{&e.Note} }
+func (e *RecoveryStepTaken) PersonalData() []*string     { return []*string{&e.Note} }
+func (e *ComplaintResolved) PersonalData() []*string     { return []*string{&e.Note} }
+func (e *ComplaintReopened) PersonalData() []*string     { return []*string{&e.Note} }
+func (e *FollowUpScheduled) PersonalData() []*string     { return []*string{&e.Note} }
+func (e *FollowUpCompleted) PersonalData() []*string     { return []*string{&e.Note} }
 
 func nonNil(ps ...*string) []*string {
 	out := ps[:0:0]

@@ -59,7 +59,7 @@ func samples() map[string]customer.Event {
 		&customer.SatisfactionRecorded{Score: 4, Comment: "nice people", ComplaintID: "k-1"},
 		&customer.GreetingSent{CampaignID: "g-1", Occasion: "SPRING_FESTIVAL", Channel: phone, Template: 2, Attempts: 1},
 		&customer.GreetingFailed{CampaignID: "g-1", Occasion: "SPRING_FESTIVAL", Channel: phone, Reason: "bounced", Attempts: 3},
-		&customer.GreetingSkipped{CampaignID: "g-1", Occasion: "SPRING_FESTIVAL", Reason: "NO_CONSENT"},
+		&customer.GreetingSkipped{CampaignID: "g-1", Occasion: "SPRING_FESTIVAL", Reason: "NO_CONSENT", Channel: phone},
 		&customer.CustomerMarkedLost{Reason: "moved away", By: "am-1"},
 		&customer.CustomerWonBack{Reason: "came back"},
 		&customer.ConductFlagged{Severity: major, Note: "shouted at staff", By: "agent-7"},

@@ -282,10 +282,15 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		}
 	case *customer.CustomerErased:
 		// Personal data goes with the customer: the descriptions the
-		// customer gave are no longer shown (the log keeps only sealed
-		// copies, unreadable once the key is destroyed).
+		// customer gave and the notes of the recovery steps are no longer
+		// shown (the log keeps only sealed copies, unreadable once the key
+		// is destroyed).
 		for _, id := range m.byCustomer[customerID] {
-			m.byID[id].Description = ""
+			c := m.byID[id]
+			c.Description = ""
+			for i := range c.RecoverySteps {
+				c.RecoverySteps[i].Note = ""
+			}
 		}
 	case *customer.ContactLogged:
 		if e.ComplaintID == "" {

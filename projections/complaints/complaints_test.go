@@ -204,3 +204,22 @@ func ids(cs []complaints.Complaint) (out []string) {
 	}
 	return out
 }
+
+// TestErasureClearsDescriptionsAndStepNotes: personal data goes with the
+// customer — the description and the recovery steps' notes.
+func TestErasureClearsDescriptionsAndStepNotes(t *testing.T) {
+	f := newFeeder()
+	f.apply("c1", t0, &customer.ComplaintFiled{ComplaintID: "k1", Channel: customer.ChannelPhone, Category: "delivery", Severity: customer.SeverityGeneral, Description: "Zhou's parcel", Owner: "amy", ReplyDueAt: t0.Add(time.Hour)})
+	f.apply("c1", t0, &customer.ComplaintAcknowledged{ComplaintID: "k1", By: "amy"})
+	f.apply("c1", t0, &customer.RecoveryStepTaken{ComplaintID: "k1", Step: customer.StepApology, By: "amy", Note: "apologised to Zhou"})
+	f.apply("c2", t0, &customer.ComplaintFiled{ComplaintID: "k2", Channel: customer.ChannelPhone, Category: "delivery", Severity: customer.SeverityGeneral, Description: "Wang's parcel", Owner: "amy", ReplyDueAt: t0.Add(time.Hour)})
+	f.apply("c2", t0, &customer.RecoveryStepTaken{ComplaintID: "k2", Step: customer.StepApology, By: "amy", Note: "apologised to Wang"})
+	f.apply("c1", t0, &customer.CustomerErased{By: "admin", Reason: "request"})
+	c, _ := f.m.Get("k1")
+	if c.Description != "" || len(c.RecoverySteps) != 1 || c.RecoverySteps[0].Note != "" {
+		t.Errorf("k1 after erasure: description %q, steps %+v; want no description and the step without its note", c.Description, c.RecoverySteps)
+	}
+	if k, _ := f.m.Get("k2"); k.Description != "Wang's parcel" || k.RecoverySteps[0].Note != "apologised to Wang" {
+		t.Errorf("another customer's complaint after erasure: %+v", k)
+	}
+}

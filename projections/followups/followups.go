@@ -130,6 +130,12 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 			f.Note = e.Reason
 			m.close(f, Cancelled, ev.OccurredAt, e.By)
 		}
+	case *customer.CustomerErased:
+		// Notes are personal data: they go with the customer (the log
+		// keeps only sealed copies, unreadable once the key is destroyed).
+		for _, k := range m.byCustomer[customerID] {
+			m.byID[k].Note = ""
+		}
 	}
 }
 

@@ -110,3 +110,24 @@ func TestCancelledLeavesQueueAndDuplicateScheduleIgnored(t *testing.T) {
 		t.Fatalf("follow-up = %+v, want CANCELLED due day 1", got)
 	}
 }
+
+// TestErasureClearsNotes: notes are personal data; once the customer is
+// erased the model no longer shows them (another customer's stay).
+func TestErasureClearsNotes(t *testing.T) {
+	f := &feeder{m: followups.New()}
+	a, b := schedule("f1", "amy", 1, customer.ReasonRoutine), schedule("f2", "amy", 1, customer.ReasonRoutine)
+	a.Note, b.Note = "call Zhou at home", "call Wang at home"
+	f.apply("c1", a)
+	f.apply("c1", schedule("f3", "amy", 2, customer.ReasonRoutine))
+	f.apply("c1", &customer.FollowUpCompleted{FollowUpID: "f3", By: "amy", Outcome: customer.FollowUpSatisfied, Note: "Zhou was pleased"})
+	f.apply("c2", b)
+	f.apply("c1", &customer.CustomerErased{By: "admin", Reason: "request"})
+	for _, id := range []string{"f1", "f3"} {
+		if got, ok := f.m.Find(id); !ok || got.Note != "" {
+			t.Errorf("%s after erasure: %+v, %v; want it found, with no note", id, got, ok)
+		}
+	}
+	if got, _ := f.m.Find("f2"); got.Note != "call Wang at home" {
+		t.Errorf("another customer's note = %q after erasure", got.Note)
+	}
+}
