@@ -234,6 +234,12 @@ func TestDamagedDataDirectoryIsRefused(t *testing.T) {
 		{"last 20 bytes of keys.dat cut", func(t *testing.T, dir string) {
 			edit(t, keys(dir), func(b []byte) []byte { return b[:len(b)-20] })
 		}, "keys.dat ends in an incomplete record", "sealed personal data", true},
+		// Cut at a record boundary, the file looks whole; the catch-up
+		// meets the customer's sealed data without a key, and serve
+		// refuses (replay never reads personal data, so it goes on).
+		{"last key record of keys.dat cut", func(t *testing.T, dir string) {
+			edit(t, keys(dir), func(b []byte) []byte { return b[:len(b)-(1+7+1+32+4)] })
+		}, "no data key", "stopped at position", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
