@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -29,6 +30,10 @@ import (
 //	crc      4 bytes   CRC-32C (big-endian) of all the preceding bytes
 //
 // A record takes n+38 bytes: 45 bytes for a customer ID like "c000042".
+// One record may be the keystore's identity instead of a key: state 'I',
+// subject "identity", and in the key field the 16-byte identity of the data
+// directory the keystore belongs to (see SetIdentity), then zeros; it is
+// not a subject.
 // All records are read into memory when the keystore is opened (about
 // 0.2 s for a million customers; see BENCHMARKS.md); lookups never touch
 // the disk.
@@ -70,9 +75,15 @@ import (
 // acknowledged to a caller) are zeroed and cut off; a record in state 'X'
 // whose CRC does not match (a crash between steps 1 and 2) is scrubbed
 // again. A damaged live record followed by intact ones makes its subject's
-// Key fail with ErrCorruptKey; damage that cannot be attributed to a
-// subject makes Open fail with ErrCorruptKey, rather than hand out new keys
-// for subjects whose keys may be in the damaged bytes.
+// Key fail with ErrCorruptKey (Damaged lists them); damage that cannot be
+// attributed to a subject makes Open fail with ErrCorruptKey, rather than
+// hand out new keys for subjects whose keys may be in the damaged bytes.
+//
+// A torn final record looks exactly like the end of a file cut short after
+// the fact, whose last key was acknowledged and is now lost. The file alone
+// cannot tell them apart; the log can (an acknowledged key sealed an event
+// before anything else happened to it), so OpenFileKeystoreWith asks its
+// TornTail callback before cutting anything off.
 //
 // The previous format (one file per subject under <dir>/<shard>/) existed
 // only in development data directories; Open refuses a directory holding it
@@ -99,6 +110,12 @@ type FileKeystore struct {
 	err     error    // a failed write: the keystore refuses further writes
 	closed  bool
 
+	// identity is the data directory's identity, if recorded.
+	identity    [16]byte
+	hasIdentity bool
+
+	opts FileKeystoreOptions
+
 	syncs      atomic.Uint64
 	beforeSync func() // test hook, called before each fsync
 }
@@ -124,11 +141,14 @@ const (
 	// FileName is the keystore's file in its directory.
 	FileName = "keys.dat"
 
-	fileHeader   = "kefuks02"
-	recOverhead  = 1 + 1 + KeySize + 4
-	stateLive    = 'K'
-	stateGone    = 'X'
-	stateCorrupt = 'C' // in memory only
+	fileHeader    = "kefuks02"
+	recOverhead   = 1 + 1 + KeySize + 4
+	stateLive     = 'K'
+	stateGone     = 'X'
+	stateIdentity = 'I'
+	stateCorrupt  = 'C' // in memory only
+
+	identitySubject = "identity"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -143,10 +163,47 @@ type KeystoreStats struct {
 	Queued    int    // records waiting for the next write round
 }
 
+// FileKeystoreOptions configures OpenFileKeystoreWith.
+type FileKeystoreOptions struct {
+	// TornTail, when set, is called before Open cuts off a torn final
+	// write (see FileKeystore, "Crash recovery"). Returning an error makes
+	// Open fail with it and leaves the file untouched; returning nil lets
+	// Open cut the bytes off. Nil cuts them off silently.
+	TornTail func(TornTail) error
+}
+
+// TornTail is the end of a keystore file that does not hold a whole
+// record: a write torn by a crash (never acknowledged), or a file cut short
+// (whose last key was acknowledged and is lost).
+type TornTail struct {
+	// Path is the keystore file.
+	Path string
+	// Offset is where the incomplete record starts; Bytes how many bytes
+	// from there to the end of the file would be cut off.
+	Offset int64
+	Bytes  int
+	// Subject is the incomplete record's subject when its length and
+	// subject bytes are there (empty otherwise, and for an identity
+	// record): if that subject's key sealed anything in the log, the key
+	// was handed out, and this is a file cut short, not a torn write.
+	Subject string
+}
+
+// DamagedRecord is a damaged record (see Damaged).
+type DamagedRecord struct {
+	Subject string
+	Offset  int64
+}
+
 // OpenFileKeystore opens (creating it if needed) a keystore in dir, e.g.
 // "<data dir>/keys", reading all its keys and repairing what a crash left
 // (see FileKeystore).
 func OpenFileKeystore(dir string) (*FileKeystore, error) {
+	return OpenFileKeystoreWith(dir, FileKeystoreOptions{})
+}
+
+// OpenFileKeystoreWith is OpenFileKeystore with options.
+func OpenFileKeystoreWith(dir string, opts FileKeystoreOptions) (*FileKeystore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("pii: keystore: %w", err)
 	}
@@ -176,7 +233,7 @@ func OpenFileKeystore(dir string) (*FileKeystore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pii: keystore: %w", err)
 	}
-	k := &FileKeystore{dir: dir, path: path, f: f}
+	k := &FileKeystore{dir: dir, path: path, f: f, opts: opts}
 	k.cond.L = &k.mu
 	if err := k.load(); err != nil {
 		_ = f.Close()
@@ -217,6 +274,114 @@ func (k *FileKeystore) Stats() KeystoreStats {
 		}
 	}
 	return st
+}
+
+// Damaged lists, by offset, the subjects whose live record is damaged
+// (their Key fails with ErrCorruptKey).
+func (k *FileKeystore) Damaged() []DamagedRecord {
+	k.mu.Lock()
+	var out []DamagedRecord
+	for s, sl := range k.keys {
+		if sl.state == stateCorrupt {
+			out = append(out, DamagedRecord{Subject: s, Offset: sl.off})
+		}
+	}
+	k.mu.Unlock()
+	slices.SortFunc(out, func(a, b DamagedRecord) int { return cmp.Compare(a.Offset, b.Offset) })
+	return out
+}
+
+// Identity returns the identity of the data directory recorded with
+// SetIdentity, and whether there is one.
+func (k *FileKeystore) Identity() ([16]byte, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.identity, k.hasIdentity
+}
+
+// SetIdentity records, durably, the identity of the data directory the
+// keystore belongs to, so that a keystore and a log from different
+// directories (or a lost one and a new one) can be told apart. Recording
+// the identity already recorded is a no-op; another one is refused.
+func (k *FileKeystore) SetIdentity(ctx context.Context, id [16]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case k.closed:
+		return ErrClosed
+	case k.hasIdentity && k.identity == id:
+		return nil
+	case k.hasIdentity:
+		return fmt.Errorf("pii: keystore %s already belongs to data directory %x, not %x", k.path, k.identity, id)
+	case k.err != nil:
+		return k.err
+	}
+	var field [KeySize]byte
+	copy(field[:], id[:])
+	if err := k.waitDurable(k.enqueue(identitySubject, stateIdentity, field[:])); err != nil {
+		return err
+	}
+	k.identity, k.hasIdentity = id, true
+	return nil
+}
+
+// Backup writes a consistent copy of the keystore file to w: every record
+// synced when it starts. Writes wait while it copies; lookups do not. It
+// returns the number of bytes written.
+func (k *FileKeystore) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	k.mu.Lock()
+	for k.writing && !k.closed {
+		k.cond.Wait()
+	}
+	if k.closed {
+		k.mu.Unlock()
+		return 0, ErrClosed
+	}
+	k.writing = true // no write round or scrub while copying
+	size := k.size
+	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		k.writing = false
+		k.cond.Broadcast()
+		k.mu.Unlock()
+	}()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(w, io.NewSectionReader(k.f, 0, size))
+	if err != nil {
+		return n, fmt.Errorf("pii: keystore backup: %w", err)
+	}
+	return n, nil
+}
+
+// ReadFileKeystoreIdentity reads the identity recorded in the keystore in
+// dir without opening it (and so without repairing anything), for tools
+// that must not touch a keystore another process has open.
+func ReadFileKeystoreIdentity(dir string) ([16]byte, bool, error) {
+	data, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		return [16]byte{}, false, fmt.Errorf("pii: keystore: %w", err)
+	}
+	defer clear(data)
+	if len(data) < len(fileHeader) || string(data[:len(fileHeader)]) != fileHeader {
+		return [16]byte{}, false, fmt.Errorf("%w: %s does not start with %q", ErrFormat, filepath.Join(dir, FileName), fileHeader)
+	}
+	for off := len(fileHeader); off < len(data); {
+		r, ok := parseRecord(data[off:])
+		if !ok || !r.crcOK {
+			break
+		}
+		if r.state == stateIdentity {
+			return [16]byte(r.key[:16]), true, nil
+		}
+		off += r.size
+	}
+	return [16]byte{}, false, nil
 }
 
 // Subjects returns, sorted, every subject the keystore has a record of:
@@ -490,7 +655,7 @@ func parseRecord(b []byte) (r record, ok bool) {
 		}
 	}
 	state := b[1+n]
-	if state != stateLive && state != stateGone {
+	if state != stateLive && state != stateGone && state != stateIdentity {
 		return r, false
 	}
 	r = record{subject: string(subj), state: state, key: b[2+n : 2+n+KeySize], size: size}
@@ -514,6 +679,15 @@ func (k *FileKeystore) load() error {
 	end := len(data)
 	for off < end {
 		r, ok := parseRecord(data[off:])
+		if ok && r.crcOK && r.state == stateIdentity {
+			id := [16]byte(r.key[:16])
+			if k.hasIdentity && k.identity != id {
+				return fmt.Errorf("%w: %s holds two identities (%x at byte %d, and %x before): restore the keystore from a backup", ErrCorruptKey, k.path, id, off, k.identity)
+			}
+			k.identity, k.hasIdentity = id, true
+			off += r.size
+			continue
+		}
 		if ok && r.crcOK {
 			k.apply(r, int64(off), &rescrub)
 			off += r.size
@@ -529,8 +703,20 @@ func (k *FileKeystore) load() error {
 		}
 		switch {
 		case next == end && !(ok && r.state == stateGone && off+r.size == end):
-			// A torn final write: none of it was acknowledged.
+			// A torn final write (none of it was acknowledged), unless the
+			// caller knows better.
+			if k.opts.TornTail != nil {
+				subject := tornSubject(data[off:])
+				if _, known := k.keys[subject]; known {
+					subject = "" // its key, if any, is in an intact record before
+				}
+				if err := k.opts.TornTail(TornTail{Path: k.path, Offset: int64(off), Bytes: end - off, Subject: subject}); err != nil {
+					return err
+				}
+			}
 			end = off
+		case ok && r.state == stateIdentity:
+			return fmt.Errorf("%w: %s: the identity record at byte %d is damaged; restore the keystore from a backup", ErrCorruptKey, k.path, off)
 		case ok && off+r.size == next && r.state == stateGone:
 			// A Destroy interrupted between its two steps.
 			k.apply(r, int64(off), &rescrub)
@@ -544,6 +730,28 @@ func (k *FileKeystore) load() error {
 	}
 	k.size = int64(end)
 	return k.repair(data, rescrub)
+}
+
+// tornSubject is the subject of the incomplete key record at the start of
+// b, when its length byte and subject are there.
+func tornSubject(b []byte) string {
+	if len(b) < 2 {
+		return ""
+	}
+	n := int(b[0])
+	if n < 1 || n > 64 || len(b) < 1+n {
+		return ""
+	}
+	subj := b[1 : 1+n]
+	for _, c := range subj {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return ""
+		}
+	}
+	if len(b) > 1+n && b[1+n] != stateLive && b[1+n] != stateGone {
+		return "" // an identity record, or not a record
+	}
+	return string(subj)
 }
 
 // apply records an intact (or interrupted-destroy) record in memory. A

@@ -8,6 +8,7 @@ import (
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/internal/datadir"
 )
 
 // apiError carries a domain or store error to the API: it matches the
@@ -60,6 +61,10 @@ func apiErr(err error) error {
 		class = graphql.ErrConflict
 	case errors.Is(err, customer.ErrFailedPrecondition):
 		class = graphql.ErrPrecondition
+	case datadir.IsDamage(err):
+		// The data directory's files are damaged: not the caller's fault,
+		// nothing to retry (see CodeUnavailable).
+		return &graphql.Error{Code: CodeUnavailable, Message: err.Error(), Details: map[string]any{"reason": "damaged"}}
 	default:
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.metrics.Instrument("/graphql", s.gql))
+	mux.Handle("/graphql", s.metrics.Instrument("/graphql", s.whenAvailable(s.gql)))
+	mux.Handle("POST "+BackupPath, s.metrics.Instrument(BackupPath, http.HandlerFunc(s.backup)))
 	mux.Handle("GET /healthz", s.metrics.Instrument("/healthz", http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /outbox", s.metrics.Instrument("/outbox", http.HandlerFunc(s.outboxLines)))
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -25,7 +26,10 @@ func (s *Server) routes() http.Handler {
 
 // health is the /healthz body.
 type health struct {
-	Status      string             `json:"status"` // ok, starting, degraded
+	Status string `json:"status"` // ok, starting, degraded
+	// Error says why the server is degraded when no projection does (the
+	// event store found its file damaged).
+	Error       string             `json:"error,omitempty"`
 	Head        uint64             `json:"head"`
 	Customers   int                `json:"customers"`
 	Projections []projectionHealth `json:"projections"`
@@ -53,7 +57,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	code := http.StatusOK
 	sts, err := s.runtime.Status(r.Context())
 	if err != nil {
-		h.Status, code = "degraded", http.StatusServiceUnavailable
+		h.Status, code, h.Error = "degraded", http.StatusServiceUnavailable, err.Error()
+	}
+	if d, ok := s.dir.Store.(interface{ Damage() error }); ok && d.Damage() != nil {
+		h.Status, code, h.Error = "degraded", http.StatusServiceUnavailable, d.Damage().Error()
 	}
 	for _, st := range sts {
 		h.Head = uint64(st.Head)

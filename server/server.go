@@ -126,6 +126,9 @@ type Server struct {
 	dispatch *greeting.Dispatcher
 	outbox   *greeting.Outbox
 
+	// stopLogged holds the names of stopped read models already logged.
+	stopLogged sync.Map
+
 	closeOnce sync.Once
 }
 
@@ -228,13 +231,17 @@ func (s *Server) Schema() gql.Schema { return s.schema }
 // Handler serves /graphql, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Ready is closed once the read models have caught up with the log, the
-// churn model in use is the book's, and the server answers from current
-// data.
+// Ready is closed once the read models have caught up with the log (none
+// stopped), the event store's file passed its check, the churn model in
+// use is the book's, and the server answers from current data. Until then
+// GraphQL answers UNAVAILABLE.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Run runs the projections, the stage clock and the churn refits until ctx
-// ends. It returns nil on a clean shutdown.
+// ends. It returns nil on a clean shutdown, and an error — matching
+// datadir.ErrDamaged when the data directory is damaged — when the start
+// finds a read model stopped on an event it could not read or the event
+// store's file damaged: kefu does not serve a partial book.
 func (s *Server) Run(ctx context.Context) error {
 	// Catching up builds the whole read-model heap at once; collecting
 	// garbage less often until then saves about a sixth of the rebuild's
@@ -246,6 +253,14 @@ func (s *Server) Run(ctx context.Context) error {
 	s.loadChurn()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runtime.Run(ctx) })
+	verified := make(chan struct{})
+	g.Go(func() error {
+		if err := s.verifyStore(ctx); err != nil {
+			return err
+		}
+		close(verified)
+		return nil
+	})
 	g.Go(func() error {
 		select {
 		case <-s.runtime.Ready():
@@ -253,6 +268,14 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		}
 		restoreGC()
+		if err := s.stoppedAtStart(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-verified:
+		case <-ctx.Done():
+			return nil
+		}
 		s.log.Info("read models caught up", "customers", s.book.Len())
 		s.advanceClock()
 		if err := s.refitChurn(ctx); err != nil {

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"syscall"
 	_ "time/tzdata" // customers' timezones must load on any machine
+
+	"github.com/kefu-crm/kefu/internal/datadir"
 )
 
 // command is one subcommand.
@@ -42,11 +44,20 @@ func commands() map[string]command {
 		"report":  {reportSummary, runReport},
 		"bench":   {benchSummary, runBench},
 		"migrate": {"copy a data directory's events and data keys into EventStoreDB/KurrentDB", runMigrate},
+		"backup":  {backupSummary, runBackup},
+		"restore": {restoreSummary, runRestore},
 	}
 }
 
 // errUsage marks errors that are the user's invocation: exit code 2.
 var errUsage = errors.New("usage")
+
+// Exit codes: 0 success, 1 failure, 2 usage, and exitDamaged when the data
+// directory is damaged (its files are cut short, overwritten, missing or do
+// not belong together): nothing to retry, restore it from a backup. A
+// supervisor should not restart kefu on it (systemd:
+// RestartPreventExitStatus=3).
+const exitDamaged = 3
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -90,6 +101,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "kefu %s: %v\n", args[0], err)
 		return 2
+	case datadir.IsDamage(err):
+		fmt.Fprintf(stderr, "kefu %s: %v\n", args[0], err)
+		return exitDamaged
 	default:
 		fmt.Fprintf(stderr, "kefu %s: %v\n", args[0], err)
 		return 1

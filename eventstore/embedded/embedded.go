@@ -76,6 +76,8 @@ var (
 
 // CorruptError says which record is corrupt. It matches ErrCorrupt.
 type CorruptError struct {
+	// Path is the store's file, when known.
+	Path string
 	// Position is the record's global position, or of the event the
 	// record refers to.
 	Position eventstore.Position
@@ -86,9 +88,16 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	msg := fmt.Sprintf("embedded: corrupt record at position %d: %s", e.Position, e.Detail)
+	msg := "embedded: corrupt record"
+	if e.Path != "" {
+		msg += " in " + e.Path
+	}
+	msg += fmt.Sprintf(" at position %d: %s", e.Position, e.Detail)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
+	}
+	if e.Path != "" {
+		msg += "; restore the data directory from a backup (README, \"Backup and restore\")"
 	}
 	return msg
 }
@@ -183,6 +192,9 @@ type Store struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after each commit
+
+	// damage is the first damage found in the file (damage.go).
+	damage atomic.Pointer[DamagedError]
 }
 
 var (
@@ -192,8 +204,11 @@ var (
 
 // Open opens the store in dir, creating dir and an empty store if needed.
 // It fails with an error matching eventstore.ErrLocked when another process
-// has the directory open, and with ErrFormat when the file is not a kefu
-// event store of a known format.
+// has the directory open, with ErrFormat when the file is not a kefu
+// event store of a known format, and with ErrDamaged when the file is
+// damaged (cut short, or its meta, root or freelist pages overwritten: see
+// damage.go) — checked before the file is mapped, so a damaged file is an
+// error, never a crash.
 func Open(dir string, opts Options) (*Store, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("embedded: invalid options: %w", err)
@@ -204,7 +219,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	start := time.Now()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	db, err := openProtected(path, &bolt.Options{
 		Timeout:         opts.LockTimeout,
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: 1 << 30, // address space only; avoids remaps that wait for readers
@@ -215,10 +233,16 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %s is held by another process (waited %v)", eventstore.ErrLocked, path, opts.LockTimeout)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
 		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, path, err)
+	case errors.Is(err, ErrDamaged):
+		return nil, err
 	case err != nil:
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
-	head, err := initialize(db, path)
+	var head eventstore.Position
+	err = guard(path, "open", func() (err error) {
+		head, err = initialize(db, path)
+		return err
+	})
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -239,10 +263,12 @@ func Open(dir string, opts Options) (*Store, error) {
 }
 
 // initialize checks the format marker (writing it into a new file) and
-// returns the last position.
+// returns the last position. An existing store is only read: opening it
+// writes nothing.
 func initialize(db *bolt.DB, path string) (eventstore.Position, error) {
 	var head eventstore.Position
-	err := db.Update(func(tx *bolt.Tx) error {
+	fresh := false
+	err := db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			empty := true
@@ -250,6 +276,26 @@ func initialize(db *bolt.DB, path string) (eventstore.Position, error) {
 			if !empty {
 				return fmt.Errorf("%w: %s is a bbolt file without a kefu format marker", ErrFormat, path)
 			}
+			fresh = true
+			return nil
+		}
+		if f := meta.Get(keyFormat); string(f) != Format {
+			return fmt.Errorf("%w: %s has format %q, this code reads %q", ErrFormat, path, f, Format)
+		}
+		events := tx.Bucket(bucketEvents)
+		if events == nil || tx.Bucket(bucketStreams) == nil || tx.Bucket(bucketIDs) == nil {
+			return fmt.Errorf("%w: %s lacks a bucket of format %q", ErrFormat, path, Format)
+		}
+		if k, _ := events.Cursor().Last(); k != nil {
+			if len(k) != 8 {
+				return &CorruptError{Path: path, Detail: fmt.Sprintf("last event key %x is not 8 bytes", k)}
+			}
+			head = eventstore.Position(binary.BigEndian.Uint64(k))
+		}
+		return nil
+	})
+	if err == nil && fresh {
+		err = db.Update(func(tx *bolt.Tx) error {
 			meta, err := tx.CreateBucket(bucketMeta)
 			if err != nil {
 				return err
@@ -263,22 +309,8 @@ func initialize(db *bolt.DB, path string) (eventstore.Position, error) {
 				}
 			}
 			return nil
-		}
-		if f := meta.Get(keyFormat); string(f) != Format {
-			return fmt.Errorf("%w: %s has format %q, this code reads %q", ErrFormat, path, f, Format)
-		}
-		events := tx.Bucket(bucketEvents)
-		if events == nil || tx.Bucket(bucketStreams) == nil || tx.Bucket(bucketIDs) == nil {
-			return fmt.Errorf("%w: %s lacks a bucket of format %q", ErrFormat, path, Format)
-		}
-		if k, _ := events.Cursor().Last(); k != nil {
-			if len(k) != 8 {
-				return &CorruptError{Detail: fmt.Sprintf("last event key %x is not 8 bytes", k)}
-			}
-			head = eventstore.Position(binary.BigEndian.Uint64(k))
-		}
-		return nil
-	})
+		})
+	}
 	if err != nil && !errors.Is(err, ErrFormat) && !errors.Is(err, ErrCorrupt) {
 		err = fmt.Errorf("embedded: initialize %s: %w", path, err)
 	}
@@ -316,15 +348,27 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	return eventstore.Position(s.head.Load()), nil
 }
 
-// view runs fn in a read transaction, mapping a closed database to
-// ErrClosed.
+// view runs fn in a read transaction under protect, mapping a closed
+// database to ErrClosed; a damaged store refuses with its damage.
 func (s *Store) view(fn func(*bolt.Tx) error) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	err := s.db.View(fn)
+	if err := s.Damage(); err != nil {
+		return err
+	}
+	err := s.protect("read", func() error { return s.db.View(fn) })
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return eventstore.ErrClosed
+	}
+	return s.annotate(err)
+}
+
+// annotate names the store's file in a CorruptError.
+func (s *Store) annotate(err error) error {
+	var ce *CorruptError
+	if errors.As(err, &ce) && ce.Path == "" {
+		ce.Path = s.path
 	}
 	return err
 }

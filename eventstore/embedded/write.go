@@ -207,43 +207,30 @@ type writer struct {
 	dec  envelope.Decoder
 }
 
-// commit applies batch in one transaction and answers every request.
+// commit applies batch in one transaction and answers every request. The
+// transaction runs under protect: a damaged page fails the whole batch with
+// the store's damage, and every later batch with it.
 func (w *writer) commit(batch []*request) {
 	s := w.s
-	out := make([]response, len(batch))
 	head := w.head
-	tx, err := s.db.Begin(true)
+	var (
+		tx  *bolt.Tx
+		out []response
+	)
+	err := s.Damage()
+	if err == nil {
+		err = s.protect("append", func() (err error) {
+			out, err = w.transact(batch, &tx, &head)
+			return err
+		})
+	}
 	if err != nil {
-		w.fail(batch, fmt.Errorf("embedded: begin write: %w", err))
-		return
-	}
-	tx.Bucket(bucketEvents).FillPercent = 1 // keys only ever grow: pack pages full
-	wrote := false
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			out[i].err = err
-			continue
+		if tx != nil {
+			// Gone already after a failed Commit; after a panic the
+			// transaction is still open and holds the writer lock.
+			_ = guard(s.path, "rollback", tx.Rollback)
 		}
-		for j := range r.items {
-			if r.res[j].Err != nil {
-				continue // refused before queueing
-			}
-			res, written, err := w.apply(tx, &r.items[j], &head)
-			if err != nil && written {
-				// A write failed half-way; the transaction is unusable.
-				_ = tx.Rollback()
-				w.fail(batch, err)
-				return
-			}
-			r.res[j] = eventstore.BatchResult{Result: res, Err: err}
-			wrote = wrote || written
-		}
-		out[i].res = r.res
-	}
-	if !wrote {
-		_ = tx.Rollback()
-	} else if err := tx.Commit(); err != nil {
-		w.fail(batch, fmt.Errorf("embedded: commit: %w", err))
+		w.fail(batch, err)
 		return
 	}
 	if head != w.head {
@@ -257,6 +244,48 @@ func (w *writer) commit(batch []*request) {
 	for i, r := range batch {
 		r.done <- out[i]
 	}
+}
+
+// transact writes batch in one transaction, which it keeps in *txp until
+// it is committed or rolled back, and advances *head. An error fails the
+// whole batch; the caller then rolls back *txp.
+func (w *writer) transact(batch []*request, txp **bolt.Tx, head *eventstore.Position) ([]response, error) {
+	out := make([]response, len(batch))
+	tx, err := w.s.db.Begin(true)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: begin write: %w", err)
+	}
+	*txp = tx
+	tx.Bucket(bucketEvents).FillPercent = 1 // keys only ever grow: pack pages full
+	wrote := false
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			out[i].err = err
+			continue
+		}
+		for j := range r.items {
+			if r.res[j].Err != nil {
+				continue // refused before queueing
+			}
+			res, written, err := w.apply(tx, &r.items[j], head)
+			if err != nil && written {
+				// A write failed half-way; the transaction is unusable.
+				return nil, w.s.annotate(err)
+			}
+			r.res[j] = eventstore.BatchResult{Result: res, Err: w.s.annotate(err)}
+			wrote = wrote || written
+		}
+		out[i].res = r.res
+	}
+	if !wrote {
+		*txp = nil
+		return out, tx.Rollback()
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("embedded: commit: %w", err)
+	}
+	*txp = nil
+	return out, nil
 }
 
 func (w *writer) fail(batch []*request, err error) {

@@ -7,6 +7,10 @@
 //	<dir>/keys/keys.dat one 45-byte data-key record per customer (crypto-shredding)
 //	<dir>/checkpoints/  process managers' and projections' checkpoints
 //	<dir>/greetings-outbox.ndjson  greetings delivered by the default outbox sender
+//
+// Open refuses a directory whose log or keys are damaged, missing or from
+// another directory (integrity.go), and Dir.WriteBackup copies an open one
+// consistently (backup.go).
 package datadir
 
 import (
@@ -67,30 +71,66 @@ func Open(path string, opts Options) (*Dir, error) {
 	if opts.StoreURL != "" {
 		return openKurrent(path, opts)
 	}
-	if opts.MustExist {
-		if _, err := os.Stat(filepath.Join(path, "events", embedded.FileName)); err != nil {
-			return nil, fmt.Errorf("%w at %s (create one with `kefu seed --data %s` or `kefu serve --data %s`)", ErrNoData, path, path, path)
-		}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	store, err := embedded.Open(filepath.Join(path, "events"), embedded.Options{Logger: opts.Logger, Clock: opts.Clock})
-	if err != nil {
-		if errors.Is(err, eventstore.ErrLocked) {
-			return nil, fmt.Errorf("%w — is `kefu serve` running on %s? Stop it, or point this command at another --data directory", err, path)
-		}
+	if err := preflight(path, opts.MustExist); err != nil {
 		return nil, err
 	}
-	keys, err := pii.OpenFileKeystore(filepath.Join(path, "keys"))
+	store, err := embedded.Open(filepath.Join(path, "events"), embedded.Options{Logger: opts.Logger, Clock: opts.Clock})
+	switch {
+	case errors.Is(err, eventstore.ErrLocked):
+		return nil, fmt.Errorf("%w — is `kefu serve` running on %s? Stop it, or point this command at another --data directory (a running server makes backups: `kefu backup`)", err, path)
+	case IsDamage(err):
+		return nil, &DamagedError{Dir: path, Err: err}
+	case err != nil:
+		return nil, err
+	}
+	keys, err := openKeys(path, store, log)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
 	}
 	d, err := assemble(path, store, keys, opts)
 	if err != nil {
+		_ = keys.Close()
 		_ = store.Close()
 		return nil, err
 	}
 	d.Keys = keys
 	return d, nil
+}
+
+// openKeys opens the keystore beside store and checks that both are whole
+// and belong together (integrity.go).
+func openKeys(path string, store *embedded.Store, log *slog.Logger) (*pii.FileKeystore, error) {
+	ctx := context.Background()
+	head, err := store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := keysLost(path, head); err != nil {
+		return nil, err
+	}
+	keys, err := pii.OpenFileKeystoreWith(filepath.Join(path, "keys"), pii.FileKeystoreOptions{TornTail: tornTail(path, store, log)})
+	switch {
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	case IsDamage(err):
+		return nil, &DamagedError{Dir: path, Err: err}
+	case err != nil:
+		return nil, err
+	}
+	err = checkKeys(path, keys)
+	if err == nil {
+		err = bind(ctx, path, store, keys, log)
+	}
+	if err != nil {
+		_ = keys.Close()
+		return nil, err
+	}
+	return keys, nil
 }
 
 func assemble(path string, store eventstore.Store, keys pii.Keystore, opts Options) (*Dir, error) {
