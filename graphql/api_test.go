@@ -310,14 +310,22 @@ func TestErrorCodes(t *testing.T) {
 				tt.before()
 			}
 			before := len(s.fake.callNames())
-			var r gqlResponse
+			body, _ := json.Marshal(map[string]any{"query": tt.query, "variables": tt.vars})
 			if tt.name == "unknown operation name" {
-				body, _ := json.Marshal(map[string]any{"query": tt.query, "operationName": "B"})
-				r = s.postRaw(t, "", "application/json", body)
-			} else {
-				r = s.post(t, "", tt.query, tt.vars)
+				body, _ = json.Marshal(map[string]any{"query": tt.query, "operationName": "B"})
 			}
-			wantCode(t, r, tt.status, tt.code)
+			var r gqlResponse
+			if tt.status == http.StatusBadRequest {
+				// Refused before execution: 200 in application/json, 400 in
+				// application/graphql-response+json, no data either way.
+				r = wantRequestError(t, tt.code, func(accept string) gqlResponse { return s.postAccept(t, "", "application/json", accept, body) })
+			} else {
+				r = s.postRaw(t, "", "application/json", body)
+				wantCode(t, r, tt.status, tt.code)
+				if !r.HasData {
+					t.Errorf("an executed request has no data entry: %s", r.Raw)
+				}
+			}
 			if tt.check != nil {
 				tt.check(t, r)
 			}

@@ -253,7 +253,7 @@ func Authenticator(tokens *Tokens, next http.Handler) http.Handler {
 		a, err := Authenticate(r, tokens)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kefu"`)
-			writeErrors(w, http.StatusUnauthorized, err.(*Error))
+			writeErrors(w, mediaJSON, http.StatusUnauthorized, err.(*Error))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), a)))

@@ -16,15 +16,40 @@
 // ErrPrecondition or ErrForbidden; anything else is INTERNAL, logged with
 // slog and shown as "internal error". graphql-go's own errors (syntax,
 // validation, variable coercion, a wrong enum value, a missing argument)
-// are BAD_USER_INPUT. Request-level failures keep a GraphQL-shaped body:
+// are BAD_USER_INPUT.
 //
-//	malformed JSON, bad variables, parse/validation,
-//	depth or complexity over the limit          → 400 BAD_USER_INPUT
+// # GraphQL over HTTP
+//
+// The handler follows the GraphQL-over-HTTP specification (checked by Go
+// mirrors of the graphql-http audit). The response media type is
+// negotiated from Accept: application/graphql-response+json when the
+// client ranks it highest (urql, graphql-request, Apollo Client 4),
+// application/json otherwise (*/*, no Accept, Apollo Client 3); an Accept
+// naming neither is 406. A request refused before execution — a body that
+// is not a JSON object, a non-string query or operationName, variables or
+// extensions that are not objects, a missing query, a syntax or validation
+// error, depth or complexity over the limit, variables that do not coerce,
+// an unknown operation name — has no data entry, only errors, and is
+//
+//	application/json                    → 200 (the errors say what is wrong)
+//	application/graphql-response+json   → 400
+//
+// Once execution has started the answer is 200 with data (null where a
+// field failed) and the field errors. HTTP-level refusals are the same in
+// both media types:
+//
 //	missing or unknown bearer token             → 401 UNAUTHENTICATED
 //	mutation over GET, method not GET/POST      → 405 BAD_USER_INPUT
+//	Accept without a JSON type                  → 406 BAD_USER_INPUT
 //	body over MaxBodyBytes (1 MiB)              → 413 BAD_USER_INPUT
 //	Content-Type not application/json (POST)    → 415 BAD_USER_INPUT
-//	executed (with or without field errors)     → 200
+//
+// Only application/json (charset utf-8 if any) is read as a POST body:
+// text/plain, forms, a body without a type and look-alikes such as
+// application/jsonp are refused, so a web page on another origin cannot
+// send a request without a CORS preflight. A JSON array (a batch of
+// operations) is refused with a message saying to send one operation per
+// request.
 //
 // # Access control
 //

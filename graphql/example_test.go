@@ -21,6 +21,7 @@ func ExampleNewHandler() {
 		panic(err)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "{ customer(id: \"c1\") { tier stage } }"}`))
+	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	fmt.Print(rec.Code, " ", rec.Body.String())

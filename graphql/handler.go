@@ -55,6 +55,12 @@ type RequestInfo struct {
 	CacheHit      bool
 	// ErrorCodes lists the extensions.code of each error in the response.
 	ErrorCodes []Code
+	// Executed is true when the operation ran (with or without field
+	// errors); false when the request was refused before execution.
+	Executed bool
+	// RootFields are the operation's root fields (see RootField); empty
+	// when the request was refused before its operation was known.
+	RootFields []RootField
 }
 
 // Default handler limits.
@@ -146,69 +152,24 @@ func NewHandler(schema gql.Schema, cfg HandlerConfig) (*Handler, error) {
 // CacheStats reports the parse/validate cache's counters.
 func (h *Handler) CacheStats() CacheStats { return h.cache.stats() }
 
-// Request is the body of a GraphQL POST.
-type Request struct {
-	Query         string         `json:"query"`
-	Variables     map[string]any `json:"variables"`
-	OperationName string         `json:"operationName"`
-}
-
-// DecodeRequest reads a GraphQL POST body. Variables may be an object,
-// null, or (as some clients send) a JSON string holding an object.
-func DecodeRequest(body []byte) (Request, error) {
-	var raw struct {
-		Query         *string         `json:"query"`
-		Variables     json.RawMessage `json:"variables"`
-		OperationName *string         `json:"operationName"`
-		Extensions    json.RawMessage `json:"extensions"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&raw); err != nil {
-		return Request{}, fmt.Errorf("%w: malformed JSON body: %v", ErrBadInput, err)
-	}
-	if dec.More() {
-		return Request{}, fmt.Errorf("%w: malformed JSON body: trailing data", ErrBadInput)
-	}
-	var req Request
-	if raw.Query != nil {
-		req.Query = *raw.Query
-	}
-	if raw.OperationName != nil {
-		req.OperationName = *raw.OperationName
-	}
-	vars, err := decodeVariables(raw.Variables)
-	if err != nil {
-		return Request{}, err
-	}
-	req.Variables = vars
-	return req, nil
-}
-
-func decodeVariables(raw []byte) (map[string]any, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("%w: variables: %v", ErrBadInput, err)
-		}
-		return decodeVariables([]byte(s))
-	}
-	var vars map[string]any
-	if err := json.Unmarshal(raw, &vars); err != nil {
-		return nil, fmt.Errorf("%w: variables must be a JSON object", ErrBadInput)
-	}
-	return vars, nil
-}
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	info := RequestInfo{}
-	status, errs := h.serve(w, r, &info)
+	media, acceptable := negotiate(r.Header.Get("Accept"))
+	w.Header().Add("Vary", "Accept")
+	var status int
+	var errs []*Error
+	if !acceptable && !(h.page != nil && isPageRequest(r)) {
+		status, errs = http.StatusNotAcceptable, []*Error{badInput("", "Accept must allow application/graphql-response+json or application/json")}
+	} else {
+		status, errs = h.serve(w, r, media, &info)
+	}
 	if errs != nil {
-		writeErrors(w, status, errs...)
+		writeErrors(w, media, status, errs...)
+		for _, e := range errs {
+			info.ErrorCodes = append(info.ErrorCodes, e.Code)
+		}
+		info.requestFailed(errs[0].Code)
 	}
 	if h.cfg.OnRequest != nil && status != 0 {
 		info.Status = status
@@ -217,37 +178,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// isPageRequest: a browser asking for the explorer (GET, no query, HTML
+// accepted).
+func isPageRequest(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Query().Get("query") == "" && acceptsHTML(r)
+}
+
 // serve handles one request. It either writes the response itself and
-// returns its status, or returns a status and errors for ServeHTTP to write.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *RequestInfo) (int, []*Error) {
+// returns its status, or returns a status and errors for ServeHTTP to write
+// (a GraphQL request error's status depends on the media type: see
+// mediaType.requestErrorStatus).
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, media mediaType, info *RequestInfo) (int, []*Error) {
 	var req Request
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		q := r.URL.Query()
-		if q.Get("query") == "" {
-			if h.page != nil && acceptsHTML(r) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.Header().Set("Cache-Control", "no-cache")
-				w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
-				w.WriteHeader(http.StatusOK)
-				if r.Method == http.MethodGet {
-					_, _ = w.Write(h.page)
-				}
-				return 0, nil
+		if h.page != nil && isPageRequest(r) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
+			w.WriteHeader(http.StatusOK)
+			if r.Method == http.MethodGet {
+				_, _ = w.Write(h.page)
 			}
-			return http.StatusBadRequest, []*Error{badInput("query", "query is required")}
+			return 0, nil
 		}
-		req.Query = q.Get("query")
-		req.OperationName = q.Get("operationName")
-		vars, err := decodeVariables([]byte(q.Get("variables")))
-		if err != nil {
-			return http.StatusBadRequest, []*Error{toError(r.Context(), h.log, err)}
+		var err *Error
+		if req, err = requestFromQuery(r); err != nil {
+			return media.requestErrorStatus(), []*Error{err}
 		}
-		req.Variables = vars
 	case http.MethodPost:
-		ct := r.Header.Get("Content-Type")
-		if ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-			return http.StatusUnsupportedMediaType, []*Error{badInput("", "Content-Type must be application/json")}
+		if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+			return http.StatusUnsupportedMediaType, []*Error{err}
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 		if err != nil {
@@ -259,7 +220,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *RequestInf
 		}
 		req, err = DecodeRequest(body)
 		if err != nil {
-			return http.StatusBadRequest, []*Error{toError(r.Context(), h.log, err)}
+			return media.requestErrorStatus(), []*Error{toError(r.Context(), h.log, err)}
 		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
@@ -276,22 +237,23 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *RequestInf
 	defer cancel()
 
 	if strings.TrimSpace(req.Query) == "" {
-		return http.StatusBadRequest, []*Error{badInput("query", "query is required")}
+		return media.requestErrorStatus(), []*Error{badInput("query", "query is required")}
 	}
 	doc, hit, errs := h.document(req.Query)
 	info.CacheHit = hit
 	if errs != nil {
-		return http.StatusBadRequest, errs
+		return media.requestErrorStatus(), errs
 	}
 	op := selectOperation(doc, req.OperationName)
 	if op != nil {
 		info.OperationType = op.Operation
+		info.RootFields = rootFields(&h.schema, doc, op)
 		if op.Operation == ast.OperationTypeMutation && r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			return http.StatusMethodNotAllowed, []*Error{badInput("", "mutations must be sent with POST")}
 		}
 		if c := operationComplexity(&h.schema, doc, op, req.Variables, h.cfg.MaxComplexity); c > h.cfg.MaxComplexity {
-			return http.StatusBadRequest, []*Error{{Code: CodeBadUserInput,
+			return media.requestErrorStatus(), []*Error{{Code: CodeBadUserInput,
 				Message: fmt.Sprintf("query complexity %d exceeds the maximum %d (lower `first` or select less)", c, h.cfg.MaxComplexity),
 				Details: map[string]any{"complexity": c, "maxComplexity": h.cfg.MaxComplexity}}}
 		}
@@ -305,16 +267,33 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *RequestInf
 		Context:       ctx,
 	})
 	out := h.classify(ctx, res.Errors)
-	status := http.StatusOK
-	if res.Data == nil && len(out) > 0 && len(res.Errors) > 0 && !hasPath(res.Errors) {
-		// The request failed before execution (variables, operation name).
-		status = http.StatusBadRequest
+	if res.Data == nil && len(res.Errors) > 0 && !hasPath(res.Errors) {
+		// Execution did not start (variables did not coerce, no such
+		// operation): a request error, without a data entry.
+		return media.requestErrorStatus(), out
 	}
+	info.Executed = true
 	for _, e := range out {
 		info.ErrorCodes = append(info.ErrorCodes, e.Code)
 	}
-	writeJSON(w, status, response{Data: res.Data, Errors: formatted(res.Errors, out)})
-	return status, nil
+	info.fieldErrors(res.Errors, out)
+	writeJSON(w, media, http.StatusOK, executed{Data: res.Data, Errors: formatted(res.Errors, out)})
+	return http.StatusOK, nil
+}
+
+// requestFromQuery reads a GET request's parameters: query, operationName,
+// variables and extensions (JSON objects, URL-encoded).
+func requestFromQuery(r *http.Request) (Request, *Error) {
+	q := r.URL.Query()
+	req := Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	var err *Error
+	if req.Variables, err = decodeVariables([]byte(q.Get("variables"))); err != nil {
+		return Request{}, err
+	}
+	if req.Extensions, err = decodeObject("extensions", []byte(q.Get("extensions"))); err != nil {
+		return Request{}, err
+	}
+	return req, nil
 }
 
 // document returns the parsed and validated document for query, from the
@@ -389,6 +368,9 @@ func (h *Handler) classify(ctx context.Context, errs []gqlerrors.FormattedError)
 			out[i] = &Error{Code: CodeInternal, Message: "request cancelled"}
 		case len(fe.Path) == 0:
 			out[i] = &Error{Code: CodeBadUserInput, Message: hint(fe.Message)}
+			if len(fe.Locations) > 0 {
+				out[i].locations = fe.Locations
+			}
 		default:
 			h.log.ErrorContext(ctx, "graphql: execution error", "path", fe.Path, "err", fe.Message)
 			out[i] = &Error{Code: CodeInternal, Message: fe.Message}
@@ -414,11 +396,15 @@ type wireError struct {
 	Extensions map[string]any `json:"extensions"`
 }
 
-type response struct {
+// executed is the body of a request that reached execution: data is always
+// there (null when a non-null root field failed).
+type executed struct {
 	Data   any         `json:"data"`
 	Errors []wireError `json:"errors,omitempty"`
 }
 
+// errorsOnly is the body of a request refused before execution: no data
+// entry at all.
 type errorsOnly struct {
 	Errors []wireError `json:"errors"`
 }
@@ -444,16 +430,17 @@ func formatted(fes []gqlerrors.FormattedError, coded []*Error) []wireError {
 	return out
 }
 
-// writeErrors writes a GraphQL-shaped error body with the given status.
-func writeErrors(w http.ResponseWriter, status int, errs ...*Error) {
+// writeErrors writes a GraphQL-shaped error body (no data entry) with the
+// given status.
+func writeErrors(w http.ResponseWriter, media mediaType, status int, errs ...*Error) {
 	body := errorsOnly{Errors: make([]wireError, len(errs))}
 	for i, e := range errs {
 		body.Errors[i] = wireError{Message: e.Message, Locations: e.locations, Extensions: e.Extensions()}
 	}
-	writeJSON(w, status, body)
+	writeJSON(w, media, status, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, media mediaType, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -462,7 +449,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		buf.WriteString(`{"errors":[{"message":"cannot encode response","extensions":{"code":"INTERNAL"}}]}`)
 		status = http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", media.contentType())
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -19,6 +19,7 @@ type server struct {
 	*httptest.Server
 	fake *fakeDeps
 	h    *graphql.Handler
+	t    testing.TB
 }
 
 func newServer(t testing.TB, cfg graphql.HandlerConfig) *server {
@@ -36,7 +37,7 @@ func newServer(t testing.TB, cfg graphql.HandlerConfig) *server {
 	mux.Handle("/graphql", h)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	return &server{Server: ts, fake: f, h: h}
+	return &server{Server: ts, fake: f, h: h, t: t}
 }
 
 type gqlError struct {
@@ -50,6 +51,10 @@ type gqlResponse struct {
 	Data   map[string]any `json:"data"`
 	Errors []gqlError     `json:"errors"`
 	Raw    string
+	// HasData is true when the body has a data entry (even null).
+	HasData bool
+	// ContentType is the response's Content-Type.
+	ContentType string
 }
 
 func (r gqlResponse) codes() []string {
@@ -68,10 +73,13 @@ func decode(t testing.TB, resp *http.Response) gqlResponse {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := gqlResponse{Status: resp.StatusCode, Raw: string(b)}
+	out := gqlResponse{Status: resp.StatusCode, Raw: string(b), ContentType: resp.Header.Get("Content-Type")}
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, b)
 	}
+	var keys map[string]json.RawMessage
+	_ = json.Unmarshal(b, &keys)
+	_, out.HasData = keys["data"]
 	for _, e := range out.Errors {
 		if _, ok := e.Extensions["code"].(string); !ok {
 			t.Errorf("error without extensions.code: %s", b)
@@ -88,11 +96,21 @@ func (s *server) post(t testing.TB, token, query string, vars map[string]any) gq
 
 func (s *server) postRaw(t testing.TB, token, contentType string, body []byte) gqlResponse {
 	t.Helper()
+	return s.postAccept(t, token, contentType, "", body)
+}
+
+// postAccept posts body with the given Content-Type and Accept ("" sends
+// no Accept header).
+func (s *server) postAccept(t testing.TB, token, contentType, accept string, body []byte) gqlResponse {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", contentType)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -103,13 +121,31 @@ func (s *server) postRaw(t testing.TB, token, contentType string, body []byte) g
 	return decode(t, resp)
 }
 
+// sender returns a function that posts query and vars as JSON with a given
+// Accept header (for wantRequestError).
+func (s *server) sender(query string, vars map[string]any) func(accept string) gqlResponse {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return func(accept string) gqlResponse {
+		return s.postAccept(s.t, "", "application/json", accept, body)
+	}
+}
+
 func (s *server) get(t testing.TB, token, query string, vars string) gqlResponse {
+	t.Helper()
+	return s.getAccept(t, token, "", query, vars)
+}
+
+// getAccept sends a GET query with the given Accept header ("" for none).
+func (s *server) getAccept(t testing.TB, token, accept, query string, vars string) gqlResponse {
 	t.Helper()
 	u := s.URL + "/graphql?query=" + url.QueryEscape(query)
 	if vars != "" {
 		u += "&variables=" + url.QueryEscape(vars)
 	}
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -146,6 +182,25 @@ func mustOK(t testing.TB, r gqlResponse) {
 	if r.Status != http.StatusOK || len(r.Errors) > 0 {
 		t.Fatalf("want success, got %d: %s", r.Status, r.Raw)
 	}
+}
+
+// wantRequestError checks a GraphQL request error (refused before
+// execution) under both media types: application/json answers 200 and
+// application/graphql-response+json 400, neither with a data entry. send
+// posts the request with the given Accept header.
+func wantRequestError(t testing.TB, code string, send func(accept string) gqlResponse) gqlResponse {
+	t.Helper()
+	r := send("application/json")
+	wantCode(t, r, http.StatusOK, code)
+	if r.HasData || !strings.HasPrefix(r.ContentType, "application/json") {
+		t.Errorf("application/json: a request error has a data entry or the wrong type (%s): %s", r.ContentType, r.Raw)
+	}
+	g := send("application/graphql-response+json")
+	wantCode(t, g, http.StatusBadRequest, code)
+	if g.HasData || !strings.HasPrefix(g.ContentType, "application/graphql-response+json") {
+		t.Errorf("application/graphql-response+json: a request error has a data entry or the wrong type (%s): %s", g.ContentType, g.Raw)
+	}
+	return r
 }
 
 func wantCode(t testing.TB, r gqlResponse, status int, code string) {

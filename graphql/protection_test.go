@@ -19,25 +19,21 @@ func TestDepthLimit(t *testing.T) {
 	s := newServer(t, graphql.HandlerConfig{MaxDepth: 5})
 	// complaint → customer → openComplaints → customer → id: depth 5 is fine, 6 is not.
 	mustOK(t, s.post(t, "", `{ complaint(id: "k1") { customer { openComplaints { customer { id } } } } }`, nil))
-	r := s.post(t, "", `{ complaint(id: "k1") { customer { openComplaints { customer { openComplaints { id } } } } } }`, nil)
-	wantCode(t, r, http.StatusBadRequest, "BAD_USER_INPUT")
+	r := wantRequestError(t, "BAD_USER_INPUT", s.sender(`{ complaint(id: "k1") { customer { openComplaints { customer { openComplaints { id } } } } } }`, nil))
 	if !strings.Contains(r.Raw, "depth 6 exceeds the maximum 5") {
 		t.Errorf("message: %s", r.Raw)
 	}
 	// Fragments count too.
-	r = s.post(t, "", `{ complaint(id: "k1") { ...A } } fragment A on Complaint { customer { openComplaints { customer { openComplaints { id } } } } }`, nil)
-	wantCode(t, r, http.StatusBadRequest, "BAD_USER_INPUT")
+	wantRequestError(t, "BAD_USER_INPUT", s.sender(`{ complaint(id: "k1") { ...A } } fragment A on Complaint { customer { openComplaints { customer { openComplaints { id } } } } }`, nil))
 	// A fragment cycle is rejected, not looped on.
-	r = s.post(t, "", `{ complaint(id: "k1") { ...A } } fragment A on Complaint { customer { openComplaints { ...A } } }`, nil)
-	wantCode(t, r, http.StatusBadRequest, "BAD_USER_INPUT")
+	wantRequestError(t, "BAD_USER_INPUT", s.sender(`{ complaint(id: "k1") { ...A } } fragment A on Complaint { customer { openComplaints { ...A } } }`, nil))
 }
 
 func TestComplexityLimit(t *testing.T) {
 	s := newServer(t, graphql.HandlerConfig{})
 	// 500 customers × 500 timeline entries: rejected before anything runs.
 	q := `query($n: Int) { customers(first: 500) { edges { node { timeline(first: $n) { edges { node { summary } } } } } } }`
-	r := s.post(t, "", q, map[string]any{"n": 500})
-	wantCode(t, r, http.StatusBadRequest, "BAD_USER_INPUT")
+	r := wantRequestError(t, "BAD_USER_INPUT", s.sender(q, map[string]any{"n": 500}))
 	if !strings.Contains(r.Raw, "complexity") {
 		t.Errorf("message: %s", r.Raw)
 	}
@@ -65,8 +61,9 @@ func TestMalformedRequests(t *testing.T) {
 		"empty query":          `{"query": ""}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := s.postRaw(t, "", "application/json", []byte(body))
-			wantCode(t, r, http.StatusBadRequest, "BAD_USER_INPUT")
+			wantRequestError(t, "BAD_USER_INPUT", func(accept string) gqlResponse {
+				return s.postAccept(t, "", "application/json", accept, []byte(body))
+			})
 		})
 	}
 	// Variables as a JSON string are accepted (some clients send that).
@@ -94,6 +91,7 @@ func TestTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "{ events { edges { cursor } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
 	rec := &recorder{header: http.Header{}}
 	h.ServeHTTP(rec, req)
 	if !strings.Contains(rec.body.String(), `"code":"INTERNAL"`) || !strings.Contains(rec.body.String(), "timed out") {
@@ -170,7 +168,7 @@ func TestExplorerPage(t *testing.T) {
 		}
 	}
 	// Without Accept: text/html a GET without query is an API error, not the page.
-	wantCode(t, s.get(t, "", "", ""), http.StatusBadRequest, "BAD_USER_INPUT")
+	wantRequestError(t, "BAD_USER_INPUT", func(accept string) gqlResponse { return s.getAccept(t, "", accept, "", "") })
 	// Auth does not hide the page (the token is entered on it).
 	s2 := newServer(t, graphql.HandlerConfig{Tokens: testTokens(t)})
 	req, _ = http.NewRequest(http.MethodGet, s2.URL+"/graphql", nil)
