@@ -117,4 +117,3 @@ func (info *RequestInfo) requestFailed(code Code) {
 		info.RootFields[j].Code = code
 	}
 }
-

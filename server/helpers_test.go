@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -60,6 +61,8 @@ type options struct {
 	auth  bool   // use authFile
 	clock *fakeClock
 	tick  time.Duration
+	cors  []string     // Config.CORSOrigins
+	ln    net.Listener // listen here instead of a fresh loopback port
 }
 
 // harness is a real server: embedded store in a temporary directory, its
@@ -80,7 +83,7 @@ func startServer(t *testing.T, o options) *harness {
 	if o.dir == "" {
 		o.dir = t.TempDir()
 	}
-	cfg := server.Config{DataDir: o.dir, Tick: o.tick}
+	cfg := server.Config{DataDir: o.dir, Tick: o.tick, CORSOrigins: o.cors}
 	if o.clock != nil {
 		cfg.Clock = o.clock.Now
 	}
@@ -109,7 +112,12 @@ func startServer(t *testing.T, o options) *harness {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("server not ready after 30s")
 	}
-	h.http = httptest.NewServer(srv.Handler())
+	h.http = httptest.NewUnstartedServer(srv.Handler())
+	if o.ln != nil {
+		h.http.Listener.Close()
+		h.http.Listener = o.ln
+	}
+	h.http.Start()
 	t.Cleanup(h.stop)
 	return h
 }
@@ -406,7 +414,7 @@ func startServerWith(t *testing.T, o options, edit func(*server.Config)) *harnes
 	if o.dir == "" {
 		o.dir = t.TempDir()
 	}
-	cfg := server.Config{DataDir: o.dir, Tick: o.tick}
+	cfg := server.Config{DataDir: o.dir, Tick: o.tick, CORSOrigins: o.cors}
 	if o.clock != nil {
 		cfg.Clock = o.clock.Now
 	}
@@ -438,7 +446,12 @@ func startServerWith(t *testing.T, o options, edit func(*server.Config)) *harnes
 	case <-time.After(30 * time.Second):
 		t.Fatalf("server not ready after 30s")
 	}
-	h.http = httptest.NewServer(srv.Handler())
+	h.http = httptest.NewUnstartedServer(srv.Handler())
+	if o.ln != nil {
+		h.http.Listener.Close()
+		h.http.Listener = o.ln
+	}
+	h.http.Start()
 	t.Cleanup(h.stop)
 	return h
 }

@@ -13,15 +13,43 @@ import (
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 )
 
-func (s *Server) routes() http.Handler {
+// routes serves /graphql, /healthz and /metrics (unless they have their
+// own listener, Config.SeparateMetrics) behind the browser policy
+// (graphql.Guard: Host, Origin, CORS).
+func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.metrics.Instrument("/graphql", s.whenAvailable(s.gql)))
 	mux.Handle("POST "+BackupPath, s.metrics.Instrument(BackupPath, http.HandlerFunc(s.backup)))
 	mux.Handle("GET /healthz", s.metrics.Instrument("/healthz", http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /outbox", s.metrics.Instrument("/outbox", http.HandlerFunc(s.outboxLines)))
-	mux.Handle("GET /metrics", s.metrics.Handler())
+	if !s.cfg.SeparateMetrics {
+		mux.Handle("GET /metrics", s.metricsAccess(s.metrics.Handler()))
+	}
 	mux.Handle("GET /{$}", http.RedirectHandler("/graphql", http.StatusFound))
+	return graphql.Guard(graphql.BrowserPolicy{
+		CORSOrigins:  s.cfg.CORSOrigins,
+		Hosts:        s.cfg.AllowedHosts,
+		LoopbackOnly: s.cfg.Tokens == nil,
+	}, mux)
+}
+
+// MetricsHandler serves /metrics alone, without a token, for a listener of
+// its own (kefu serve --metrics-addr).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	return mux
+}
+
+// metricsAccess: with authentication on, /metrics on the API's address
+// needs a valid bearer token (any role: the metrics are counts, no
+// personal data); Prometheus sends it with `authorization:
+// {credentials_file: …}` in its scrape config.
+func (s *Server) metricsAccess(next http.Handler) http.Handler {
+	if s.cfg.Tokens == nil {
+		return next
+	}
+	return graphql.Authenticator(s.cfg.Tokens, next)
 }
 
 // health is the /healthz body.
@@ -30,9 +58,9 @@ type health struct {
 	// Error says why the server is degraded when no projection does (the
 	// event store found its file damaged).
 	Error       string             `json:"error,omitempty"`
-	Head        uint64             `json:"head"`
-	Customers   int                `json:"customers"`
-	Projections []projectionHealth `json:"projections"`
+	Head        uint64             `json:"head,omitempty"`
+	Customers   int                `json:"customers,omitempty"`
+	Projections []projectionHealth `json:"projections,omitempty"`
 	Churn       *churnHealth       `json:"churn,omitempty"`
 }
 
@@ -51,11 +79,28 @@ type churnHealth struct {
 }
 
 // healthz answers 200 when every projection is live, 503 while catching up
-// or when one stopped (with the error naming the event's position).
+// or when one stopped (with the error naming the event's position). With
+// authentication on, a caller without a valid token gets the status alone
+// (for load balancers and probes): the counts and error messages are for
+// operators holding a token.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	h, code := s.health(r.Context())
+	if s.cfg.Tokens != nil {
+		if _, err := graphql.Authenticate(r, s.cfg.Tokens); err != nil {
+			h = health{Status: h.Status}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(h)
+}
+
+// health works out the /healthz body and status.
+func (s *Server) health(ctx context.Context) (health, int) {
 	h := health{Status: "ok", Customers: s.book.Len()}
 	code := http.StatusOK
-	sts, err := s.runtime.Status(r.Context())
+	sts, err := s.runtime.Status(ctx)
 	if err != nil {
 		h.Status, code, h.Error = "degraded", http.StatusServiceUnavailable, err.Error()
 	}
@@ -90,10 +135,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			h.Status, code = "starting", http.StatusServiceUnavailable
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(h)
+	return h, code
 }
 
 // observeGraphQL counts GraphQL operations by type and error code.

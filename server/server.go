@@ -77,6 +77,15 @@ type Config struct {
 	// DispatchInterval is how often the greeting dispatcher looks for due
 	// sends; 0 means its default.
 	DispatchInterval time.Duration
+	// CORSOrigins are the web origins (scheme://host:port) whose pages may
+	// call the API from a browser; see graphql.BrowserPolicy.
+	CORSOrigins []string
+	// AllowedHosts are Host header values accepted besides the loopback
+	// names (a reverse proxy's public name); see graphql.BrowserPolicy.
+	AllowedHosts []string
+	// SeparateMetrics leaves /metrics off Handler: it is served by
+	// MetricsHandler on a listener of its own.
+	SeparateMetrics bool
 }
 
 // Validate reports every problem with c.
@@ -92,6 +101,9 @@ func (c Config) Validate() error {
 		if err := c.Policy.Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := (graphql.BrowserPolicy{CORSOrigins: c.CORSOrigins, Hosts: c.AllowedHosts}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("server: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -221,14 +233,14 @@ func (s *Server) build(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	s.handler = s.routes()
-	return nil
+	s.handler, err = s.routes()
+	return err
 }
 
 // Schema returns the GraphQL schema (for tools that introspect it).
 func (s *Server) Schema() gql.Schema { return s.schema }
 
-// Handler serves /graphql, /healthz and /metrics.
+// Handler serves /graphql, /healthz and /metrics (see Config.SeparateMetrics).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Ready is closed once the read models have caught up with the log (none

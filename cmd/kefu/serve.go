@@ -22,7 +22,7 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--demo [--demo-customers N]]\n"+
+	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--cors-origin ORIGIN]… [--allowed-host HOST]… [--metrics-addr HOST:PORT] [--demo [--demo-customers N]]\n"+
 		"           [--sender outbox | --sender webhook --webhook-url URL | --sender smtp --smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-user USER] [--smtp-tls starttls|none]] [--dispatch-interval D]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
@@ -33,6 +33,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	policyFile := fs.String("policy", "", "lifecycle policy JSON (thresholds); default: the built-in policy")
 	arrangements := fs.String("arrangements", envDefault(e, "KEFU_ARRANGEMENTS", ""), "JSON file of official holiday arrangements to add or correct, e.g. next year's days off and adjusted working days: [{\"year\":2027,\"daysOff\":[\"2027-01-01\",…],\"workingDays\":[…]}] (env KEFU_ARRANGEMENTS)")
 	senders := addSenderFlags(fs, e)
+	corsOrigins := listFlag{vals: splitList(e.getenv("KEFU_CORS_ORIGINS"))}
+	fs.Var(&corsOrigins, "cors-origin", "origin (scheme://host:port) of a web app allowed to call the API from a browser, e.g. http://localhost:3000; repeat for several (env KEFU_CORS_ORIGINS, comma-separated); default none")
+	allowedHosts := listFlag{vals: splitList(e.getenv("KEFU_ALLOWED_HOSTS"))}
+	fs.Var(&allowedHosts, "allowed-host", "a Host name to accept besides localhost/127.0.0.1/[::1], e.g. a reverse proxy's public name; repeatable (env KEFU_ALLOWED_HOSTS, comma-separated)")
+	metricsAddr := fs.String("metrics-addr", envDefault(e, "KEFU_METRICS_ADDR", ""), "serve /metrics on this address of its own, without a token, instead of beside the API (env KEFU_METRICS_ADDR); with --auth and without it, /metrics needs a bearer token")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -102,8 +107,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	tuneGC(e)
 	srv, err := server.New(ctx, server.Config{DataDir: *data, StoreURL: *store, Logger: e.log, Tokens: tokens, Policy: policy, Calendar: cal,
-		Sender: delivery.sender, ChannelSenders: delivery.byChannel, DispatchInterval: senders.dispatchInterval})
+		Sender: delivery.sender, ChannelSenders: delivery.byChannel, DispatchInterval: senders.dispatchInterval,
+		CORSOrigins: corsOrigins.vals, AllowedHosts: allowedHosts.vals, SeparateMetrics: *metricsAddr != ""})
 	if err != nil {
+		if errors.Is(err, graphql.ErrBrowserPolicy) {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
 		return err
 	}
 	defer srv.Close()
@@ -114,22 +123,37 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	httpSrv := httpServer(srv.Handler())
 	url := "http://" + ln.Addr().String() + "/graphql"
+	metricsURL := "http://" + ln.Addr().String() + "/metrics"
+	servers := []*http.Server{httpSrv}
+	listeners := []net.Listener{ln}
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on %s: %w (choose another --metrics-addr)", *metricsAddr, err)
+		}
+		servers = append(servers, httpServer(srv.MetricsHandler()))
+		listeners = append(listeners, mln)
+		metricsURL = "http://" + mln.Addr().String() + "/metrics"
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	g.Go(func() error { return srv.Run(runCtx) })
-	g.Go(func() error {
-		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
+	for i, hs := range servers {
+		g.Go(func() error {
+			if err := hs.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		select {
 		case <-srv.Ready():
 			e.log.Info("kefu is ready", "graphql", url, "data", *data)
 			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  health %s  metrics %s\n",
-				*data, url, "http://"+ln.Addr().String()+"/healthz", "http://"+ln.Addr().String()+"/metrics")
+				*data, url, "http://"+ln.Addr().String()+"/healthz", metricsURL)
 		case <-gctx.Done():
 		}
 		return nil
@@ -139,9 +163,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("shutting down: finishing in-flight requests")
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
-		err := httpSrv.Shutdown(shutdownCtx)
+		var errs []error
+		for _, hs := range servers {
+			errs = append(errs, hs.Shutdown(shutdownCtx))
+		}
 		stopRun() // then flush checkpoints and stop the projections
-		return err
+		return errors.Join(errs...)
 	})
 	err = g.Wait()
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -251,4 +278,37 @@ func physicalMemory() uint64 {
 		}
 	}
 	return 0
+}
+
+// listFlag is a repeatable string flag; the environment's values are the
+// default, replaced (not extended) by the flags given.
+type listFlag struct {
+	vals []string
+	set  bool
+}
+
+func (l *listFlag) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.vals, ",")
+}
+
+func (l *listFlag) Set(v string) error {
+	if !l.set {
+		l.vals, l.set = nil, true
+	}
+	l.vals = append(l.vals, v)
+	return nil
+}
+
+// splitList splits a comma-separated environment value.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
