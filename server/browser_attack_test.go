@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,6 +87,11 @@ func browse(t *testing.T, url string, flags ...string) {
 	bin := chromium(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	cmd := exec.CommandContext(ctx, bin, append(append(testenv.ChromiumFlags(t.TempDir()), flags...), url)...)
+	// Chromium runs helper processes: stop the whole group it leads, so
+	// none writes to its profile directory after the test removed it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("chromium: %v", err)
@@ -93,6 +99,14 @@ func browse(t *testing.T, url string, flags ...string) {
 	t.Cleanup(func() {
 		cancel()
 		_ = cmd.Wait()
+		// The group's helpers die with the signal; give them a moment to
+		// be gone before the profile directory is removed.
+		for range 50 {
+			if syscall.Kill(-cmd.Process.Pid, 0) != nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	})
 }
 

@@ -20,6 +20,10 @@ type Metrics struct {
 	appendErrs *prometheus.CounterVec
 	ops        *prometheus.CounterVec
 	opLatency  *prometheus.HistogramVec
+
+	sends       *prometheus.CounterVec
+	sendLatency *prometheus.HistogramVec
+	sendRetries *prometheus.CounterVec
 }
 
 // NewMetrics registers kefu's metrics and the Go runtime's.
@@ -42,19 +46,33 @@ func NewMetrics() *Metrics {
 		}),
 		appendErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kefu_command_errors_total",
-			Help: "Refused or failed commands by error code.",
-		}, []string{"code"}),
+			Help: "Refused or failed commands (mutations whose root field resolved to an error) by mutation and error code.",
+		}, []string{"command", "code"}),
 		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kefu_graphql_operations_total",
-			Help: "GraphQL operations by type (query, mutation) and first error code (OK when none).",
-		}, []string{"operation", "code"}),
+			Help: "GraphQL root fields requested, by operation type (query, mutation, unknown when the request was refused before its operation was known), root field (the schema's field names; other for unknown names; none when no operation was read) and error code (OK when none; refusals before execution count with their code).",
+		}, []string{"type", "operation", "code"}),
 		opLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kefu_graphql_operation_duration_seconds",
-			Help:    "GraphQL operation latency by type.",
+			Help:    "GraphQL request latency by operation type.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"operation"}),
+		}, []string{"type"}),
+		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kefu_greeting_sends_total",
+			Help: "Greeting deliveries handed to a sender by this process, by channel and result: delivered, duplicate (the sender had the idempotency key already), failed (GreetingFailed is recorded), error (nothing recorded, tried again later).",
+		}, []string{"channel", "result"}),
+		sendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kefu_greeting_send_duration_seconds",
+			Help:    "Time a sender took to deliver one greeting, retries included, by channel.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"channel"}),
+		sendRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kefu_greeting_send_retries_total",
+			Help: "Delivery attempts beyond the first (sender retries after 5xx, timeouts), by channel.",
+		}, []string{"channel"}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.appends, m.appendErrs, m.ops, m.opLatency,
+		m.sends, m.sendLatency, m.sendRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -78,7 +96,9 @@ func (m *Metrics) Register(cs ...prometheus.Collector) error {
 func (m *Metrics) ObserveAppend(d time.Duration) { m.appends.Observe(d.Seconds()) }
 
 // CountCommandError counts a refused or failed command by its API code.
-func (m *Metrics) CountCommandError(code string) { m.appendErrs.WithLabelValues(code).Inc() }
+func (m *Metrics) CountCommandError(command, code string) {
+	m.appendErrs.WithLabelValues(command, code).Inc()
+}
 
 // Instrument wraps h, counting requests and timing them under route.
 func (m *Metrics) Instrument(route string, h http.Handler) http.Handler {

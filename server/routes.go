@@ -68,7 +68,8 @@ type projectionHealth struct {
 	Name       string  `json:"name"`
 	State      string  `json:"state"`
 	Checkpoint uint64  `json:"checkpoint"`
-	LagEvents  uint64  `json:"lagEvents"`
+	// LagEvents is known on the embedded store only (see densePositions).
+	LagEvents  *uint64 `json:"lagEvents,omitempty"`
 	LagSeconds float64 `json:"lagSeconds"`
 	Error      string  `json:"error,omitempty"`
 }
@@ -107,9 +108,13 @@ func (s *Server) health(ctx context.Context) (health, int) {
 	if d, ok := s.dir.Store.(interface{ Damage() error }); ok && d.Damage() != nil {
 		h.Status, code, h.Error = "degraded", http.StatusServiceUnavailable, d.Damage().Error()
 	}
-	for _, st := range sts {
+	lags := s.lagSeconds(ctx, sts)
+	for i, st := range sts {
 		h.Head = uint64(st.Head)
-		ph := projectionHealth{Name: st.Name, State: string(st.State), Checkpoint: uint64(st.Checkpoint), LagEvents: st.LagEvents, LagSeconds: st.LagSeconds}
+		ph := projectionHealth{Name: st.Name, State: string(st.State), Checkpoint: uint64(st.Checkpoint), LagSeconds: lags[i]}
+		if s.densePositions() {
+			ph.LagEvents = &st.LagEvents
+		}
 		if st.Err != nil {
 			ph.Error = st.Err.Error()
 		}
@@ -138,29 +143,36 @@ func (s *Server) health(ctx context.Context) (health, int) {
 	return h, code
 }
 
-// observeGraphQL counts GraphQL operations by type and error code.
+// observeGraphQL counts GraphQL operations by type, root field and error
+// code, and refused or failed commands.
 func (m *Metrics) observeGraphQL(info graphql.RequestInfo) {
-	op := info.OperationType
-	if op == "" {
-		op = "unknown"
+	typ := info.OperationType
+	if typ == "" {
+		typ = "unknown"
 	}
-	m.ops.WithLabelValues(op, firstCode(info.ErrorCodes)).Inc()
-	m.opLatency.WithLabelValues(op).Observe(info.Duration.Seconds())
-}
-
-func firstCode(codes []graphql.Code) string {
-	if len(codes) == 0 {
-		return "OK"
+	if len(info.RootFields) == 0 {
+		m.ops.WithLabelValues(typ, "none", firstCode(info.ErrorCodes)).Inc()
 	}
-	return string(codes[0])
+	for _, f := range info.RootFields {
+		code := "OK"
+		if f.Code != "" {
+			code = string(f.Code)
+		}
+		m.ops.WithLabelValues(typ, f.Name, code).Inc()
+		if info.Executed && typ == "mutation" && f.Failed {
+			m.CountCommandError(f.Name, code)
+		}
+	}
+	m.opLatency.WithLabelValues(typ).Observe(info.Duration.Seconds())
 }
 
 // collectors are gauges computed at scrape time from the read models and
-// the runtime: projection lag, stage populations, open work.
+// the runtime: projection lag, stage populations, open work, greeting
+// outcomes, the follow-up scheduler's work.
 func (s *Server) collectors() []prometheus.Collector {
-	lagEvents := prometheus.NewDesc("kefu_projection_lag_events", "Events in the log not yet applied by a projection.", []string{"projection"}, nil)
-	lagSeconds := prometheus.NewDesc("kefu_projection_lag_seconds", "Age of the oldest unapplied event per projection (0 when caught up).", []string{"projection"}, nil)
-	head := prometheus.NewDesc("kefu_log_head_position", "Global position of the last event in the log.", nil, nil)
+	lagEvents := prometheus.NewDesc("kefu_projection_lag_events", "Events in the log not yet applied by a projection (the embedded store only: EventStoreDB positions are byte offsets, not event counts).", []string{"projection"}, nil)
+	lagSeconds := prometheus.NewDesc("kefu_projection_lag_seconds", "Age of the oldest event a projection has not applied yet (0 when caught up), on every backend.", []string{"projection"}, nil)
+	head := prometheus.NewDesc("kefu_log_head_position", "Global position of the last event in the log (an event count on the embedded store, a commit position on EventStoreDB).", nil, nil)
 	stage := prometheus.NewDesc("kefu_customers_by_stage", "Customers in each lifecycle stage.", []string{"stage"}, nil)
 	overdue := prometheus.NewDesc("kefu_complaints_overdue", "Complaints overdue now.", nil, nil)
 	due := prometheus.NewDesc("kefu_followups_due", "Follow-ups due (not done or cancelled) and how many are overdue.", []string{"state"}, nil)
@@ -170,9 +182,12 @@ func (s *Server) collectors() []prometheus.Collector {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			if sts, err := s.runtime.Status(ctx); err == nil {
-				for _, st := range sts {
-					ch <- prometheus.MustNewConstMetric(lagEvents, prometheus.GaugeValue, float64(st.LagEvents), st.Name)
-					ch <- prometheus.MustNewConstMetric(lagSeconds, prometheus.GaugeValue, st.LagSeconds, st.Name)
+				lags := s.lagSeconds(ctx, sts)
+				for i, st := range sts {
+					if s.densePositions() {
+						ch <- prometheus.MustNewConstMetric(lagEvents, prometheus.GaugeValue, float64(st.LagEvents), st.Name)
+					}
+					ch <- prometheus.MustNewConstMetric(lagSeconds, prometheus.GaugeValue, lags[i], st.Name)
 				}
 				if len(sts) > 0 {
 					ch <- prometheus.MustNewConstMetric(head, prometheus.GaugeValue, float64(sts[0].Head))
@@ -188,7 +203,7 @@ func (s *Server) collectors() []prometheus.Collector {
 			ch <- prometheus.MustNewConstMetric(due, prometheus.GaugeValue, float64(d), "due")
 			ch <- prometheus.MustNewConstMetric(due, prometheus.GaugeValue, float64(od), "overdue")
 		},
-	}}
+	}, s.greetingCollector(), s.followUpCollector()}
 }
 
 // collectorFunc is a Prometheus collector computed at scrape time.
@@ -204,3 +219,10 @@ func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
+
+func firstCode(codes []graphql.Code) string {
+	if len(codes) == 0 {
+		return "OK"
+	}
+	return string(codes[0])
+}

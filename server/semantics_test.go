@@ -380,7 +380,13 @@ func TestSilentWhenTheClockMoves(t *testing.T) {
 func TestHealthAndMetrics(t *testing.T) {
 	h := startServer(t, options{auth: true})
 	h.register("c1", "Metric Mo", nil)
-	code, hdr, body := h.httpGet("/healthz", nil)
+	// Without a token /healthz says only how the server is; with one, the
+	// operator's detail.
+	code, _, body := h.httpGet("/healthz", nil)
+	if code != http.StatusOK || strings.TrimSpace(body) != `{"status":"ok"}` {
+		t.Errorf("/healthz without a token: HTTP %d %s, want the status alone", code, body)
+	}
+	code, hdr, body := h.httpGet("/healthz", map[string]string{"Authorization": "Bearer " + tokAnalyst})
 	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
 		t.Fatalf("/healthz: HTTP %d %s: %s", code, hdr.Get("Content-Type"), body)
 	}
@@ -405,8 +411,12 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("projection %s: state %s, lag %d", p.Name, p.State, p.LagEvents)
 		}
 	}
-	// /healthz and /metrics need no token.
-	code, hdr, body = h.httpGet("/metrics", nil)
+	// /metrics needs a token under --auth (any role).
+	if code, _, body := h.httpGet("/metrics", nil); code != http.StatusUnauthorized || strings.Contains(body, "kefu_") {
+		t.Errorf("/metrics without a token: HTTP %d", code)
+	}
+	bearer := map[string]string{"Authorization": "Bearer " + tokAnalyst}
+	code, hdr, body = h.httpGet("/metrics", bearer)
 	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: HTTP %d %s", code, hdr.Get("Content-Type"))
 	}
@@ -417,7 +427,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`kefu_projection_lag_seconds{projection=`,
 		`kefu_append_duration_seconds_count 1`,
 		`kefu_customers_by_stage{stage="NEW"} 1`,
-		`kefu_graphql_operations_total{code="OK",operation="mutation"} 1`,
+		`kefu_graphql_operations_total{code="OK",operation="registerCustomer",type="mutation"} 1`,
 		"kefu_log_head_position 1",
 	} {
 		if !strings.Contains(body, want) {
@@ -426,7 +436,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	// A refused request is counted under its code.
 	h.post("", `{ customers{ totalCount } }`, nil)
-	_, _, body = h.httpGet("/metrics", nil)
+	_, _, body = h.httpGet("/metrics", bearer)
 	if !strings.Contains(body, `kefu_http_requests_total{code="401",route="/graphql"} 1`) {
 		t.Errorf("/metrics does not count the 401")
 	}

@@ -215,10 +215,10 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics = NewMetrics()
 	if err := s.buildGreetings(); err != nil {
 		return err
 	}
-	s.metrics = NewMetrics()
 	if err := s.metrics.Register(s.collectors()...); err != nil {
 		return err
 	}
@@ -416,6 +416,7 @@ func (s *Server) buildGreetings() error {
 		sender = s.outbox
 	}
 	sender = greeting.Route{Default: sender, ByChannel: s.cfg.ChannelSenders}
+	sender = instrumentedSender{next: sender, m: s.metrics}
 	s.dispatch, err = greeting.New(greeting.Config{Store: s.dir.Store, Codec: s.dir.Codec, Directory: directory{s},
 		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.camps, Policy: policy,
 		Interval: s.cfg.DispatchInterval, Clock: s.clock, Logger: s.log})

@@ -62,6 +62,7 @@ var urlLine = regexp.MustCompile(`open (http://127\.0\.0\.1:[0-9]+/graphql)`)
 type serveProcess struct {
 	cmd    *exec.Cmd
 	url    string
+	stdout *lockedBuffer
 	stderr *lockedBuffer
 	exited chan error
 }
@@ -75,7 +76,7 @@ func startServe(t *testing.T, bin string, args ...string) *serveProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &serveProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start kefu serve: %v", err)
@@ -91,6 +92,7 @@ func startServe(t *testing.T, bin string, args ...string) *serveProcess {
 		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
+			_, _ = p.stdout.Write([]byte(sc.Text() + "\n"))
 			if m := urlLine.FindStringSubmatch(sc.Text()); m != nil && !sent {
 				urls <- m[1]
 				sent = true
@@ -171,6 +173,77 @@ func TestServeCommand(t *testing.T) {
 	bin := buildKefu(t)
 	t.Run("demo, query, SIGTERM", func(t *testing.T) { testServeProcess(t, bin) })
 	t.Run("public address without auth", func(t *testing.T) { testServeRefusesPublicAddress(t, bin) })
+	t.Run("metrics address, CORS origins", func(t *testing.T) { testServeMetricsAddrAndCORS(t, bin) })
+}
+
+var metricsLine = regexp.MustCompile(`metrics (http://\S+/metrics)`)
+
+// testServeMetricsAddrAndCORS: with --auth and --metrics-addr, /metrics is
+// served on its own address without a token and not beside the API; a
+// --cors-origin's preflight is answered; a malformed --cors-origin is a
+// usage error that says what is wanted.
+func testServeMetricsAddrAndCORS(t *testing.T, bin string) {
+	dir := t.TempDir()
+	auth := filepath.Join(dir, "tokens.json")
+	if err := os.WriteFile(auth, []byte(`{"tokens":[{"token":"ops-token-1234","user":"olga","role":"ANALYST"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, bin, "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0", "--auth", auth,
+		"--metrics-addr", "127.0.0.1:0", "--cors-origin", "http://localhost:3000")
+	base := strings.TrimSuffix(p.url, "/graphql")
+	var metricsURL string
+	for deadline := time.Now().Add(30 * time.Second); metricsURL == ""; time.Sleep(20 * time.Millisecond) {
+		if m := metricsLine.FindStringSubmatch(p.stdout.String()); m != nil {
+			metricsURL = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no metrics URL printed:\n%s", p.stdout.String())
+		}
+	}
+	if strings.HasPrefix(metricsURL, base) {
+		t.Fatalf("metrics URL %s is on the API's address %s", metricsURL, base)
+	}
+	get := func(url string, header ...string) (int, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(metricsURL); code != http.StatusOK || !strings.Contains(body, "kefu_customers_by_stage") {
+		t.Errorf("GET %s without a token: HTTP %d", metricsURL, code)
+	}
+	if code, _ := get(base+"/metrics", "Authorization", "Bearer ops-token-1234"); code != http.StatusNotFound {
+		t.Errorf("/metrics beside the API with --metrics-addr: HTTP %d, want 404", code)
+	}
+	if code, body := get(base + "/healthz"); code != http.StatusOK || strings.Contains(body, "projections") {
+		t.Errorf("/healthz without a token: HTTP %d %s, want the status alone", code, body)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodOptions, p.url, nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+		t.Errorf("preflight from the --cors-origin: HTTP %d %v", resp.StatusCode, resp.Header)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.stderr.String())
+	}
+
+	code, _, errs := runBin(t, bin, "serve", "--data", filepath.Join(dir, "d2"), "--addr", "127.0.0.1:0", "--cors-origin", "*")
+	if code != 2 || !strings.Contains(errs, "--cors-origin") || !strings.Contains(errs, "scheme://host") {
+		t.Errorf("serve --cors-origin '*': exit %d, %q; want 2 and what an origin looks like", code, errs)
+	}
 }
 
 // testServeProcess runs `kefu serve --demo` as a process: it seeds, prints
