@@ -65,9 +65,9 @@ type health struct {
 }
 
 type projectionHealth struct {
-	Name       string  `json:"name"`
-	State      string  `json:"state"`
-	Checkpoint uint64  `json:"checkpoint"`
+	Name       string `json:"name"`
+	State      string `json:"state"`
+	Checkpoint uint64 `json:"checkpoint"`
 	// LagEvents is known on the embedded store only (see densePositions).
 	LagEvents  *uint64 `json:"lagEvents,omitempty"`
 	LagSeconds float64 `json:"lagSeconds"`
