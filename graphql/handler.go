@@ -99,6 +99,7 @@ type Handler struct {
 	log    *slog.Logger
 	cache  *docCache
 	page   []byte
+	intro  *introspection
 }
 
 // NewHandler serves schema at whatever path it is mounted on:
@@ -135,6 +136,10 @@ func NewHandler(schema gql.Schema, cfg HandlerConfig) (*Handler, error) {
 	h := &Handler{schema: schema, cfg: cfg, log: cfg.Logger}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	var err error
+	if h.intro, err = newIntrospection(&h.schema); err != nil {
+		return nil, err
 	}
 	if cfg.CacheEntries > 0 {
 		h.cache = newDocCache(cfg.CacheEntries, cfg.CacheBytes)
@@ -273,6 +278,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, media mediaType,
 		return media.requestErrorStatus(), out
 	}
 	info.Executed = true
+	h.intro.correct(doc, op, res.Data)
 	for _, e := range out {
 		info.ErrorCodes = append(info.ErrorCodes, e.Code)
 	}
@@ -307,6 +313,7 @@ func (h *Handler) document(query string) (*ast.Document, bool, []*Error) {
 	if err != nil {
 		return nil, false, []*Error{{Code: CodeBadUserInput, Message: gqlerrors.FormatError(err).Message}}
 	}
+	h.intro.rewriteIntrospection(doc)
 	if d := queryDepth(doc, h.cfg.MaxDepth); d > h.cfg.MaxDepth {
 		return nil, false, []*Error{{Code: CodeBadUserInput,
 			Message: fmt.Sprintf("query depth %d exceeds the maximum %d", d, h.cfg.MaxDepth),
