@@ -51,6 +51,38 @@
 // operations) is refused with a message saying to send one operation per
 // request.
 //
+// # Browsers
+//
+// Guard (see BrowserPolicy) sits in front of every route: without
+// authentication the Host header must name loopback (DNS rebinding is
+// refused with 403), a request whose Origin is neither the server's own
+// nor one of --cors-origin is 403 before anything runs, and listed
+// origins get CORS preflights and Access-Control-Allow-Origin (no
+// cookies: the token travels in Authorization).
+//
+// # Introspection
+//
+// Introspection serves argument and input-field defaults as GraphQL
+// literals (graphql-go v0.8.1 prints enum and list defaults as strings;
+// see introspection.go) and answers the newer introspection fields
+// (specifiedByURL, isOneOf, isRepeatable, input-value isDeprecated and
+// deprecationReason, __schema.description, includeDeprecated on args and
+// inputFields), so GraphiQL 3+, graphql-codegen and buildClientSchema read
+// the schema whole.
+//
+// # The contract and what was added
+//
+// The schema keeps shared/schema.graphql field for field and only adds.
+// PrintSDL (kefu schema) prints the served schema and marks the additions,
+// AddedAfterContract:
+//
+//	Query.previewGreetingCampaign    → CampaignPreview, KeyCount
+//	Query.serviceReport              → ServiceReport
+//	Query.viewer                     → Viewer, Role
+//	Mutation.transferComplaint       → TransferComplaintInput
+//	Complaint.version, Complaint.replyDueProvisional
+//	GreetingCampaign.excluded, GreetingCampaign.excludedByReason
+//
 // # Access control
 //
 // With HandlerConfig.Tokens set, each request needs "Authorization: Bearer

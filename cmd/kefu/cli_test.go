@@ -55,7 +55,7 @@ func TestHelpGoesToStdoutOnce(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"help"}, {"-h"},
 		{"serve", "--help"}, {"seed", "-h"}, {"replay", "--help"}, {"export", "--help"},
-		{"import", "--help"}, {"report", "--help"}, {"bench", "--help"}, {"migrate", "--help"},
+		{"import", "--help"}, {"report", "--help"}, {"bench", "--help"}, {"migrate", "--help"}, {"schema", "--help"},
 	} {
 		code, out, errs := runBin(t, bin, args...)
 		if code != 0 || errs != "" {
@@ -175,5 +175,34 @@ func TestExplorerFirstExampleShowsADemoCustomer(t *testing.T) {
 	}
 	if !strings.Contains(pane, `"timeline"`) || !strings.Contains(pane, `"stage"`) {
 		t.Errorf("the first example's answer lacks the stage or the timeline:\n%.2000s", pane)
+	}
+}
+
+// Given no data directory and no server, `kefu schema` prints the served
+// schema as SDL: what a code generator needs (kefu schema > schema.graphql),
+// with the defaults as literals and the additions to the contract named.
+func TestSchemaCommand(t *testing.T) {
+	bin := buildKefu(t)
+	dir := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), bin, "schema")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "KEFU_DATA=", "KEFU_ADDR=", "KEFU_AUTH=")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil || errb.Len() != 0 {
+		t.Fatalf("kefu schema: %v, stderr %q", err, errb.String())
+	}
+	sdl := out.String()
+	for _, want := range []string{"schema {\n  query: Query\n  mutation: Mutation\n}", "type Query {", "type Mutation {", "scalar DateTime",
+		"bucket: Bucket = MONTH", "# added after the contract\n  transferComplaint"} {
+		if !strings.Contains(sdl, want) {
+			t.Errorf("kefu schema lacks %q", want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("kefu schema wrote files: %v", entries)
+	}
+	if code, _, errs := runBin(t, bin, "schema", "extra"); code != 2 || !strings.Contains(errs, "unexpected argument") {
+		t.Errorf("kefu schema extra: exit %d %q, want 2", code, errs)
 	}
 }

@@ -1,6 +1,6 @@
 // Command kefu runs the kefu CRM: the GraphQL server on an embedded event
 // store (serve), and the analyst and operator tools (seed, replay, export,
-// import, report, bench, migrate).
+// import, report, bench, migrate, schema).
 //
 // main is wiring only: flags and environment, logging, signals.
 package main
@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"migrate": {"copy a data directory's events and data keys into EventStoreDB/KurrentDB", runMigrate},
 		"backup":  {backupSummary, runBackup},
 		"restore": {restoreSummary, runRestore},
+		"schema":  {schemaSummary, runSchema},
 	}
 }
 
