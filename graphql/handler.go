@@ -227,8 +227,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, media mediaType,
 		if err != nil {
 			return media.requestErrorStatus(), []*Error{toError(r.Context(), h.log, err)}
 		}
+	case http.MethodOptions:
+		// CORS preflights are answered by Guard; a plain OPTIONS learns
+		// the methods.
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+		return 0, nil
 	default:
-		w.Header().Set("Allow", "GET, POST")
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
 		return http.StatusMethodNotAllowed, []*Error{badInput("", "use GET or POST")}
 	}
 	info.OperationName = req.OperationName

@@ -358,6 +358,9 @@ func TestGraphQLOverHTTPNegotiation(t *testing.T) {
 			t.Errorf("Accept %q: %s, want 200 %s", accept, e, want)
 		}
 	}
+	if e := s.do(t, http.MethodOptions, endpoint, nil); e.status != http.StatusNoContent || !strings.Contains(e.header.Get("Allow"), "POST") {
+		t.Errorf("OPTIONS: %s, want 204 with Allow", e)
+	}
 	e := s.do(t, http.MethodPost, endpoint, typename, "Content-Type", "application/json", "Accept", "text/plain")
 	if e.status != http.StatusNotAcceptable || !e.has("errors") {
 		t.Errorf("Accept text/plain: %s, want 406 with errors", e)
