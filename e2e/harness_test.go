@@ -285,6 +285,9 @@ type health struct {
 func (s *server) healthTry(ctx context.Context, c *http.Client) (health, error) {
 	var h health
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/healthz", nil)
+	// Under --auth /healthz shows the detail (head, customers, lag) only
+	// to a token holder; without --auth the header is ignored.
+	req.Header.Set("Authorization", "Bearer "+tokAdmin)
 	resp, err := c.Do(req)
 	if err != nil {
 		return h, err
