@@ -41,7 +41,7 @@ func TestLagSecondsIsTheAgeOfTheOldestUnappliedEvent(t *testing.T) {
 		{Name: "caught-up", Checkpoint: 3, Head: 3},
 	}
 	got := s.lagSeconds(t.Context(), sts)
-	if got[0] != (20 * time.Minute).Seconds() || got[1] != 0 {
+	if got[0] != (20*time.Minute).Seconds() || got[1] != 0 {
 		t.Errorf("lag seconds %v, want [1200 0]", got)
 	}
 }
