@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/server"
 )
 
 // TestIdempotencyAcrossRestart retries mutations with the same
@@ -605,7 +607,9 @@ func TestPaginationBackfilledOrder(t *testing.T) {
 // giving up after a few attempts — and a CONFLICT that does happen (a
 // stale expectedVersion) says what to do without the store's internals.
 func TestRacingWritersWithoutVersionAllSucceed(t *testing.T) {
-	h := startServer(t, options{})
+	// Each attempt reads the whole (growing) stream: under -race on a
+	// loaded machine a write may need more than the default 10 s.
+	h := startServerWith(t, options{}, func(c *server.Config) { c.RequestTimeout = time.Minute })
 	h.register("c1", "Lin Tao", nil)
 	before := h.head()
 	const writers, each = 16, 30
