@@ -11,7 +11,8 @@
 // # Errors
 //
 // Every error carries extensions.code: BAD_USER_INPUT, NOT_FOUND, CONFLICT,
-// FAILED_PRECONDITION, UNAUTHENTICATED, FORBIDDEN or INTERNAL. Ports signal
+// FAILED_PRECONDITION, UNAUTHENTICATED, FORBIDDEN, INTERNAL, or for a
+// request stopped on the way TIMEOUT or CANCELLED. Ports signal
 // the class by wrapping ErrBadInput, ErrNotFound, ErrConflict,
 // ErrPrecondition or ErrForbidden; anything else is INTERNAL, logged with
 // slog and shown as "internal error". graphql-go's own errors (syntax,
@@ -28,7 +29,8 @@
 // naming neither is 406. A request refused before execution — a body that
 // is not a JSON object, a non-string query or operationName, variables or
 // extensions that are not objects, a missing query, a syntax or validation
-// error, depth or complexity over the limit, variables that do not coerce,
+// error, a document over one of its Limits, depth or complexity over the
+// limit, an answer over MaxResponseBytes, variables that do not coerce,
 // an unknown operation name — has no data entry, only errors, and is
 //
 //	application/json                    → 200 (the errors say what is wrong)
@@ -43,6 +45,8 @@
 //	Accept without a JSON type                  → 406 BAD_USER_INPUT
 //	body over MaxBodyBytes (1 MiB)              → 413 BAD_USER_INPUT
 //	Content-Type not application/json (POST)    → 415 BAD_USER_INPUT
+//	past HandlerConfig.Timeout                  → 503 TIMEOUT
+//	client gone before the answer               → 503 CANCELLED
 //
 // Only application/json (charset utf-8 if any) is read as a POST body:
 // text/plain, forms, a body without a type and look-alikes such as
@@ -114,10 +118,20 @@
 //
 // # Protection
 //
-// Query depth (default 15) is checked on the parsed document before
-// validation; complexity (default 25 000) before execution: each field
-// costs 1 and a field's selection is multiplied by its `first` (or the
-// argument's default) or, for other lists, by 10; introspection costs 1.
+// graphql-go's parser and validation take time far from linear in small
+// documents, and cannot be interrupted, so a document is bounded before
+// they see it (see Limits): its text is scanned for bytes, tokens, nesting
+// of values and selections, aliases, arguments and fragments; the parsed
+// document is checked for fragment cycles, its size with fragments inlined,
+// root fields, fields repeated under one response name, and query depth
+// (default 15) — all in time linear in the document, fragments memoised.
+// Validation stops after 50 errors. Complexity (default 25 000) is checked
+// before execution: each field costs 1 and a field's selection is
+// multiplied by its `first` (or the argument's default) or, for other
+// lists, by 10; introspection is priced by what it returns from the schema;
+// the arithmetic saturates. During execution every resolver of the schema
+// first checks the request's context, so work stops at the deadline, when
+// the client leaves, or when the answer passes MaxResponseBytes.
 // Every `first` is capped at Deps.MaxFirst (default 500): a larger value is
 // BAD_USER_INPUT, not silently clamped. occurredAt more than 5 s ahead of
 // the server clock is BAD_USER_INPUT.
@@ -126,5 +140,5 @@
 //
 // Parsed and validated documents are kept in an LRU keyed by the query
 // text (1024 entries and 8 MiB of query text by default); a hit skips
-// parsing, the depth check and validation, leaving execution only.
+// parsing, the document's limits and validation, leaving execution only.
 package graphql

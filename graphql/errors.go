@@ -19,6 +19,12 @@ const (
 	CodeUnauthenticated    Code = "UNAUTHENTICATED"
 	CodeForbidden          Code = "FORBIDDEN"
 	CodeInternal           Code = "INTERNAL"
+	// CodeTimeout: the request ran past HandlerConfig.Timeout and was
+	// stopped (HTTP 503); retry later or ask for less.
+	CodeTimeout Code = "TIMEOUT"
+	// CodeCancelled: the client went away before the answer was ready; the
+	// work was stopped (HTTP 503, which nobody reads).
+	CodeCancelled Code = "CANCELLED"
 )
 
 // Sentinel errors the ports wrap (with %w or an Unwrap method) so that the
@@ -136,9 +142,9 @@ func toError(ctx context.Context, log *slog.Logger, err error) *Error {
 	case errors.Is(err, ErrUnauthenticated):
 		code = CodeUnauthenticated
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Code: CodeInternal, Message: "request timed out"}
+		return &Error{Code: CodeTimeout, Message: "request timed out"}
 	case errors.Is(err, context.Canceled):
-		return &Error{Code: CodeInternal, Message: "request cancelled"}
+		return &Error{Code: CodeCancelled, Message: "request cancelled"}
 	default:
 		log.ErrorContext(ctx, "graphql: internal error", "err", err)
 		return &Error{Code: CodeInternal, Message: internalMessage}

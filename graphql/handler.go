@@ -35,6 +35,9 @@ type HandlerConfig struct {
 	MaxDepth int
 	// MaxComplexity is the highest estimated cost accepted (default DefaultMaxComplexity).
 	MaxComplexity int
+	// Limits bound each document before it is parsed, validated and run
+	// (zero fields take the defaults; see Limits).
+	Limits Limits
 	// CacheEntries bounds the parse/validate cache (default 1024; negative disables it).
 	CacheEntries int
 	// CacheBytes bounds the total query text held by the cache (default 8 MiB).
@@ -89,6 +92,7 @@ func (c HandlerConfig) Validate() error {
 	if c.CacheBytes < 0 {
 		errs = append(errs, errors.New("graphql: CacheBytes is negative"))
 	}
+	errs = append(errs, c.Limits.validate())
 	return errors.Join(errs...)
 }
 
@@ -133,6 +137,7 @@ func NewHandler(schema gql.Schema, cfg HandlerConfig) (*Handler, error) {
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = DefaultCacheBytes
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	h := &Handler{schema: schema, cfg: cfg, log: cfg.Logger}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -246,6 +251,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, media mediaType,
 	}
 	ctx, cancel := context.WithTimeout(WithActor(r.Context(), actor), h.cfg.Timeout)
 	defer cancel()
+	ctx, release := withMeter(ctx, h.cfg.Limits.MaxResponseBytes)
+	defer release(nil)
 
 	if strings.TrimSpace(req.Query) == "" {
 		return media.requestErrorStatus(), []*Error{badInput("query", "query is required")}
@@ -254,6 +261,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, media mediaType,
 	info.CacheHit = hit
 	if errs != nil {
 		return media.requestErrorStatus(), errs
+	}
+	if status, errs := h.interrupted(ctx, media, info); errs != nil {
+		return status, errs
 	}
 	op := selectOperation(doc, req.OperationName)
 	if op != nil {
@@ -277,6 +287,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, media mediaType,
 		Args:          req.Variables,
 		Context:       ctx,
 	})
+	if len(res.Errors) > 0 {
+		if status, errs := h.interrupted(ctx, media, info); errs != nil {
+			return status, errs
+		}
+	}
 	out := h.classify(ctx, res.Errors)
 	if res.Data == nil && len(res.Errors) > 0 && !hasPath(res.Errors) {
 		// Execution did not start (variables did not coerce, no such
@@ -309,26 +324,32 @@ func requestFromQuery(r *http.Request) (Request, *Error) {
 }
 
 // document returns the parsed and validated document for query, from the
-// cache when possible. Depth is checked before validation (so a hostile
-// query is not walked by every validation rule).
+// cache when possible. The document's limits are checked before the
+// parser (scanDocument) and before validation (checkShape), so that no
+// validation rule walks a hostile document (see Limits).
 func (h *Handler) document(query string) (*ast.Document, bool, []*Error) {
 	if doc, ok := h.cache.get(query); ok {
 		return doc, true, nil
 	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
+	sc, e := scanDocument(query, h.cfg.Limits)
+	if e == nil {
+		e = plainSyntax(sc, query)
+	}
+	if e != nil {
+		return nil, false, []*Error{e}
+	}
+	src := source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})
+	doc, err := parser.Parse(parser.ParseParams{Source: src})
 	if err != nil {
 		return nil, false, []*Error{{Code: CodeBadUserInput, Message: gqlerrors.FormatError(err).Message}}
 	}
-	h.intro.rewriteIntrospection(doc)
-	if d := queryDepth(doc, h.cfg.MaxDepth); d > h.cfg.MaxDepth {
-		return nil, false, []*Error{{Code: CodeBadUserInput,
-			Message: fmt.Sprintf("query depth %d exceeds the maximum %d", d, h.cfg.MaxDepth),
-			Details: map[string]any{"depth": d, "maxDepth": h.cfg.MaxDepth}}}
+	if e := checkShape(doc, h.cfg.Limits, h.cfg.MaxDepth); e != nil {
+		return nil, false, []*Error{e}
 	}
-	vr := gql.ValidateDocument(&h.schema, doc, nil)
-	if !vr.IsValid {
-		out := make([]*Error, len(vr.Errors))
-		for i, e := range vr.Errors {
+	h.intro.rewriteIntrospection(doc)
+	if verrs := validate(&h.schema, doc, src); len(verrs) > 0 {
+		out := make([]*Error, len(verrs))
+		for i, e := range verrs {
 			out[i] = &Error{Code: CodeBadUserInput, Message: hint(e.Message)}
 			if len(e.Locations) > 0 {
 				out[i].locations = e.Locations
@@ -338,6 +359,28 @@ func (h *Handler) document(query string) (*ast.Document, bool, []*Error) {
 	}
 	h.cache.put(query, doc)
 	return doc, false, nil
+}
+
+// interrupted reports a request whose context has ended — deadline,
+// client gone, or answer over MaxResponseBytes — as the one error to
+// answer with, or nil. TIMEOUT and CANCELLED are HTTP 503 in either media
+// type (the server stopped, not the request was wrong); the answer over
+// its limit is a request error.
+func (h *Handler) interrupted(ctx context.Context, media mediaType, info *RequestInfo) (int, []*Error) {
+	if ctx.Err() == nil {
+		return 0, nil
+	}
+	e := interruption(ctx).(*Error)
+	status := http.StatusServiceUnavailable
+	if e.Code == CodeBadUserInput {
+		status = media.requestErrorStatus()
+	}
+	level := slog.LevelWarn
+	if e.Code == CodeCancelled {
+		level = slog.LevelInfo // the client left: nothing went wrong here
+	}
+	h.log.Log(ctx, level, "graphql: request stopped", "operation", info.OperationName, "code", e.Code, "err", e.Message)
+	return status, []*Error{e}
 }
 
 // selectOperation finds the operation Execute will run, or nil (Execute
@@ -376,9 +419,9 @@ func (h *Handler) classify(ctx context.Context, errs []gqlerrors.FormattedError)
 		orig := fe.OriginalError()
 		switch {
 		case errors.Is(orig, context.DeadlineExceeded):
-			out[i] = &Error{Code: CodeInternal, Message: "request timed out"}
+			out[i] = &Error{Code: CodeTimeout, Message: "request timed out"}
 		case errors.Is(orig, context.Canceled):
-			out[i] = &Error{Code: CodeInternal, Message: "request cancelled"}
+			out[i] = &Error{Code: CodeCancelled, Message: "request cancelled"}
 		case len(fe.Path) == 0:
 			out[i] = &Error{Code: CodeBadUserInput, Message: hint(fe.Message)}
 			if len(fe.Locations) > 0 {

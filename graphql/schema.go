@@ -58,6 +58,7 @@ func NewSchema(deps Deps) (gql.Schema, error) {
 		return gql.Schema{}, err
 	}
 	warmEnums(schema)
+	guardResolvers(schema)
 	return schema, nil
 }
 
