@@ -65,6 +65,9 @@ type Config struct {
 	// RequestTimeout bounds each GraphQL request; 0 means the handler's
 	// default.
 	RequestTimeout time.Duration
+	// Limits bound each GraphQL document (size, nesting, fragments, the
+	// answer's size); zero fields take graphql's defaults.
+	Limits graphql.Limits
 	// Greetings configures quiet hours and the MISSED threshold; zero
 	// means greeting.DefaultPolicy().
 	Greetings greeting.Policy
@@ -229,6 +232,7 @@ func (s *Server) build(ctx context.Context) error {
 		Tokens:    s.cfg.Tokens,
 		Logger:    s.log,
 		Timeout:   s.cfg.RequestTimeout,
+		Limits:    s.cfg.Limits,
 		OnRequest: s.metrics.observeGraphQL,
 	}); err != nil {
 		return err
