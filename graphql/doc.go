@@ -12,7 +12,8 @@
 //
 // Every error carries extensions.code: BAD_USER_INPUT, NOT_FOUND, CONFLICT,
 // FAILED_PRECONDITION, UNAUTHENTICATED, FORBIDDEN, INTERNAL, or for a
-// request stopped on the way TIMEOUT or CANCELLED. Ports signal
+// request stopped on the way TIMEOUT or CANCELLED, or UNAVAILABLE (503)
+// while the server cannot answer from the whole log. Ports signal
 // the class by wrapping ErrBadInput, ErrNotFound, ErrConflict,
 // ErrPrecondition or ErrForbidden; anything else is INTERNAL, logged with
 // slog and shown as "internal error". graphql-go's own errors (syntax,
@@ -47,6 +48,7 @@
 //	Content-Type not application/json (POST)    → 415 BAD_USER_INPUT
 //	past HandlerConfig.Timeout                  → 503 TIMEOUT
 //	client gone before the answer               → 503 CANCELLED
+//	starting, a read model stopped, damaged log → 503 UNAVAILABLE
 //
 // Only application/json (charset utf-8 if any) is read as a POST body:
 // text/plain, forms, a body without a type and look-alikes such as

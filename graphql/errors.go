@@ -25,6 +25,11 @@ const (
 	// CodeCancelled: the client went away before the answer was ready; the
 	// work was stopped (HTTP 503, which nobody reads).
 	CodeCancelled Code = "CANCELLED"
+	// CodeUnavailable: the server cannot answer from the whole log right
+	// now (HTTP 503) — it is starting and its read models are catching
+	// up, a read model stopped on an event it could not read, or the event
+	// store found its file damaged; extensions.reason says which.
+	CodeUnavailable Code = "UNAVAILABLE"
 )
 
 // Sentinel errors the ports wrap (with %w or an Unwrap method) so that the

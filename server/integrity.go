@@ -17,13 +17,9 @@ import (
 	"github.com/kefu-crm/kefu/projections"
 )
 
-// CodeUnavailable is extensions.code of the answer (HTTP 503) to every
-// GraphQL request while the server cannot answer from the whole log: while
-// it starts (the read models catch up), when a read model has stopped on an
-// event it could not read (it would answer without everything after it),
-// or when the event store found its file damaged. extensions.reason says
-// which: "starting" (with a Retry-After header), "stopped" or "damaged".
-const CodeUnavailable graphql.Code = "UNAVAILABLE"
+// CodeUnavailable is graphql.CodeUnavailable (extensions.reason says why:
+// "starting" with a Retry-After header, "stopped" or "damaged").
+const CodeUnavailable = graphql.CodeUnavailable
 
 // unavailability is why the server cannot answer now.
 type unavailability struct {
