@@ -111,17 +111,10 @@ func (s *Server) stoppedAtStart(ctx context.Context) error {
 // models catch up (embedded.Store.Verify), so that damage anywhere stops
 // the start instead of surfacing when a request touches it.
 func (s *Server) verifyStore(ctx context.Context) error {
-	v, ok := s.dir.Store.(interface{ Verify(context.Context) error })
-	if !ok {
-		return nil
-	}
 	start := time.Now()
-	if err := v.Verify(ctx); err != nil {
+	if err := s.dir.Verify(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
-		}
-		if datadir.IsDamage(err) {
-			return &datadir.DamagedError{Dir: s.cfg.DataDir, Detail: "the event store's file failed its check at start", Err: err}
 		}
 		return err
 	}

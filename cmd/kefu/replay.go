@@ -39,7 +39,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	defer dir.Close()
 	start := time.Now()
-	book, err := replayBook(ctx, e, dir.Store, cfg)
+	book, err := replayBook(ctx, e, dir, cfg)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,19 @@ func replayDecoder() (projections.Decoder, error) {
 }
 
 // replayBook replays with a progress bar per pass on stderr.
-func replayBook(ctx context.Context, e *env, store eventstore.Store, cfg analytics.ReplayConfig) (*analytics.Book, error) {
+// The store's file is checked beside the replay (which reads only the
+// events): a damaged log is refused, never reported on.
+func replayBook(ctx context.Context, e *env, dir *datadir.Dir, cfg analytics.ReplayConfig) (*analytics.Book, error) {
+	verified := make(chan error, 1)
+	go func() { verified <- dir.Verify(ctx) }()
+	book, err := replayLog(ctx, e, dir.Store, cfg)
+	if verr := <-verified; verr != nil {
+		return nil, verr
+	}
+	return book, err
+}
+
+func replayLog(ctx context.Context, e *env, store eventstore.Store, cfg analytics.ReplayConfig) (*analytics.Book, error) {
 	dec, err := replayDecoder()
 	if err != nil {
 		return nil, err

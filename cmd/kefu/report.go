@@ -45,7 +45,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer dir.Close()
-	book, err := replayBook(ctx, e, dir.Store, cfg)
+	book, err := replayBook(ctx, e, dir, cfg)
 	if err != nil {
 		return err
 	}
