@@ -13,10 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // Bounds of the harness. A journey that needs longer fails; none hangs.
@@ -92,24 +93,6 @@ func childEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // tail is the last n bytes of s, for failure messages.
 func tail(s string, n int) string {
 	if len(s) <= n {
@@ -132,8 +115,8 @@ type server struct {
 	addr   string // host:port
 	base   string // http://host:port
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testenv.Buffer
+	stderr *testenv.Buffer
 	exited chan struct{}
 	err    error // Wait's result, once exited is closed
 	took   time.Duration
@@ -165,7 +148,7 @@ func tryStart(t *testing.T, ctx context.Context, opts serveOpts) (*server, *serv
 	addr := freeAddr(t)
 	args := append([]string{"serve", "--data", opts.dir, "--addr", addr}, opts.args...)
 	s := &server{t: t, opts: opts, addr: addr, base: "http://" + addr,
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+		stdout: &testenv.Buffer{}, stderr: &testenv.Buffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(kefuBin, args...)
 	s.cmd.Env = childEnv(opts.env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/kefu-crm/kefu/internal/durable"
 )
 
 // SetBeforeSync installs a hook called before every fsync of k.
@@ -35,9 +37,9 @@ func WriteKeystoreFile(dir string, n int, subject func(int) string) error {
 }
 
 // TempFile is the temporary file writeAtomic writes.
-type TempFile = tempFile
+type TempFile = durable.TempFile
 
 // WriteAtomicWith is writeAtomic with the temporary file from create.
 func WriteAtomicWith(dir, file string, data []byte, create func(dir string) (TempFile, error)) error {
-	return writeAtomicWith(dir, file, data, create)
+	return durable.WriteFileWith(file, data, 0o600, create)
 }

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/kefu-crm/kefu/internal/durable"
 )
 
 // FileKeystore keeps every subject's key in one append-only file,
@@ -207,7 +209,7 @@ func OpenFileKeystoreWith(dir string, opts FileKeystoreOptions) (*FileKeystore, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("pii: keystore: %w", err)
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
 		return nil, fmt.Errorf("pii: keystore: %w", err)
 	}
 	if err := refuseOldFormat(dir); err != nil {
@@ -822,68 +824,10 @@ func (k *FileKeystore) repair(data []byte, rescrub []scrub) error {
 	return nil
 }
 
-// writeAtomic creates file with data: temporary file, fsync, rename, fsync
-// of the directory.
+// writeAtomic creates file with data (durable.WriteFile).
 func writeAtomic(dir, file string, data []byte) error {
-	return writeAtomicWith(dir, file, data, func(dir string) (tempFile, error) { return os.CreateTemp(dir, ".tmp-*") })
-}
-
-// tempFile is what writeAtomic does with its temporary file (an *os.File;
-// tests substitute one that fails).
-type tempFile interface {
-	Name() string
-	Chmod(mode fs.FileMode) error
-	Write(b []byte) (int, error)
-	Sync() error
-	Close() error
-}
-
-// writeAtomicWith is writeAtomic with the temporary file from create. Any
-// failure (mode, write, short write, fsync, close, rename) is returned and
-// the temporary file removed: file is then either absent or complete.
-func writeAtomicWith(dir, file string, data []byte, create func(dir string) (tempFile, error)) error {
-	tmp, err := create(dir)
-	if err != nil {
-		return fmt.Errorf("pii: keystore: %w", err)
-	}
-	name := tmp.Name()
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		var n int
-		n, err = tmp.Write(data)
-		if err == nil && n < len(data) {
-			err = io.ErrShortWrite
-		}
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, file)
-	}
-	if err != nil {
-		if rerr := os.Remove(name); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			err = errors.Join(err, rerr)
-		}
-		return fmt.Errorf("pii: keystore: write %s: %w", filepath.Base(file), err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.WriteFile(file, data, 0o600); err != nil {
 		return fmt.Errorf("pii: keystore: %w", err)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

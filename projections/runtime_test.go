@@ -1,7 +1,6 @@
 package projections_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/memstore"
+	"github.com/kefu-crm/kefu/internal/testenv"
 	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/checkpoint"
 )
@@ -482,7 +482,7 @@ func TestWatermillRoutineLinesAreDebug(t *testing.T) {
 		level slog.Level
 		want  bool
 	}{{slog.LevelInfo, false}, {slog.LevelDebug, true}} {
-		var buf syncBuffer
+		var buf testenv.Buffer
 		s := newStore(t)
 		appendRange(t, t.Context(), s, 0, 10, 2)
 		r := mustNew(t, projections.Deps{
@@ -502,22 +502,4 @@ func TestWatermillRoutineLinesAreDebug(t *testing.T) {
 			t.Errorf("at %v: watermill's handler lines logged = %v, want %v\n%s", tc.level, got, tc.want, out)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/internal/durable"
 	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/churn"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
@@ -224,11 +225,7 @@ func (s *Server) saveChurn() error {
 	if err := os.MkdirAll(s.dir.CheckpointDir(), 0o700); err != nil {
 		return err
 	}
-	tmp := s.churnFile() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, s.churnFile())
+	return durable.WriteFile(s.churnFile(), b, 0o600)
 }
 
 // loadChurn puts the saved model in use before the read models catch up.

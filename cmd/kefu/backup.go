@@ -17,6 +17,7 @@ import (
 
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/internal/durable"
 	"github.com/kefu-crm/kefu/pii"
 	"github.com/kefu-crm/kefu/server"
 )
@@ -101,7 +102,7 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	if err := os.Rename(tmp, *out); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	if err := syncDir(filepath.Dir(filepath.Clean(*out))); err != nil {
+	if err := durable.SyncDir(filepath.Dir(filepath.Clean(*out))); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	var bytes int64
@@ -219,7 +220,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	if err := os.Rename(tmp, *data); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	if err := syncDir(filepath.Dir(filepath.Clean(*data))); err != nil {
+	if err := durable.SyncDir(filepath.Dir(filepath.Clean(*data))); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "restored %s into %s: %d events (backed up %s), %d keys\nserve it with: kefu serve --data %s\n",
@@ -263,16 +264,4 @@ func syncTree(root string) error {
 		}
 		return err
 	})
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -94,7 +94,7 @@ func TestInterruptedDemoSeedIsFinished(t *testing.T) {
 	const customers = 40000
 	cmd := exec.Command(bin, "serve", "--demo", "--demo-customers", "40000", "--data", data, "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "KEFU_DATA=", "KEFU_ADDR=", "KEFU_AUTH=")
-	var stderr lockedBuffer
+	var stderr testenv.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // The exit code of a command refusing a damaged data directory.
@@ -88,7 +90,7 @@ func serveExit(t *testing.T, bin, dir string) (int, string) {
 	cmd := exec.CommandContext(t.Context(), bin, "serve", "--data", dir, "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "KEFU_DATA=", "KEFU_ADDR=", "KEFU_AUTH=")
 	cmd.WaitDelay = time.Second
-	var out, errb lockedBuffer
+	var out, errb testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

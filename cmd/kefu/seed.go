@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/internal/durable"
 	"github.com/kefu-crm/kefu/internal/progress"
 	"github.com/kefu-crm/kefu/seed"
 )
@@ -110,7 +111,7 @@ func seedInto(ctx context.Context, e *env, dir *datadir.Dir, cfg seed.Config, wo
 		return seed.Summary{}, 0, fmt.Errorf("%s already holds %d events: seed only into an empty data directory (choose another --data)", dir.Path, head)
 	default:
 		b, _ := json.Marshal(want)
-		if err := writeFileSync(filepath.Join(dir.Path, seedMarker), b); err != nil {
+		if err := durable.WriteFile(filepath.Join(dir.Path, seedMarker), b, 0o600); err != nil {
 			return seed.Summary{}, 0, fmt.Errorf("seed: %w", err)
 		}
 	}
@@ -132,23 +133,6 @@ func seedInto(ctx context.Context, e *env, dir *datadir.Dir, cfg seed.Config, wo
 		return sum, took, fmt.Errorf("seed: written, but %w", err)
 	}
 	return sum, took, nil
-}
-
-// writeFileSync writes b to path and makes it durable before returning.
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func printSummary(e *env, s seed.Summary) {

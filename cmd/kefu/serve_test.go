@@ -15,12 +15,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kefu-crm/kefu/internal/datadir"
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // buildKefu builds the kefu binary into a temporary directory.
@@ -38,32 +38,14 @@ func buildKefu(t *testing.T) string {
 	return bin
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 var urlLine = regexp.MustCompile(`open (http://127\.0\.0\.1:[0-9]+/graphql)`)
 
 // serveProcess is a running `kefu serve`.
 type serveProcess struct {
 	cmd    *exec.Cmd
 	url    string
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *testenv.Buffer
+	stderr *testenv.Buffer
 	exited chan error
 }
 
@@ -76,7 +58,7 @@ func startServe(t *testing.T, bin string, args ...string) *serveProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &serveProcess{cmd: cmd, stdout: &testenv.Buffer{}, stderr: &testenv.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start kefu serve: %v", err)

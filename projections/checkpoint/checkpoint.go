@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/eventstore"
+	"github.com/kefu-crm/kefu/internal/durable"
 )
 
 // Checkpoint is a consumer's durable progress.
@@ -180,44 +181,8 @@ func (d *Dir) Save(name string, c Checkpoint) error {
 	if len(c.Snapshot) > MaxSnapshot {
 		return fmt.Errorf("checkpoint: %s: snapshot of %d bytes exceeds %d", name, len(c.Snapshot), MaxSnapshot)
 	}
-	if err := writeAtomic(d.path, name+suffix, Marshal(c)); err != nil {
+	if err := durable.WriteFile(filepath.Join(d.path, name+suffix), Marshal(c), 0o600); err != nil {
 		return fmt.Errorf("checkpoint: save %s: %w", name, err)
 	}
 	return nil
-}
-
-func writeAtomic(dir, file string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(dir, "."+file+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), filepath.Join(dir, file)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	serr := f.Sync()
-	cerr := f.Close()
-	return errors.Join(serr, cerr)
 }
