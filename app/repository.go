@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
+
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -190,8 +192,8 @@ type loaded struct {
 }
 
 func (r *Repository) load(ctx context.Context, id string) (loaded, error) {
-	if !eventstore.ValidID(id) {
-		return loaded{}, &customer.InvalidInputError{Field: "customerId", Reason: fmt.Sprintf("%q does not match [A-Za-z0-9_.-]{1,64}", id)}
+	if err := aggregate.CheckID("customerId", id); err != nil {
+		return loaded{}, err
 	}
 	stored, err := r.store.ReadStream(ctx, StreamOf(id), eventstore.StreamRead{Direction: eventstore.Forward})
 	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -53,7 +54,7 @@ func (s *Service) Repository() *Repository { return s.repo }
 // Most commands go through it; FileComplaint and Erase have their own
 // methods because they need more than the verb.
 func Do[C any](ctx context.Context, s *Service, customerID string, expected *uint64, cmd C, verb func(*customer.Customer, C, time.Time) error) (Result, error) {
-	if err := customer.CheckText(cmd); err != nil {
+	if err := aggregate.CheckText(cmd); err != nil {
 		return Result{}, err
 	}
 	ctx = withRequestHash(ctx, requestHash(cmd))
@@ -70,7 +71,7 @@ func (s *Service) Register(ctx context.Context, customerID string, cmd customer.
 // FileComplaint files a complaint, its reply-due time from the service's
 // reply clock.
 func (s *Service) FileComplaint(ctx context.Context, customerID string, expected *uint64, cmd customer.FileComplaint) (Result, error) {
-	if err := customer.CheckText(cmd); err != nil {
+	if err := aggregate.CheckText(cmd); err != nil {
 		return Result{}, err
 	}
 	ctx = withRequestHash(ctx, requestHash(cmd))
@@ -85,7 +86,7 @@ func (s *Service) FileComplaint(ctx context.Context, customerID string, expected
 // after the event was stored, calling Erase again finishes it (and still
 // reports the domain's "already erased" refusal).
 func (s *Service) Erase(ctx context.Context, customerID string, expected *uint64, cmd customer.Erase) (Result, error) {
-	if err := customer.CheckText(cmd); err != nil {
+	if err := aggregate.CheckText(cmd); err != nil {
 		return Result{}, err
 	}
 	already := false

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
+
 	"github.com/google/uuid"
 )
 
@@ -243,21 +245,9 @@ func (e *ConcurrencyError) Error() string {
 
 func (e *ConcurrencyError) Unwrap() error { return ErrConcurrency }
 
-// ValidID reports whether id is a valid entity ID: [A-Za-z0-9_.-]{1,64}.
-// It runs on every append and decode, so it is a byte loop rather than a
-// regular expression (a fuzz test holds the two to the same answers).
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		b := id[i]
-		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '.' || b == '-') {
-			return false
-		}
-	}
-	return true
-}
+// ValidID reports whether id is a valid entity ID (aggregate.IDSyntax,
+// the domain's one ID syntax).
+func ValidID(id string) bool { return aggregate.ValidID(id) }
 
 // StreamID joins a category and an entity ID: StreamID("customer", "42") is
 // "customer-42". It does not validate; see ParseStreamID.
@@ -269,7 +259,7 @@ func StreamID(category, id string) string { return category + "-" + id }
 func ParseStreamID(stream string) (category, id string, err error) {
 	category, id, ok := strings.Cut(stream, "-")
 	if !ok || category == "" || len(category) > 64 || !isCategory(category) || !ValidID(id) {
-		return "", "", fmt.Errorf("%w: %q (want <category>-<id>, category matching [A-Za-z0-9_$]{1,64}, id matching [A-Za-z0-9_.-]{1,64})", ErrInvalidStreamID, stream)
+		return "", "", fmt.Errorf("%w: %q (want <category>-<id>, category matching [A-Za-z0-9_$]{1,64}, id matching %s)", ErrInvalidStreamID, stream, aggregate.IDSyntax)
 	}
 	return category, id, nil
 }

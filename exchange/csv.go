@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
+
 	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
@@ -307,7 +309,7 @@ func csvReason(err error) string {
 func parsePurchaseRow(rec []string, col map[string]int) (purchaseRow, string) {
 	id := strings.TrimSpace(rec[col["customer_id"]])
 	if !eventstore.ValidID(id) {
-		return purchaseRow{}, fmt.Sprintf("invalid customer_id %q (want [A-Za-z0-9_.-]{1,64})", id)
+		return purchaseRow{}, fmt.Sprintf("invalid customer_id %q (want %s)", id, aggregate.IDSyntax)
 	}
 	at, err := parseDate(strings.TrimSpace(rec[col["date"]]))
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
+
 	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
@@ -349,7 +351,7 @@ func validateNDJSON(ctx context.Context, store eventstore.Store, types *Types, r
 // event ID, or a reason.
 func checkEnvelope(types *Types, env *Envelope) (uuid.UUID, string) {
 	if _, _, err := eventstore.ParseStreamID(env.Stream); err != nil {
-		return uuid.Nil, fmt.Sprintf("invalid stream ID %q (want <category>-<id>, id matching [A-Za-z0-9_.-]{1,64})", env.Stream)
+		return uuid.Nil, fmt.Sprintf("invalid stream ID %q (want <category>-<id>, id matching %s)", env.Stream, aggregate.IDSyntax)
 	}
 	info, ok := types.m[env.Type]
 	if !ok {

@@ -46,6 +46,8 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
+
 	"github.com/kefu-crm/kefu/eventstore"
 )
 
@@ -152,7 +154,7 @@ func (v *Vault) Subject(stream string) (string, error) {
 	// The hot path of every decode: no allocation, no regular expression.
 	cat, id, ok := strings.Cut(stream, "-")
 	if !ok || cat != v.category || !eventstore.ValidID(id) {
-		return "", fmt.Errorf("%w: stream %q is not %s-<id> with id matching [A-Za-z0-9_.-]{1,64}", ErrInvalidSubject, stream, v.category)
+		return "", fmt.Errorf("%w: stream %q is not %s-<id> with id matching %s", ErrInvalidSubject, stream, v.category, aggregate.IDSyntax)
 	}
 	return id, nil
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/campaign"
-	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 )
@@ -68,7 +68,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 // *KeyConflictError and stores nothing.
 func (s *Service) Schedule(ctx context.Context, cmd campaign.Schedule, idempotencyKey string) (*campaign.Campaign, error) {
 	now := s.clock()
-	if err := customer.CheckText(cmd); err != nil {
+	if err := aggregate.CheckText(cmd); err != nil {
 		return nil, err
 	}
 	eventID := uuid.New()

@@ -27,6 +27,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
+
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
@@ -118,23 +120,16 @@ type Campaign struct {
 }
 
 // Change is an event recorded by a verb and not yet stored.
-type Change struct {
-	Event      Event
-	OccurredAt time.Time
-}
+type Change = aggregate.Change[Event]
 
 // Historic is a stored event as Rehydrate needs it.
-type Historic struct {
-	Event      Event
-	Revision   uint64
-	OccurredAt time.Time
-}
+type Historic = aggregate.Historic[Event]
 
 // New returns the aggregate of a campaign that does not exist yet. The id
-// must match [A-Za-z0-9_.-]{1,64}.
+// must match aggregate.IDSyntax.
 func New(id string) (*Campaign, error) {
-	if !customer.ValidID(id) {
-		return nil, invalid("campaignId", nil, "%q does not match [A-Za-z0-9_.-]{1,64}", id)
+	if err := aggregate.CheckID("campaignId", id); err != nil {
+		return nil, err
 	}
 	return &Campaign{id: id}, nil
 }

@@ -3,34 +3,23 @@ package campaign
 import (
 	"fmt"
 
-	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 )
 
-// Sentinel errors. They are the customer aggregate's sentinels, so one
-// errors.Is maps a refusal of either aggregate to an API error code.
+// The refusals every aggregate shares (domain/aggregate), so one errors.Is
+// maps a refusal of either aggregate to an API error code.
 var (
-	// ErrInvalidInput: the command's arguments are malformed.
-	ErrInvalidInput = customer.ErrInvalidInput
-	// ErrNotFound: the campaign does not exist.
-	ErrNotFound = customer.ErrNotFound
-	// ErrFailedPrecondition: the campaign's state refuses the command.
-	ErrFailedPrecondition = customer.ErrFailedPrecondition
-	// ErrCorruptHistory: Rehydrate was given a history that cannot be a
-	// campaign stream.
-	ErrCorruptHistory = customer.ErrCorruptHistory
+	ErrInvalidInput       = aggregate.ErrInvalidInput
+	ErrNotFound           = aggregate.ErrNotFound
+	ErrFailedPrecondition = aggregate.ErrFailedPrecondition
+	ErrCorruptHistory     = aggregate.ErrCorruptHistory
 )
 
-// The typed errors are the customer aggregate's too: a refusal reads the
-// same, and carries the same details, whichever aggregate refused.
+// The typed refusals (domain/aggregate).
 type (
-	// InvalidInputError names the offending field and, when there is one,
-	// the cause.
-	InvalidInputError = customer.InvalidInputError
-	// NotFoundError names the campaign that was not found (Kind "campaign").
-	NotFoundError = customer.NotFoundError
-	// PreconditionError says why a command is refused in the campaign's
-	// current state, and what is allowed instead.
-	PreconditionError = customer.PreconditionError
+	InvalidInputError = aggregate.InvalidInputError
+	NotFoundError     = aggregate.NotFoundError
+	PreconditionError = aggregate.PreconditionError
 )
 
 func invalid(field string, cause error, format string, args ...any) error {

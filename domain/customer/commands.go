@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kefu-crm/kefu/domain/aggregate"
 )
 
 // Commands are plain values: what a caller asks the aggregate to do. Every
@@ -298,21 +300,8 @@ type Erase struct {
 const MaxComplaintWindow = 30 * 24 * time.Hour
 
 // ValidID reports whether s is a valid customer, complaint, follow-up or
-// campaign id: 1 to 64 characters from [A-Za-z0-9_.-].
-func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '_', b == '.', b == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
+// campaign id (aggregate.IDSyntax).
+func ValidID(s string) bool { return aggregate.ValidID(s) }
 
 // occurredAt resolves a command's business time: zero means now; the
 // future is refused; the past is a backfill.
@@ -369,12 +358,7 @@ func requiredEnum(field string, v interface{ IsZero() bool }) error {
 	return nil
 }
 
-func requiredID(field, id string) error {
-	if !ValidID(id) {
-		return invalid(field, "%q does not match [A-Za-z0-9_.-]{1,64}", id)
-	}
-	return nil
-}
+func requiredID(field, id string) error { return aggregate.CheckID(field, id) }
 
 func optionalID(field, id string) error {
 	if id == "" {

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kefu-crm/kefu/domain/aggregate"
 )
 
 // Customer is the aggregate. Its fields are unexported: it changes only
@@ -58,23 +60,16 @@ type Customer struct {
 
 // Change is an event recorded by a verb and not yet stored, with its
 // business time.
-type Change struct {
-	Event      Event
-	OccurredAt time.Time
-}
+type Change = aggregate.Change[Event]
 
 // Historic is a stored event as Rehydrate needs it.
-type Historic struct {
-	Event      Event
-	Revision   uint64
-	OccurredAt time.Time
-}
+type Historic = aggregate.Historic[Event]
 
 // New returns the empty aggregate of a customer who does not exist yet; the
-// only verb it accepts is Register. The id must match [A-Za-z0-9_.-]{1,64}.
+// only verb it accepts is Register. The id must match aggregate.IDSyntax.
 func New(id string) (*Customer, error) {
 	if !ValidID(id) {
-		return nil, invalid("customerId", "%q does not match [A-Za-z0-9_.-]{1,64}", id)
+		return nil, aggregate.CheckID("customerId", id)
 	}
 	return &Customer{
 		id:         id,
@@ -499,8 +494,8 @@ func (c *Customer) RecordReferral(cmd RecordReferral, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if !ValidID(cmd.ReferredCustomerID) {
-		return invalid("referredCustomerId", "%q does not match [A-Za-z0-9_.-]{1,64}", cmd.ReferredCustomerID)
+	if err := aggregate.CheckID("referredCustomerId", cmd.ReferredCustomerID); err != nil {
+		return err
 	}
 	if cmd.ReferredCustomerID == c.id {
 		return invalid("referredCustomerId", "a customer cannot refer themselves")

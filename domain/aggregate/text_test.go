@@ -1,10 +1,11 @@
-package customer_test
+package aggregate_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -16,21 +17,21 @@ func TestCheckText(t *testing.T) {
 		field string // "" = accepted
 	}{
 		{"ordinary", customer.Register{Name: "王小明", Phone: "+8613800000000"}, ""},
-		{"long name", customer.Register{Name: strings.Repeat("a", customer.MaxLineRunes+1)}, "name"},
-		{"name at the limit, in runes", customer.Register{Name: strings.Repeat("名", customer.MaxLineRunes)}, ""},
+		{"long name", customer.Register{Name: strings.Repeat("a", aggregate.MaxLineRunes+1)}, "name"},
+		{"name at the limit, in runes", customer.Register{Name: strings.Repeat("名", aggregate.MaxLineRunes)}, ""},
 		{"NUL", customer.Register{Name: "a\x00b"}, "name"},
 		{"invalid UTF-8", customer.Register{Name: "a\xffb"}, "name"},
 		{"wechat spelled as the API does", customer.Register{Name: "a", WeChat: "x\ny"}, "wechat"},
 		{"line break in a note", customer.AcknowledgeComplaint{ComplaintID: "k1", By: "mia", Note: "one\ntwo"}, ""},
-		{"long note", customer.AcknowledgeComplaint{ComplaintID: "k1", By: "mia", Note: strings.Repeat("x", customer.MaxTextRunes+1)}, "note"},
+		{"long note", customer.AcknowledgeComplaint{ComplaintID: "k1", By: "mia", Note: strings.Repeat("x", aggregate.MaxTextRunes+1)}, "note"},
 		{"pointer field", customer.UpdateProfile{Name: name("a\tb")}, "name"},
-		{"too many options", customer.ProposeResolution{ComplaintID: "k1", By: "mia", Options: make([]string, customer.MaxListItems+1)}, "options"},
+		{"too many options", customer.ProposeResolution{ComplaintID: "k1", By: "mia", Options: make([]string, aggregate.MaxListItems+1)}, "options"},
 		{"an item with a control character", customer.RecordPurchase{OrderID: "o1", Items: []string{"rice", "bag\x07"}}, "items"},
 		{"ID field spelled as the API does", customer.LogContact{Agent: "mia", ComplaintID: strings.Repeat("k", 300)}, "complaintId"},
 	}
 	for _, tt := range tests {
-		err := customer.CheckText(tt.cmd)
-		var ie *customer.InvalidInputError
+		err := aggregate.CheckText(tt.cmd)
+		var ie *aggregate.InvalidInputError
 		switch {
 		case tt.field == "" && err != nil:
 			t.Errorf("%s: %v, want accepted", tt.name, err)

@@ -1,4 +1,4 @@
-package customer
+package aggregate
 
 import (
 	"reflect"
@@ -19,8 +19,8 @@ const (
 )
 
 // modulePath prefixes the packages whose command structs CheckText walks
-// into (this package's and domain/campaign's).
-var modulePath = strings.TrimSuffix(reflect.TypeFor[Register]().PkgPath(), "domain/customer")
+// into (the domain's).
+var modulePath = strings.TrimSuffix(reflect.TypeFor[InvalidInputError]().PkgPath(), "domain/aggregate")
 
 // freeText names the command fields that are free text.
 var freeText = map[string]bool{
@@ -51,7 +51,7 @@ func checkValue(v reflect.Value, field string, free bool) error {
 			return nil
 		}
 		if v.Len() > MaxListItems {
-			return invalid(field, "has %d entries; at most %d", v.Len(), MaxListItems)
+			return Invalid(field, "has %d entries; at most %d", v.Len(), MaxListItems)
 		}
 		for i := range v.Len() {
 			if err := checkString(field, v.Index(i).String(), free); err != nil {
@@ -82,18 +82,18 @@ func checkValue(v reflect.Value, field string, free bool) error {
 
 func checkString(field, s string, free bool) error {
 	if !utf8.ValidString(s) {
-		return invalid(field, "is not valid UTF-8")
+		return Invalid(field, "is not valid UTF-8")
 	}
 	limit := MaxLineRunes
 	if free {
 		limit = MaxTextRunes
 	}
 	if n := utf8.RuneCountInString(s); n > limit {
-		return invalid(field, "is %d characters long; at most %d", n, limit)
+		return Invalid(field, "is %d characters long; at most %d", n, limit)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) && !(free && (r == '\n' || r == '\r' || r == '\t')) {
-			return invalid(field, "contains the control character %U", r)
+			return Invalid(field, "contains the control character %U", r)
 		}
 	}
 	return nil
