@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
-	"github.com/kefu-crm/kefu/app"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
@@ -24,7 +23,7 @@ var end = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
 func seededStore(t testing.TB, customers int) (eventstore.Store, projections.Decoder) {
 	t.Helper()
-	c, err := codec.New(codec.Options{}, app.CustomerSpecs())
+	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 func ExampleNewService() {
 	ctx := app.WithActor(context.TODO(), app.Actor{User: "alice", Role: "ADMIN"})
 	vault := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
-	c, err := codec.New(codec.Options{Protector: vault}, app.CustomerSpecs())
+	c, err := codec.New(codec.Options{Protector: vault}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		panic(err)
 	}

@@ -27,7 +27,7 @@ type fixture struct {
 func newFixture(t testing.TB, store eventstore.Store, keys pii.Keystore, maxAttempts int) *fixture {
 	t.Helper()
 	vault := pii.NewVault(keys, pii.VaultOptions{})
-	c, err := codec.New(codec.Options{Protector: vault}, app.CustomerSpecs())
+	c, err := codec.New(codec.Options{Protector: vault}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,14 +161,6 @@ type Result struct {
 	Events []codec.Decoded
 }
 
-// CustomerSpecs adapts the customer events for codec.New.
-func CustomerSpecs() []codec.Spec {
-	var out []codec.Spec
-	for _, s := range customer.Events() {
-		out = append(out, codec.Spec{Type: s.Type, Version: s.Version, New: func() any { return s.New() }, Upcast: s.Upcast})
-	}
-	return out
-}
 
 // StreamOf is the stream of a customer: "customer-<id>".
 func StreamOf(customerID string) string {

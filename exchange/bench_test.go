@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-crm/kefu/app"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
@@ -46,7 +45,7 @@ func benchCustomers() int {
 
 func newMemCodec() (*codec.Codec, *pii.Vault) {
 	vault := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{CacheSize: 1 << 20})
-	c, err := codec.New(codec.Options{Protector: vault}, app.CustomerSpecs())
+	c, err := codec.New(codec.Options{Protector: vault}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		panic(err)
 	}

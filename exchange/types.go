@@ -43,14 +43,7 @@ func NewTypes(lists ...[]codec.Spec) (*Types, error) {
 
 // DefaultTypes are every customer-stream and campaign-stream event type.
 func DefaultTypes() *Types {
-	var specs []codec.Spec
-	for _, s := range customer.Events() {
-		specs = append(specs, codec.Spec{Type: s.Type, Version: s.Version, New: func() any { return s.New() }, Upcast: s.Upcast})
-	}
-	for _, s := range campaign.Events() {
-		specs = append(specs, codec.Spec{Type: s.Type, Version: s.Version, New: func() any { return s.New() }, Upcast: s.Upcast})
-	}
-	t, err := NewTypes(specs)
+	t, err := NewTypes(append(codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events())...))
 	if err != nil { // the domain's lists are fixed: cannot happen
 		panic(err)
 	}

@@ -17,12 +17,7 @@ import (
 
 func customerCodec(t testing.TB) *codec.Codec {
 	t.Helper()
-	var specs []codec.Spec
-	for _, s := range customer.Events() {
-		newFn := s.New
-		specs = append(specs, codec.Spec{Type: s.Type, Version: s.Version, New: func() any { return newFn() }, Upcast: s.Upcast})
-	}
-	c, err := codec.New(codec.Options{}, specs)
+	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		t.Fatal(err)
 	}

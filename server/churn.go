@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
-	"github.com/kefu-crm/kefu/app"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
@@ -191,7 +190,7 @@ func readRange(ctx context.Context, store eventstore.Store, dec projections.Deco
 // factsDecoder decodes customer events without opening personal data: the
 // lifecycle reads none, so a rebase never touches the keystore.
 func (s *Server) factsDecoder() (projections.Decoder, error) {
-	c, err := codec.New(codec.Options{}, app.CustomerSpecs())
+	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/exchange"
@@ -237,7 +237,7 @@ func TestErasureCoversOutboxExportsAndReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	plain, err := codec.New(codec.Options{}, app.CustomerSpecs())
+	plain, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func newEnv(t testing.TB, now time.Time) *env {
 	t.Helper()
 	e := &env{t: t, store: memstore.New(memstore.Options{}), now: now, stages: map[string]lifecycle.Stage{},
 		cal: calendar.MustNewWorkingCalendar(calendar.WorkingCalendarConfig{Location: cst})}
-	c, err := codec.New(codec.Options{}, app.CustomerSpecs())
+	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type Config struct {
 	// Store holds the customer and campaign streams.
 	Store eventstore.Store
 	// Codec decodes customer and campaign events and encodes the ones the
-	// dispatcher appends (built with customer events and CodecSpecs()).
+	// dispatcher appends (built with codec.SpecsOf of the customer and campaign events).
 	Codec *codec.Codec
 	// Directory enumerates the customers.
 	Directory Directory

@@ -22,12 +22,7 @@ var scheduleAt = time.Date(2025, 1, 10, 3, 0, 0, 0, time.UTC)
 
 func newCodec(t testing.TB) *codec.Codec {
 	t.Helper()
-	var specs []codec.Spec
-	for _, s := range customer.Events() {
-		newFn := s.New
-		specs = append(specs, codec.Spec{Type: s.Type, Version: s.Version, New: func() any { return newFn() }, Upcast: s.Upcast})
-	}
-	c, err := codec.New(codec.Options{}, specs, greeting.CodecSpecs())
+	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,12 +118,3 @@ func (s streams) appendOne(ctx context.Context, stream string, rev uint64, exist
 	return err
 }
 
-// CodecSpecs adapts campaign.Events for codec.New.
-func CodecSpecs() []codec.Spec {
-	var out []codec.Spec
-	for _, s := range campaign.Events() {
-		newFn := s.New
-		out = append(out, codec.Spec{Type: s.Type, Version: s.Version, New: func() any { return newFn() }, Upcast: s.Upcast})
-	}
-	return out
-}

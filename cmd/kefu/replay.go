@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/internal/datadir"
@@ -74,7 +74,7 @@ func replayConfig(until, policyFile string) (analytics.ReplayConfig, error) {
 // replayDecoder decodes without opening personal data: no read model
 // needs it, and the replay then never touches the keystore.
 func replayDecoder() (projections.Decoder, error) {
-	c, err := codec.New(codec.Options{}, app.CustomerSpecs())
+	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
 	if err != nil {
 		return nil, err
 	}

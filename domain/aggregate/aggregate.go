@@ -133,3 +133,17 @@ func CheckID(field, id string) error {
 	}
 	return Invalid(field, "%q does not match %s", id, IDSyntax)
 }
+
+// EventSpec describes one event type of an aggregate's stream for the
+// codec: its stable name, its schema version, a constructor to decode into
+// and the upcasters of older versions.
+type EventSpec[E any] struct {
+	Type    string
+	Version int
+	// New returns a pointer to a zero event of the type, to decode into.
+	New func() E
+	// Upcast maps a stored version (key) to a function turning its JSON
+	// into the next version's JSON. Empty while every stored event is
+	// version 1.
+	Upcast map[int]func(data []byte) ([]byte, error)
+}

@@ -1,6 +1,9 @@
 package campaign
 
-import "github.com/kefu-crm/kefu/domain/calendar"
+import (
+	"github.com/kefu-crm/kefu/domain/aggregate"
+	"github.com/kefu-crm/kefu/domain/calendar"
+)
 
 // Event type names: stable string constants stored with every event, never
 // derived from Go type names.
@@ -122,15 +125,7 @@ func (GreetingCampaignCompleted) EventType() string { return TypeGreetingCampaig
 
 // EventSpec describes one stored event type for a codec (the same shape as
 // customer.EventSpec).
-type EventSpec struct {
-	Type    string
-	Version int
-	// New returns a pointer to a zero event of the type.
-	New func() Event
-	// Upcast maps a stored version to a function turning its JSON into the
-	// next version's JSON.
-	Upcast map[int]func(data []byte) ([]byte, error)
-}
+type EventSpec = aggregate.EventSpec[Event]
 
 // Events lists every campaign-stream event type.
 func Events() []EventSpec {

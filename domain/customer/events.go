@@ -1,6 +1,10 @@
 package customer
 
-import "time"
+import (
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/aggregate"
+)
 
 // Event type names: stable string constants stored with every event. They
 // are never derived from Go type names, so renaming a Go type cannot change
@@ -385,16 +389,7 @@ func nonNil(ps ...*string) []*string {
 // current schema version, a constructor for decoding, and upcasters that
 // turn older stored versions into the current shape on read (stored events
 // are never rewritten).
-type EventSpec struct {
-	Type    string
-	Version int
-	// New returns a pointer to a zero event of the type, to decode into.
-	New func() Event
-	// Upcast maps a stored version (key) to a function turning its JSON
-	// into the next version's JSON. Empty while every stored event is
-	// version 1.
-	Upcast map[int]func(data []byte) ([]byte, error)
-}
+type EventSpec = aggregate.EventSpec[Event]
 
 // Events lists every customer-stream event type. The codec built in main
 // registers them; nothing here is global state.

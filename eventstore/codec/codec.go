@@ -20,6 +20,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
+
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/eventstore"
@@ -40,6 +42,17 @@ type Spec struct {
 	// turns version v's JSON into version v+1's. Every version below Version
 	// needs one.
 	Upcast map[int]func(data []byte) ([]byte, error)
+}
+
+// SpecsOf adapts an aggregate's event specs (customer.Events(),
+// campaign.Events()) for New: the one place the domain's specs meet the
+// codec's.
+func SpecsOf[E any](specs []aggregate.EventSpec[E]) []Spec {
+	out := make([]Spec, len(specs))
+	for i, s := range specs {
+		out[i] = Spec{Type: s.Type, Version: s.Version, New: func() any { return s.New() }, Upcast: s.Upcast}
+	}
+	return out
 }
 
 // Typed is what Encode needs from an event: its stable type name.

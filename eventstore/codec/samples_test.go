@@ -8,13 +8,7 @@ import (
 )
 
 // customerSpecs adapts the domain's spec list the way main does.
-func customerSpecs() []codec.Spec {
-	var out []codec.Spec
-	for _, s := range customer.Events() {
-		out = append(out, codec.Spec{Type: s.Type, Version: s.Version, New: func() any { return s.New() }, Upcast: s.Upcast})
-	}
-	return out
-}
+func customerSpecs() []codec.Spec { return codec.SpecsOf(customer.Events()) }
 
 func must[T any](v T, err error) T {
 	if err != nil {

@@ -23,8 +23,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kefu-crm/kefu/app"
-	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
@@ -135,7 +135,7 @@ func openKeys(path string, store *embedded.Store, log *slog.Logger) (*pii.FileKe
 
 func assemble(path string, store eventstore.Store, keys pii.Keystore, opts Options) (*Dir, error) {
 	vault := pii.NewVault(keys, pii.VaultOptions{})
-	specs := append([][]codec.Spec{app.CustomerSpecs(), greeting.CodecSpecs()}, opts.Specs...)
+	specs := append([][]codec.Spec{codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events())}, opts.Specs...)
 	c, err := codec.New(codec.Options{Protector: vault, Clock: opts.Clock}, specs...)
 	if err != nil {
 		return nil, err

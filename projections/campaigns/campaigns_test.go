@@ -28,12 +28,7 @@ func (d dir) Each(ctx context.Context, fn func(greeting.Recipient) error) error 
 
 func TestCountsFromTheLog(t *testing.T) {
 	ctx := t.Context()
-	var specs []codec.Spec
-	for _, s := range customer.Events() {
-		f := s.New
-		specs = append(specs, codec.Spec{Type: s.Type, Version: 1, New: func() any { return f() }})
-	}
-	cd, err := codec.New(codec.Options{}, specs, greeting.CodecSpecs())
+	cd, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-crm/kefu/app"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
@@ -46,7 +45,7 @@ func loadSeeded(b *testing.B) (*memstore.Store, *codec.Codec, eventstore.Positio
 			}
 		}
 		vault := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
-		seeded.codec, seeded.err = codec.New(codec.Options{Protector: vault}, app.CustomerSpecs())
+		seeded.codec, seeded.err = codec.New(codec.Options{Protector: vault}, codec.SpecsOf(customer.Events()))
 		if seeded.err != nil {
 			return
 		}
