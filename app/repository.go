@@ -161,7 +161,6 @@ type Result struct {
 	Events []codec.Decoded
 }
 
-
 // StreamOf is the stream of a customer: "customer-<id>".
 func StreamOf(customerID string) string {
 	return eventstore.StreamID(customer.StreamCategory, customerID)

@@ -117,4 +117,3 @@ func (s streams) appendOne(ctx context.Context, stream string, rev uint64, exist
 	_, err = s.store.Append(ctx, sa.Stream, sa.Expected, sa.Records...)
 	return err
 }
-
