@@ -82,7 +82,7 @@ func (c Config) Validate() error {
 	if c.Interval < 0 {
 		errs = append(errs, errors.New("greeting: Interval is negative"))
 	}
-	if _, err := c.Policy.compile(); err != nil {
+	if _, err := c.Policy.Compile(); err != nil {
 		errs = append(errs, fmt.Errorf("Policy: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -120,9 +120,9 @@ func (c Config) Validate() error {
 // them again.
 type Dispatcher struct {
 	cfg    Config
-	pol    policy
+	pol    campaign.SendRules
 	st     streams
-	zones  *zones
+	zones  *campaign.Zones
 	logger *slog.Logger
 	name   string
 
@@ -165,7 +165,7 @@ func (r *run) occasionName(def *campaign.GreetingCampaignScheduled, locale strin
 	if r.names == nil {
 		r.names = map[string]string{}
 	}
-	n := OccasionName(def, locale)
+	n := campaign.OccasionName(def, locale)
 	r.names[locale] = n
 	return n
 }
@@ -190,7 +190,7 @@ func New(cfg Config) (*Dispatcher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	pol, _ := cfg.Policy.compile()
+	pol, _ := cfg.Policy.Compile()
 	if cfg.Workers == 0 {
 		cfg.Workers = 256
 	}
@@ -210,7 +210,7 @@ func New(cfg Config) (*Dispatcher, error) {
 	}
 	return &Dispatcher{
 		cfg: cfg, pol: pol, st: streams{store: cfg.Store, codec: cfg.Codec},
-		zones: &zones{}, logger: logger, name: name, runs: map[string]*run{},
+		zones: &campaign.Zones{}, logger: logger, name: name, runs: map[string]*run{},
 	}, nil
 }
 
@@ -393,11 +393,11 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	future, handed := false, 0
 	var round []string // customers handed out in this tick
 	eachErr := d.cfg.Directory.Each(ctx, func(rec Recipient) error {
-		day, ok := occasionDay(def, &rec)
+		day, ok := campaign.Covers(def, &rec)
 		if !ok {
 			return nil
 		}
-		inst := d.pol.sendInstant(day, sendAt, d.zones.get(rec.Timezone))
+		inst := d.pol.SendInstant(day, sendAt, d.zones.Get(rec.Timezone))
 		if inst.After(now) {
 			future = true
 			return nil
@@ -547,7 +547,7 @@ func codecID(ns, key string) [16]byte { return codec.DeterministicID(ns, key) }
 type greetState struct {
 	planned Recipient
 	instant time.Time
-	dec     decision
+	dec     campaign.Decision
 	decided bool
 	failure *DeliveryError
 	attempt int
@@ -585,25 +585,25 @@ func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignSc
 			return nil
 		}
 		if !g.decided {
-			rec := recipientOf(c, d.zones)
-			g.dec = decide(def, &rec, d.cfg.Stages.StageOf(id), now.Sub(g.instant), d.pol)
+			rec := campaign.RecipientOf(c, d.zones)
+			g.dec = campaign.Decide(def, &rec, d.cfg.Stages.StageOf(id), now.Sub(g.instant), d.pol)
 			g.decided = true
-			if g.dec.exclude != "" {
+			if g.dec.Exclude != "" {
 				// Outside the audience: counted, nothing recorded.
-				r.count(statusExcluded, g.dec.exclude)
+				r.count(statusExcluded, g.dec.Exclude)
 				return nil
 			}
-			if g.dec.skip == ReasonErased {
+			if g.dec.Skip == ReasonErased {
 				r.count("SKIPPED", ReasonErased)
 				return nil
 			}
-			if g.dec.skip == "" {
+			if g.dec.Skip == "" {
 				msg := Message{
 					IdempotencyKey: eid.String(), CampaignID: def.CampaignID, CustomerID: id,
 					Occasion: def.Occasion, OccasionName: r.occasionName(def, rec.Locale),
-					Channel: g.dec.channel, To: g.dec.to, Locale: rec.Locale, Template: g.dec.template,
+					Channel: g.dec.Channel, To: g.dec.To, Locale: rec.Locale, Template: g.dec.Template,
 				}
-				msg.Body = campaign.Render(def.Templates[g.dec.template].Body, rec.Name, msg.OccasionName)
+				msg.Body = campaign.Render(def.Templates[g.dec.Template].Body, rec.Name, msg.OccasionName)
 				receipt, err := d.cfg.Sender.Send(ctx, msg)
 				switch {
 				case errors.As(err, &g.failure):
@@ -616,18 +616,18 @@ func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignSc
 			}
 		}
 		dec := g.dec
-		ch := channelOf(dec.channel)
+		ch := channelOf(dec.Channel)
 		var status, reason string
 		switch {
-		case dec.skip != "":
-			status, reason = "SKIPPED", dec.skip
-			err = c.RecordGreetingSkipped(customer.RecordGreetingSkipped{CampaignID: def.CampaignID, Occasion: def.Occasion, Reason: dec.skip, Channel: ch, OccurredAt: now}, now)
+		case dec.Skip != "":
+			status, reason = "SKIPPED", dec.Skip
+			err = c.RecordGreetingSkipped(customer.RecordGreetingSkipped{CampaignID: def.CampaignID, Occasion: def.Occasion, Reason: dec.Skip, Channel: ch, OccurredAt: now}, now)
 		case g.failure != nil:
 			status, reason = "FAILED", g.failure.Reason
 			err = c.RecordGreetingFailed(customer.RecordGreetingFailed{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Reason: g.failure.Reason, Attempts: g.attempt, OccurredAt: now}, now)
 		default:
 			status = "SENT"
-			err = c.RecordGreetingSent(customer.RecordGreetingSent{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Template: dec.template, Attempts: g.attempt, OccurredAt: now}, now)
+			err = c.RecordGreetingSent(customer.RecordGreetingSent{CampaignID: def.CampaignID, Occasion: def.Occasion, Channel: ch, Template: dec.Template, Attempts: g.attempt, OccurredAt: now}, now)
 		}
 		if err != nil {
 			return err

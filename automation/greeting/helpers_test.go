@@ -124,7 +124,7 @@ func register(t testing.TB, ctx context.Context, st eventstore.Store, cd *codec.
 	if _, err := st.Append(ctx, stream, eventstore.NoStream(), recs...); err != nil {
 		t.Fatal(err)
 	}
-	r := greeting.RecipientOf(c)
+	r := campaign.RecipientOf(c, nil)
 	return r
 }
 

@@ -5,50 +5,31 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/campaign"
 )
 
-// Recipient is what the dispatcher needs to know about a customer. At send
-// time it is rebuilt from the customer's own stream (see RecipientOf); the
-// Directory's copy is used to enumerate customers, to plan send instants and
-// for previews.
-type Recipient struct {
-	CustomerID string
-	// Name is the decrypted name ("" when erased).
-	Name           string
-	Phone          string
-	Email          string
-	WeChat         string
-	Tier           string
-	AccountManager string
-	// Timezone is an IANA name; an unknown one is treated as UTC.
-	Timezone         string
-	Locale           string
-	Birthday         calendar.Date // zero when unknown
-	RegisteredOn     calendar.Date // registration day in the customer's timezone
-	MarketingConsent bool
-	ConductFlagged   bool
-	Erased           bool
-}
+// The audience's vocabulary is the campaign domain's (domain/campaign).
+type (
+	Recipient   = campaign.Recipient
+	Directory   = campaign.Directory
+	StageSource = campaign.StageSource
+	StageFunc   = campaign.StageFunc
+	Policy      = campaign.Policy
+)
 
-// Directory enumerates customers (backed by the customers read model).
-type Directory interface {
-	// Each calls fn for every customer, in any order, until fn returns an
-	// error (returned as is) or ctx ends.
-	Each(ctx context.Context, fn func(Recipient) error) error
-}
+// DefaultPolicy is campaign.DefaultPolicy.
+func DefaultPolicy() Policy { return campaign.DefaultPolicy() }
 
-// StageSource gives a customer's current lifecycle stage (backed by
-// projections/lifecycle); "" when unknown.
-type StageSource interface {
-	StageOf(customerID string) string
-}
-
-// StageFunc adapts a function to StageSource.
-type StageFunc func(customerID string) string
-
-// StageOf calls f.
-func (f StageFunc) StageOf(customerID string) string { return f(customerID) }
+// Skip reasons (campaign.ReasonNoConsent …).
+const (
+	ReasonNoConsent      = campaign.ReasonNoConsent
+	ReasonConductFlagged = campaign.ReasonConductFlagged
+	ReasonErased         = campaign.ReasonErased
+	ReasonNoChannel      = campaign.ReasonNoChannel
+	ReasonMissed         = campaign.ReasonMissed
+	ReasonStageExcluded  = campaign.ReasonStageExcluded
+	ReasonTierExcluded   = campaign.ReasonTierExcluded
+)
 
 // Message is one greeting to deliver.
 type Message struct {

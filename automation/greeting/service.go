@@ -31,9 +31,9 @@ type Service struct {
 	st     streams
 	dir    Directory
 	stages StageSource
-	pol    policy
+	pol    campaign.SendRules
 	clock  func() time.Time
-	zones  *zones
+	zones  *campaign.Zones
 }
 
 // NewService returns a Service.
@@ -42,7 +42,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Store == nil || cfg.Codec == nil || cfg.Directory == nil || cfg.Stages == nil {
 		errs = append(errs, errors.New("greeting: Store, Codec, Directory and Stages are required"))
 	}
-	pol, err := cfg.Policy.compile()
+	pol, err := cfg.Policy.Compile()
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -52,7 +52,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{st: streams{cfg.Store, cfg.Codec}, dir: cfg.Directory, stages: cfg.Stages, pol: pol, clock: cfg.Clock, zones: &zones{}}, nil
+	return &Service{st: streams{cfg.Store, cfg.Codec}, dir: cfg.Directory, stages: cfg.Stages, pol: pol, clock: cfg.Clock, zones: &campaign.Zones{}}, nil
 }
 
 // Schedule records a new campaign and returns it, with its audience
@@ -202,24 +202,24 @@ func (s *Service) Preview(ctx context.Context, cmd campaign.Schedule) (Preview, 
 	}
 	p := Preview{SkippedByReason: map[string]int{}, ByChannel: map[string]int{}, ExcludedByReason: map[string]int{}}
 	err = s.dir.Each(ctx, func(r Recipient) error {
-		if _, ok := occasionDay(def, &r); !ok {
+		if _, ok := campaign.Covers(def, &r); !ok {
 			return nil
 		}
 		p.Evaluated++
-		d := decide(def, &r, s.stages.StageOf(r.CustomerID), 0, s.pol)
-		if d.exclude != "" {
+		d := campaign.Decide(def, &r, s.stages.StageOf(r.CustomerID), 0, s.pol)
+		if d.Exclude != "" {
 			p.Excluded++
-			p.ExcludedByReason[d.exclude]++
+			p.ExcludedByReason[d.Exclude]++
 			return nil
 		}
 		p.AudienceSize++
-		if d.skip != "" {
+		if d.Skip != "" {
 			p.Skipped++
-			p.SkippedByReason[d.skip]++
+			p.SkippedByReason[d.Skip]++
 			return nil
 		}
 		p.Greeted++
-		p.ByChannel[d.channel]++
+		p.ByChannel[d.Channel]++
 		return nil
 	})
 	return p, err

@@ -55,7 +55,7 @@ func TestCountsFromTheLog(t *testing.T) {
 		if _, err := st.Append(ctx, "customer-"+id, eventstore.NoStream(), recs...); err != nil {
 			t.Fatal(err)
 		}
-		d = append(d, greeting.RecipientOf(c))
+		d = append(d, campaign.RecipientOf(c, nil))
 	}
 	stages := greeting.StageFunc(func(string) string { return "ACTIVE" })
 	svc, _ := greeting.NewService(greeting.ServiceConfig{Store: st, Codec: cd, Directory: d, Stages: stages,
