@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/campaign"
@@ -165,7 +166,7 @@ func scheduleOf(in graphql.ScheduleGreetingCampaignInput, by string) campaign.Sc
 
 func (r campaignReads) PreviewCampaign(ctx context.Context, in graphql.ScheduleGreetingCampaignInput) (graphql.CampaignPreviewView, error) {
 	by, _ := graphql.ActorFrom(ctx)
-	p, err := r.s.greet.Preview(ctx, scheduleOf(in, by.User))
+	p, err := campaign.PreviewAudience(ctx, directory(r), campaign.StageFunc(r.s.stageOf), r.s.sendRules, scheduleOf(in, by.User), r.s.clock())
 	if err != nil {
 		return graphql.CampaignPreviewView{}, apiErr(err)
 	}
@@ -199,7 +200,11 @@ func (c commands) waitForCampaign(ctx context.Context, id string) error {
 }
 
 func (c commands) ScheduleGreetingCampaign(ctx context.Context, by graphql.Actor, in graphql.ScheduleGreetingCampaignInput) (graphql.CampaignResult, error) {
-	camp, err := c.s.greet.Schedule(ctx, scheduleOf(in, by.User), in.IdempotencyKey)
+	ctx = command.WithActor(ctx, command.Actor{User: by.User, Role: string(by.Role)})
+	if in.IdempotencyKey != "" {
+		ctx = command.WithIdempotencyKey(ctx, in.IdempotencyKey)
+	}
+	camp, err := c.s.cmds.ScheduleCampaign.Handle(ctx, scheduleOf(in, by.User))
 	if err != nil {
 		return graphql.CampaignResult{}, apiErr(err)
 	}
@@ -210,7 +215,8 @@ func (c commands) CancelGreetingCampaign(ctx context.Context, by graphql.Actor, 
 	if _, ok := c.s.camps.Get(in.CampaignID); !ok {
 		return graphql.CampaignResult{}, notFound("campaign", in.CampaignID)
 	}
-	if _, err := c.s.greet.Cancel(ctx, in.CampaignID, campaign.Cancel{By: by.User, Reason: in.Reason}); err != nil {
+	ctx = command.WithActor(ctx, command.Actor{User: by.User, Role: string(by.Role)})
+	if _, err := c.s.cmds.CancelCampaign.Handle(ctx, in.CampaignID, campaign.Cancel{By: by.User, Reason: in.Reason}); err != nil {
 		return graphql.CampaignResult{}, apiErr(err)
 	}
 	return c.campaignResult(ctx, in.CampaignID)

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/graphql"
@@ -21,15 +21,15 @@ type commands struct{ s *Server }
 
 // run executes one customer command with the actor and idempotency key in
 // ctx, records its latency, and waits for the read models.
-func (c commands) run(ctx context.Context, by graphql.Actor, m graphql.Meta, customerID string, fn func(ctx context.Context, expected *uint64) (app.Result, error)) (app.Result, error) {
-	ctx = app.WithActor(ctx, app.Actor{User: by.User, Role: string(by.Role)})
+func (c commands) run(ctx context.Context, by graphql.Actor, m graphql.Meta, customerID string, fn func(ctx context.Context, expected *uint64) (command.Result, error)) (command.Result, error) {
+	ctx = command.WithActor(ctx, command.Actor{User: by.User, Role: string(by.Role)})
 	if m.IdempotencyKey != "" {
-		ctx = app.WithIdempotencyKey(ctx, m.IdempotencyKey)
+		ctx = command.WithIdempotencyKey(ctx, m.IdempotencyKey)
 	}
 	var expected *uint64
 	if m.ExpectedVersion != nil {
 		if *m.ExpectedVersion < 0 {
-			return app.Result{}, apiErr(&customer.InvalidInputError{Field: "expectedVersion", Reason: "is negative"})
+			return command.Result{}, apiErr(&customer.InvalidInputError{Field: "expectedVersion", Reason: "is negative"})
 		}
 		v := uint64(*m.ExpectedVersion)
 		expected = &v
@@ -37,7 +37,7 @@ func (c commands) run(ctx context.Context, by graphql.Actor, m graphql.Meta, cus
 	start := time.Now()
 	res, err := fn(ctx, expected)
 	if err != nil {
-		return app.Result{}, apiErr(err)
+		return command.Result{}, apiErr(err)
 	}
 	c.s.metrics.ObserveAppend(time.Since(start))
 	if err := c.s.runtime.WaitFor(ctx, res.Position); err != nil {
@@ -47,11 +47,11 @@ func (c commands) run(ctx context.Context, by graphql.Actor, m graphql.Meta, cus
 			// key would record it twice.
 			c.s.log.WarnContext(ctx, "command recorded but the request ended before the read models caught up",
 				"customer", customerID, "version", res.Revision, "position", uint64(res.Position))
-			return app.Result{}, &graphql.Error{Code: graphql.CodeInternal, Message: fmt.Sprintf(
+			return command.Result{}, &graphql.Error{Code: graphql.CodeInternal, Message: fmt.Sprintf(
 				"the change was recorded (customer %s is at version %d) but the request ended before the read models showed it; "+
 					"query the customer instead of retrying, or retry with the same idempotencyKey", customerID, res.Revision)}
 		}
-		return app.Result{}, err
+		return command.Result{}, err
 	}
 	return res, nil
 }
@@ -93,7 +93,7 @@ func newID(prefix, idempotencyKey string) string {
 	return prefix + "-" + hex.EncodeToString(b[:])
 }
 
-func (c commands) customerResult(ctx context.Context, id string, res app.Result) (graphql.CustomerResult, error) {
+func (c commands) customerResult(ctx context.Context, id string, res command.Result) (graphql.CustomerResult, error) {
 	v, err := reads(c).Customer(ctx, id, nil)
 	if err != nil {
 		return graphql.CustomerResult{}, err
@@ -104,8 +104,8 @@ func (c commands) customerResult(ctx context.Context, id string, res app.Result)
 // customerCommand runs a verb of the Customer aggregate and returns the
 // customer.
 func customerCommand[C any](ctx context.Context, c commands, by graphql.Actor, m graphql.Meta, id string, cmd C, verb func(*customer.Customer, C, time.Time) error) (graphql.CustomerResult, error) {
-	res, err := c.run(ctx, by, m, id, func(ctx context.Context, exp *uint64) (app.Result, error) {
-		return app.Do(ctx, c.s.svc, id, exp, cmd, verb)
+	res, err := c.run(ctx, by, m, id, func(ctx context.Context, exp *uint64) (command.Result, error) {
+		return command.NewCustomerVerb(c.s.cmds.Customers, verb).Handle(ctx, id, exp, cmd)
 	})
 	if err != nil {
 		return graphql.CustomerResult{}, err
@@ -120,8 +120,8 @@ func complaintCommand[C any](ctx context.Context, c commands, by graphql.Actor, 
 	if !ok {
 		return graphql.ComplaintResult{}, notFound("complaint", complaintID)
 	}
-	res, err := c.run(ctx, by, m, id, func(ctx context.Context, exp *uint64) (app.Result, error) {
-		return app.Do(ctx, c.s.svc, id, exp, cmd, verb)
+	res, err := c.run(ctx, by, m, id, func(ctx context.Context, exp *uint64) (command.Result, error) {
+		return command.NewCustomerVerb(c.s.cmds.Customers, verb).Handle(ctx, id, exp, cmd)
 	})
 	if err != nil {
 		return graphql.ComplaintResult{}, err
@@ -129,7 +129,7 @@ func complaintCommand[C any](ctx context.Context, c commands, by graphql.Actor, 
 	return c.complaintResult(complaintID, res)
 }
 
-func (c commands) complaintResult(complaintID string, res app.Result) (graphql.ComplaintResult, error) {
+func (c commands) complaintResult(complaintID string, res command.Result) (graphql.ComplaintResult, error) {
 	k, ok := c.s.compl.Get(complaintID)
 	if !ok {
 		return graphql.ComplaintResult{}, notFound("complaint", complaintID)
@@ -246,8 +246,8 @@ func (c commands) FlagConduct(ctx context.Context, by graphql.Actor, in graphql.
 }
 
 func (c commands) EraseCustomer(ctx context.Context, by graphql.Actor, in graphql.EraseCustomerInput) (graphql.CustomerResult, error) {
-	res, err := c.run(ctx, by, graphql.Meta{}, in.CustomerID, func(ctx context.Context, exp *uint64) (app.Result, error) {
-		return c.s.svc.Erase(ctx, in.CustomerID, exp, customer.Erase{By: in.By, Reason: in.Reason})
+	res, err := c.run(ctx, by, graphql.Meta{}, in.CustomerID, func(ctx context.Context, exp *uint64) (command.Result, error) {
+		return c.s.cmds.EraseCustomer.Handle(ctx, in.CustomerID, exp, customer.Erase{By: in.By, Reason: in.Reason})
 	})
 	if err != nil {
 		return graphql.CustomerResult{}, err
@@ -273,8 +273,8 @@ func (c commands) FileComplaint(ctx context.Context, by graphql.Actor, in graphq
 		return graphql.ComplaintResult{}, apiErr(&customer.PreconditionError{Action: "file complaint " + id, Reason: "a complaint with this id already exists"})
 	}
 	cmd := customer.FileComplaint{ComplaintID: id, Channel: ch, Category: in.Category, Severity: sev, Description: in.Description, Owner: in.Owner, OccurredAt: at(in.OccurredAt)}
-	res, err := c.run(ctx, by, in.Meta, in.CustomerID, func(ctx context.Context, exp *uint64) (app.Result, error) {
-		return c.s.svc.FileComplaint(ctx, in.CustomerID, exp, cmd)
+	res, err := c.run(ctx, by, in.Meta, in.CustomerID, func(ctx context.Context, exp *uint64) (command.Result, error) {
+		return c.s.cmds.FileComplaint.Handle(ctx, in.CustomerID, exp, cmd)
 	})
 	if err != nil {
 		return graphql.ComplaintResult{}, err
@@ -353,8 +353,8 @@ func (c commands) ScheduleFollowUp(ctx context.Context, by graphql.Actor, in gra
 	}
 	id := newID("fu", scopedKey(by, in.CustomerID, in.IdempotencyKey))
 	cmd := customer.ScheduleFollowUp{FollowUpID: id, ComplaintID: str(in.ComplaintID), Reason: reason, Owner: str(in.Owner), DueAt: in.DueAt, Note: str(in.Note)}
-	res, err := c.run(ctx, by, in.Meta, in.CustomerID, func(ctx context.Context, exp *uint64) (app.Result, error) {
-		return app.Do(ctx, c.s.svc, in.CustomerID, exp, cmd, (*customer.Customer).ScheduleFollowUp)
+	res, err := c.run(ctx, by, in.Meta, in.CustomerID, func(ctx context.Context, exp *uint64) (command.Result, error) {
+		return command.NewCustomerVerb(c.s.cmds.Customers, (*customer.Customer).ScheduleFollowUp).Handle(ctx, in.CustomerID, exp, cmd)
 	})
 	if err != nil {
 		return graphql.FollowUpResult{}, err
@@ -362,7 +362,7 @@ func (c commands) ScheduleFollowUp(ctx context.Context, by graphql.Actor, in gra
 	return c.followUpResult(in.CustomerID, id, res)
 }
 
-func (c commands) followUpResult(customerID, id string, res app.Result) (graphql.FollowUpResult, error) {
+func (c commands) followUpResult(customerID, id string, res command.Result) (graphql.FollowUpResult, error) {
 	f, ok := c.s.fups.Get(customerID, id)
 	if !ok {
 		return graphql.FollowUpResult{}, notFound("follow-up", id)
@@ -380,8 +380,8 @@ func (c commands) CompleteFollowUp(ctx context.Context, by graphql.Actor, in gra
 		return graphql.FollowUpResult{}, apiErr(err)
 	}
 	cmd := customer.CompleteFollowUp{FollowUpID: in.FollowUpID, By: in.By, Outcome: o, Note: str(in.Note), OccurredAt: at(in.OccurredAt)}
-	res, err := c.run(ctx, by, in.Meta, f.CustomerID, func(ctx context.Context, exp *uint64) (app.Result, error) {
-		return app.Do(ctx, c.s.svc, f.CustomerID, exp, cmd, (*customer.Customer).CompleteFollowUp)
+	res, err := c.run(ctx, by, in.Meta, f.CustomerID, func(ctx context.Context, exp *uint64) (command.Result, error) {
+		return command.NewCustomerVerb(c.s.cmds.Customers, (*customer.Customer).CompleteFollowUp).Handle(ctx, f.CustomerID, exp, cmd)
 	})
 	if err != nil {
 		return graphql.FollowUpResult{}, err

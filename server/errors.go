@@ -3,8 +3,7 @@ package server
 import (
 	"errors"
 
-	"github.com/kefu-crm/kefu/app"
-	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/graphql"
@@ -57,7 +56,7 @@ func apiErr(err error) error {
 		class = graphql.ErrBadInput
 	case errors.Is(err, customer.ErrNotFound):
 		class = graphql.ErrNotFound
-	case errors.Is(err, app.ErrConflict), errors.Is(err, greeting.ErrKeyConflict):
+	case errors.Is(err, command.ErrConflict):
 		class = graphql.ErrConflict
 	case errors.Is(err, customer.ErrFailedPrecondition):
 		class = graphql.ErrPrecondition

@@ -18,10 +18,11 @@ import (
 	gql "github.com/graphql-go/graphql"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/followup"
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
@@ -119,7 +120,7 @@ type Server struct {
 
 	dir     *datadir.Dir
 	work    *calendar.WorkingCalendar
-	svc     *app.Service
+	cmds    command.Commands
 	runtime *projections.Runtime
 	metrics *Metrics
 	handler http.Handler
@@ -136,10 +137,10 @@ type Server struct {
 	// model in use agrees with the log.
 	ready chan struct{}
 
-	sched    *followup.Scheduler
-	greet    *greeting.Service
-	dispatch *greeting.Dispatcher
-	outbox   *greeting.Outbox
+	sched     *followup.Scheduler
+	sendRules campaign.SendRules
+	dispatch  *greeting.Dispatcher
+	outbox    *greeting.Outbox
 
 	// stopLogged holds the names of stopped read models already logged.
 	stopLogged sync.Map
@@ -179,11 +180,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 func (s *Server) build(ctx context.Context) error {
-	repo, err := app.NewRepository(app.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock})
-	if err != nil {
-		return err
-	}
-	if s.svc, err = app.NewService(repo, s.dir.Vault, customer.ReplyClockFunc(s.work.ReplyDue)); err != nil {
+	// The handlers find complaints' and follow-ups' customers, and count
+	// campaign audiences, through read models built below: they read them
+	// late, as the scheduler reads stages.
+	var err error
+	if s.cmds, err = command.New(command.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock}, command.Deps{
+		Complaints: command.OwnersFunc(func(id string) (string, bool) { return s.compl.CustomerOf(id) }),
+		FollowUps: command.OwnersFunc(func(id string) (string, bool) {
+			f, ok := s.fups.Find(id)
+			return f.CustomerID, ok
+		}),
+		ReplyClock: customer.ReplyClockFunc(s.work.ReplyDue),
+		Keys:       s.dir.Vault,
+		Directory:  directory{s},
+		Stages:     campaign.StageFunc(s.stageOf),
+	}); err != nil {
 		return err
 	}
 	s.churn = newChurnModel()
@@ -191,7 +202,7 @@ func (s *Server) build(ctx context.Context) error {
 	// win-back) and asks for stages; the lifecycle projector is built
 	// after it, so the scheduler reads stages through s.life late.
 	if s.sched, err = followup.New(followup.Deps{
-		Commander: followup.RepositoryCommander{Repo: repo},
+		Commander: followup.RepositoryCommander{Repo: s.cmds.Customers},
 		Calendar:  s.work,
 		Stages: followup.StageFunc(func(id string) (lifecycle.Stage, bool) {
 			st, ok := s.life.Get(id)
@@ -400,16 +411,14 @@ func (s *Server) Store() eventstore.Store { return s.dir.Store }
 // Codec is the event codec.
 func (s *Server) Codec() *codec.Codec { return s.dir.Codec }
 
-// buildGreetings assembles the campaign service (schedule, cancel,
-// preview) and the greeting dispatcher with its sender.
+// buildGreetings assembles the greeting dispatcher with its sender.
 func (s *Server) buildGreetings() error {
 	policy := s.cfg.Greetings
 	if policy == (greeting.Policy{}) {
 		policy = greeting.DefaultPolicy()
 	}
 	var err error
-	if s.greet, err = greeting.NewService(greeting.ServiceConfig{Store: s.dir.Store, Codec: s.dir.Codec, Directory: directory{s},
-		Stages: greeting.StageFunc(s.stageOf), Policy: policy, Clock: s.clock}); err != nil {
+	if s.sendRules, err = policy.Compile(); err != nil {
 		return err
 	}
 	sender := s.cfg.Sender
@@ -421,7 +430,7 @@ func (s *Server) buildGreetings() error {
 	}
 	sender = greeting.Route{Default: sender, ByChannel: s.cfg.ChannelSenders}
 	sender = instrumentedSender{next: sender, m: s.metrics}
-	s.dispatch, err = greeting.New(greeting.Config{Store: s.dir.Store, Codec: s.dir.Codec, Directory: directory{s},
+	s.dispatch, err = greeting.New(greeting.Config{Customers: s.cmds.Customers, CampaignStreams: s.cmds.Campaigns, Directory: directory{s},
 		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.camps, Policy: policy,
 		Interval: s.cfg.DispatchInterval, Clock: s.clock, Logger: s.log})
 	return err

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -16,7 +16,7 @@ const Actor = "followup-scheduler"
 // repository: load, decide, append, with the repository's retries on
 // concurrent writers and an idempotency key per follow-up.
 type RepositoryCommander struct {
-	Repo *app.Repository
+	Repo *command.Customers
 }
 
 // Schedule implements Commander. The owner is decided here, from the
@@ -25,10 +25,10 @@ type RepositoryCommander struct {
 // (the aggregate's default); any other to the account manager, else to
 // the owner of the customer's latest complaint.
 func (r RepositoryCommander) Schedule(ctx context.Context, a Action) error {
-	ctx = app.WithActor(ctx, app.Actor{User: Actor, Role: "SYSTEM"})
-	ctx = app.WithIdempotencyKey(ctx, "followup/"+a.FollowUpID)
+	ctx = command.WithActor(ctx, command.Actor{User: Actor, Role: "SYSTEM"})
+	ctx = command.WithIdempotencyKey(ctx, "followup/"+a.FollowUpID)
 	if a.Cause != "" {
-		ctx = app.WithCorrelationID(ctx, a.Cause)
+		ctx = command.WithCorrelationID(ctx, a.Cause)
 	}
 	_, err := r.Repo.Update(ctx, a.CustomerID, nil, func(c *customer.Customer) error {
 		return Decide(c, a, r.Repo.Now())

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/followup"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -28,7 +28,7 @@ type env struct {
 	t     testing.TB
 	store *memstore.Store
 	codec *codec.Codec
-	repo  *app.Repository
+	repo  *command.Customers
 	cal   *calendar.WorkingCalendar
 
 	mu     sync.Mutex
@@ -45,7 +45,7 @@ func newEnv(t testing.TB, now time.Time) *env {
 		t.Fatal(err)
 	}
 	e.codec = c
-	e.repo, err = app.NewRepository(app.Config{Store: e.store, Codec: c, Clock: e.clock})
+	e.repo, err = command.NewCustomers(command.Config{Store: e.store, Codec: c, Clock: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func (e *env) write(id string, build func(c *customer.Customer)) {
 func (e *env) appendChanges(id string, c *customer.Customer) {
 	e.t.Helper()
 	ctx := context.Background()
-	stream := app.StreamOf(id)
+	stream := e.repo.Stream(id)
 	var recs []eventstore.Record
 	for _, ch := range c.Changes() {
 		rec, err := e.codec.Encode(ctx, stream, ch.Event, codec.Envelope{OccurredAt: ch.OccurredAt})

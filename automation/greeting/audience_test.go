@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -111,7 +112,7 @@ func TestExclusionsAreCountedNotRecorded(t *testing.T) {
 }
 
 // TestScheduleIdempotencyKey: one key, one campaign; the same key with
-// another definition is a *KeyConflictError naming the key, also when the
+// another definition is a *command.KeyReuseError naming the key, also when the
 // two requests race.
 func TestScheduleIdempotencyKey(t *testing.T) {
 	e := newEnv(t, nil)
@@ -135,9 +136,9 @@ func TestScheduleIdempotencyKey(t *testing.T) {
 		t.Errorf("%d events after the retry, want 1", n)
 	}
 	_, err = e.svc.Schedule(e.ctx, cmd("two"), "k1")
-	var kc *greeting.KeyConflictError
-	if !errors.As(err, &kc) || !errors.Is(err, greeting.ErrKeyConflict) || kc.Key != "k1" || kc.CampaignID != first.ID() || !strings.Contains(err.Error(), `"k1"`) {
-		t.Fatalf("another definition under the key: %v, want a KeyConflictError naming k1", err)
+	var kc *command.KeyReuseError
+	if !errors.As(err, &kc) || !errors.Is(err, command.ErrConflict) || kc.Key != "k1" || kc.ID != first.ID() || !strings.Contains(err.Error(), `"k1"`) {
+		t.Fatalf("another definition under the key: %v, want a KeyReuseError naming k1", err)
 	}
 	if n := len(campaignEvents(t, e, first.ID())); n != 1 {
 		t.Errorf("%d events after the conflict, want 1", n)
@@ -168,7 +169,7 @@ func TestScheduleIdempotencyKey(t *testing.T) {
 		ids := map[string]bool{}
 		for i, r := range out {
 			switch {
-			case errors.Is(r.err, greeting.ErrKeyConflict):
+			case errors.Is(r.err, command.ErrConflict):
 			case r.err != nil:
 				t.Fatalf("round %d racer %d: %v", round, i, r.err)
 			case r.c.Definition().Name != fmt.Sprintf("def %d", i%2):

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -25,11 +28,11 @@ type CampaignLister interface {
 
 // Config wires a Dispatcher.
 type Config struct {
-	// Store holds the customer and campaign streams.
-	Store eventstore.Store
-	// Codec decodes customer and campaign events and encodes the ones the
-	// dispatcher appends (built with codec.SpecsOf of the customer and campaign events).
-	Codec *codec.Codec
+	// Customers and CampaignStreams are the repositories the dispatcher
+	// loads customers and campaigns from and appends their outcomes and
+	// steps through (the application's one write path).
+	Customers       *command.Customers
+	CampaignStreams *command.Campaigns
 	// Directory enumerates the customers.
 	Directory Directory
 	// Stages gives each customer's lifecycle stage at send time.
@@ -58,11 +61,8 @@ type Config struct {
 // Validate reports every problem of c.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Store == nil {
-		errs = append(errs, errors.New("greeting: Store is nil"))
-	}
-	if c.Codec == nil {
-		errs = append(errs, errors.New("greeting: Codec is nil"))
+	if c.Customers == nil || c.CampaignStreams == nil {
+		errs = append(errs, errors.New("greeting: Customers and CampaignStreams are required"))
 	}
 	if c.Directory == nil {
 		errs = append(errs, errors.New("greeting: Directory is nil"))
@@ -121,7 +121,6 @@ func (c Config) Validate() error {
 type Dispatcher struct {
 	cfg    Config
 	pol    campaign.SendRules
-	st     streams
 	zones  *campaign.Zones
 	logger *slog.Logger
 	name   string
@@ -209,7 +208,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		name = Actor
 	}
 	return &Dispatcher{
-		cfg: cfg, pol: pol, st: streams{store: cfg.Store, codec: cfg.Codec},
+		cfg: cfg, pol: pol,
 		zones: &campaign.Zones{}, logger: logger, name: name, runs: map[string]*run{},
 	}, nil
 }
@@ -335,7 +334,7 @@ var errCancelled = errors.New("campaign cancelled")
 const cancelCheckEvery = 2048
 
 func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time) error {
-	c, err := d.st.loadCampaign(ctx, id)
+	c, err := d.cfg.CampaignStreams.Load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -412,7 +411,7 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 			r.started = true
 		}
 		if handed++; handed%cancelCheckEvery == 0 {
-			c, err := d.st.loadCampaign(ctx, id)
+			c, err := d.cfg.CampaignStreams.Load(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -457,15 +456,19 @@ func (d *Dispatcher) tickCampaign(ctx context.Context, id string, now time.Time)
 	return d.complete(ctx, id, r, now)
 }
 
-func (d *Dispatcher) meta(causation, key string) codec.Metadata {
-	return codec.Metadata{Actor: d.name, CausationID: causation, IdempotencyKey: key}
+// as is the context of the dispatcher's appends: its name as the actor,
+// caused by the campaign, with the event's key.
+func (d *Dispatcher) as(ctx context.Context, causation, key string) context.Context {
+	ctx = command.WithActor(ctx, command.Actor{User: d.name, Role: "SYSTEM"})
+	ctx = command.WithCausationID(ctx, causation)
+	return command.WithIdempotencyKey(ctx, key)
 }
 
 // start records GreetingCampaignStarted with the audience counted again
 // from the directory and the stages as sending starts (every customer of
 // it, due yet or not).
 func (d *Dispatcher) start(ctx context.Context, id string, def *campaign.GreetingCampaignScheduled, now time.Time) error {
-	size, _, err := countAudience(ctx, d.cfg.Directory, d.cfg.Stages, def)
+	size, _, err := campaign.CountAudience(ctx, d.cfg.Directory, d.cfg.Stages, def)
 	if err != nil {
 		return fmt.Errorf("count the audience: %w", err)
 	}
@@ -493,53 +496,25 @@ func (d *Dispatcher) complete(ctx context.Context, id string, r *run, now time.T
 }
 
 // updateCampaign applies a dispatcher verb with deterministic event IDs; a
-// refusal because another dispatcher already did it is success.
+// refusal because another dispatcher already did it is success. All of
+// the verb's events go in one append, so Started and Completed (recorded
+// together when nobody was due) are never torn apart; each event's ID is
+// derived from its type, not its place in this batch, so a retry that now
+// records fewer events cannot reuse the ID of one already stored.
 func (d *Dispatcher) updateCampaign(ctx context.Context, id, step string, fn func(*campaign.Campaign) error, now time.Time) error {
-	for range 5 {
-		c, err := d.st.loadCampaign(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			if errors.Is(err, campaign.ErrFailedPrecondition) {
-				return nil // already done (or cancelled) by someone else
-			}
-			return err
-		}
-		rev, exists := c.Version()
-		stream := eventstore.StreamID(campaign.StreamCategory, id)
-		// All of the verb's events go in one append, so Started and
-		// Completed (recorded together when nobody was due) are never
-		// torn apart; each event's ID is derived from its type, not its
-		// place in this batch, so a retry that now records fewer events
-		// cannot reuse the ID of one already stored.
-		changes := c.Changes()
-		recs := make([]eventstore.Record, 0, len(changes))
-		for _, ch := range changes {
-			key := id + "/" + ch.Event.EventType()
-			rec, err := d.st.codec.Encode(ctx, stream, ch.Event, codec.Envelope{
-				ID: codecID(NamespaceCampaign, key), OccurredAt: ch.OccurredAt, Meta: d.meta(id, key)})
-			if err != nil {
-				return err
-			}
-			recs = append(recs, rec)
-		}
-		expected := eventstore.NoStream()
-		if exists {
-			expected = eventstore.Exact(rev)
-		}
-		_, err = d.cfg.Store.Append(ctx, stream, expected, recs...)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, eventstore.ErrConcurrency) {
-			return err
-		}
+	_, err := d.cfg.CampaignStreams.Update(d.as(ctx, id, id+"/"+step), id, nil, fn, command.Options[campaign.Event]{
+		EventID: func(_ int, e campaign.Event) uuid.UUID {
+			return codec.DeterministicID(command.NamespaceCampaign, id+"/"+e.EventType())
+		},
+	})
+	if errors.Is(err, campaign.ErrFailedPrecondition) {
+		return nil // already done (or cancelled) by someone else
 	}
-	return fmt.Errorf("greeting: campaign %s: %s: too many concurrent changes", id, step)
+	if err != nil {
+		return fmt.Errorf("greeting: campaign %s: %s: %w", id, step, err)
+	}
+	return nil
 }
-
-func codecID(ns, key string) [16]byte { return codec.DeterministicID(ns, key) }
 
 // greetState is what the handling of one customer has decided and done so
 // far; it survives a reload after a conflicting append, so that the outcome
@@ -570,14 +545,16 @@ const maxTries = 5
 func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignScheduled, r *run, now time.Time, g *greetState, submit func(context.Context, outcome) error) error {
 	id := g.planned.CustomerID
 	eid := GreetingID(def.CampaignID, id)
-	stream := eventstore.StreamID(customer.StreamCategory, id)
+	repo := d.cfg.Customers
+	actx := d.as(ctx, def.CampaignID, eid.String())
+	eventID := command.Options[customer.Event]{EventID: func(int, customer.Event) uuid.UUID { return eid }}
 	for g.tries < maxTries {
 		g.tries++
-		c, found, err := d.st.loadCustomer(ctx, id)
+		c, err := repo.Load(ctx, id)
 		if err != nil {
 			return err
 		}
-		if !found {
+		if _, found := c.Version(); !found {
 			return nil // listed but not (yet) in the store: not part of the campaign
 		}
 		if gr, done := c.Greeting(def.CampaignID); done {
@@ -632,15 +609,14 @@ func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignSc
 		if err != nil {
 			return err
 		}
-		rev, exists := c.Version()
-		sa, err := d.st.encodeOne(ctx, stream, rev, exists, c.Changes()[0].Event, codec.Envelope{ID: eid, OccurredAt: now, Meta: d.meta(def.CampaignID, eid.String())})
+		sa, err := repo.Encode(actx, c, eventID)
 		if err != nil {
 			return err
 		}
 		if submit != nil {
 			return submit(ctx, outcome{append: sa, status: status, reason: reason, state: g})
 		}
-		_, err = d.cfg.Store.Append(ctx, sa.Stream, sa.Expected, sa.Records...)
+		_, err = repo.Append(ctx, sa)
 		if errors.Is(err, eventstore.ErrConcurrency) {
 			continue // the customer changed meanwhile: reload and record again (never re-send)
 		}
@@ -650,7 +626,7 @@ func (d *Dispatcher) greet(ctx context.Context, def *campaign.GreetingCampaignSc
 		r.count(status, reason)
 		return nil
 	}
-	return fmt.Errorf("too many concurrent changes to %s", stream)
+	return fmt.Errorf("too many concurrent changes to %s", repo.Stream(id))
 }
 
 // statusExcluded counts a customer outside the audience (a status of the

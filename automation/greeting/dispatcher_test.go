@@ -306,7 +306,7 @@ func TestRestartMidCampaign(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	e.store = st2
+	e.use(t, st2)
 	ob2, err := greeting.OpenOutbox(dir, greeting.OutboxOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -325,8 +325,6 @@ func TestRestartMidCampaign(t *testing.T) {
 	if err := d2.Tick(e.ctx, time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	svc, _ := greeting.NewService(greeting.ServiceConfig{Store: st2, Codec: e.codec, Directory: e.dir, Stages: e.stage})
-	e.svc = svc
 	if st, counts := campaignStatus(t, e, id); st != campaign.StatusCompleted || counts.Sent != 200 || counts.AudienceSize != 200 {
 		t.Fatalf("status %s counts %+v", st, counts)
 	}

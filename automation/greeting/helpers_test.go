@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -161,7 +162,7 @@ func greetings(t testing.TB, ctx context.Context, st eventstore.Store, cd *codec
 	return out
 }
 
-func schedule(t testing.TB, ctx context.Context, svc *greeting.Service, edit func(*campaign.Schedule)) string {
+func schedule(t testing.TB, ctx context.Context, svc *service, edit func(*campaign.Schedule)) string {
 	t.Helper()
 	cmd := campaign.Schedule{
 		Name: "春节问候", Occasion: "CN:spring_festival", By: "marketing",
@@ -187,22 +188,79 @@ type env struct {
 	codec *codec.Codec
 	dir   *directory
 	stage stages
-	svc   *greeting.Service
+	cmds  command.Commands
+	svc   *service
 }
+
+// service is what the API does with campaigns (app/command's handlers
+// and the preview of the campaign domain), for the dispatcher's tests.
+type service struct {
+	cmds   command.Commands
+	dir    campaign.Directory
+	stages campaign.StageSource
+	clock  func() time.Time
+}
+
+func (s *service) Schedule(ctx context.Context, cmd campaign.Schedule, key string) (*campaign.Campaign, error) {
+	if key != "" {
+		ctx = command.WithIdempotencyKey(ctx, key)
+	}
+	return s.cmds.ScheduleCampaign.Handle(ctx, cmd)
+}
+
+func (s *service) Cancel(ctx context.Context, id string, cmd campaign.Cancel) (*campaign.Campaign, error) {
+	return s.cmds.CancelCampaign.Handle(ctx, id, cmd)
+}
+
+func (s *service) Load(ctx context.Context, id string) (*campaign.Campaign, error) {
+	c, err := s.cmds.Campaigns.Load(ctx, id)
+	if err == nil && !c.Exists() {
+		err = &campaign.NotFoundError{Kind: "campaign", ID: id}
+	}
+	return c, err
+}
+
+func (s *service) Preview(ctx context.Context, cmd campaign.Schedule) (campaign.Preview, error) {
+	rules, _ := campaign.DefaultPolicy().Compile()
+	return campaign.PreviewAudience(ctx, s.dir, s.stages, rules, cmd, s.clock())
+}
+
+// newCommands builds the application's write side over st.
+func newCommands(t testing.TB, st eventstore.Store, cd *codec.Codec, dir campaign.Directory, stages campaign.StageSource, clock func() time.Time) command.Commands {
+	t.Helper()
+	nobody := command.OwnersFunc(func(string) (string, bool) { return "", false })
+	cmds, err := command.New(command.Config{Store: st, Codec: cd, Clock: clock}, command.Deps{
+		Complaints: nobody, FollowUps: nobody, Keys: noKeys{},
+		ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }),
+		Directory:  dir, Stages: stages,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmds
+}
+
+type noKeys struct{}
+
+func (noKeys) Destroy(context.Context, string) error { return nil }
 
 func newEnv(t testing.TB, st eventstore.Store) *env {
 	t.Helper()
 	if st == nil {
 		st = memstore.New(memstore.Options{})
 	}
-	e := &env{ctx: t.Context(), store: st, codec: newCodec(t), dir: &directory{}, stage: stages{}}
-	svc, err := greeting.NewService(greeting.ServiceConfig{Store: st, Codec: e.codec, Directory: e.dir, Stages: e.stage,
-		Clock: func() time.Time { return scheduleAt }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.svc = svc
+	e := &env{ctx: t.Context(), codec: newCodec(t), dir: &directory{}, stage: stages{}}
+	e.use(t, st)
 	return e
+}
+
+// use points the environment at st (a reopened store after a "restart").
+func (e *env) use(t testing.TB, st eventstore.Store) {
+	t.Helper()
+	clock := func() time.Time { return scheduleAt }
+	e.store = st
+	e.cmds = newCommands(t, st, e.codec, e.dir, e.stage, clock)
+	e.svc = &service{cmds: e.cmds, dir: e.dir, stages: e.stage, clock: clock}
 }
 
 func (e *env) add(t testing.TB, ps ...person) {
@@ -213,7 +271,7 @@ func (e *env) add(t testing.TB, ps ...person) {
 
 func (e *env) dispatcher(t testing.TB, sender greeting.Sender, campaigns ...string) *greeting.Dispatcher {
 	t.Helper()
-	d, err := greeting.New(greeting.Config{Store: e.store, Codec: e.codec, Directory: e.dir, Stages: e.stage,
+	d, err := greeting.New(greeting.Config{Customers: e.cmds.Customers, CampaignStreams: e.cmds.Campaigns, Directory: e.dir, Stages: e.stage,
 		Sender: sender, Campaigns: lister(campaigns), Workers: 8})
 	if err != nil {
 		t.Fatal(err)

@@ -80,25 +80,7 @@ var (
 	ErrClosed = errors.New("greeting: sender closed")
 	// ErrCorruptOutbox: the outbox file holds a line that is not a message.
 	ErrCorruptOutbox = errors.New("greeting: corrupt outbox")
-	// ErrKeyConflict: an idempotency key that already scheduled a campaign
-	// came with another definition. See KeyConflictError.
-	ErrKeyConflict = errors.New("greeting: idempotency key already used")
 )
-
-// KeyConflictError: the idempotency key Key already scheduled CampaignID,
-// with another definition. It matches ErrKeyConflict.
-type KeyConflictError struct {
-	Key        string
-	CampaignID string
-}
-
-func (e *KeyConflictError) Error() string {
-	return fmt.Sprintf("greeting: idempotency key %q already scheduled campaign %s with another definition; "+
-		"repeat that request unchanged to get campaign %s, or use a new key to schedule a different campaign", e.Key, e.CampaignID, e.CampaignID)
-}
-
-// Unwrap returns ErrKeyConflict.
-func (e *KeyConflictError) Unwrap() error { return ErrKeyConflict }
 
 // DeliveryError is a delivery that failed for good. It matches
 // ErrDeliveryFailed and unwraps to the last cause.

@@ -127,7 +127,7 @@ func (rc *recorder) commit(batch []outcome) {
 	for i := range batch {
 		items[i] = batch[i].append
 	}
-	res, err := eventstore.AppendMany(rc.ctx, rc.d.cfg.Store, items)
+	res, err := rc.d.cfg.Customers.AppendMany(rc.ctx, items)
 	if err != nil {
 		for _, o := range batch {
 			rc.fail(o.state.planned.CustomerID, err)

@@ -83,17 +83,13 @@ func TestCampaignThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ob.Close()
-	svc, err := greeting.NewService(greeting.ServiceConfig{Store: st, Codec: cd, Directory: dir2, Stages: stages{},
-		Clock: func() time.Time { return scheduleAt }})
+	cmds := newCommands(t, st, cd, dir2, stages{}, func() time.Time { return scheduleAt })
+	c, err := cmds.ScheduleCampaign.Handle(ctx, campaign.Schedule{Name: "春节", Occasion: "CN:spring_festival", By: "bench",
+		Templates: []campaign.Template{{Channel: "SMS", Body: "{{name}}，祝您{{occasion}}快乐！"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := svc.Schedule(ctx, campaign.Schedule{Name: "春节", Occasion: "CN:spring_festival", By: "bench",
-		Templates: []campaign.Template{{Channel: "SMS", Body: "{{name}}，祝您{{occasion}}快乐！"}}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := greeting.New(greeting.Config{Store: st, Codec: cd, Directory: dir2, Stages: stages{}, Sender: ob,
+	d, err := greeting.New(greeting.Config{Customers: cmds.Customers, CampaignStreams: cmds.Campaigns, Directory: dir2, Stages: stages{}, Sender: ob,
 		Campaigns: lister{c.ID()}, Workers: workers})
 	if err != nil {
 		t.Fatal(err)

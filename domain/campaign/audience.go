@@ -315,3 +315,80 @@ func (z *Zones) Get(name string) *time.Location {
 }
 
 var errNegative = errors.New("campaign: MissedAfter is negative")
+
+// CountAudience counts a campaign's audience over the directory, with the
+// stages as they are now: the customers it covers (Covers) and does
+// not exclude, and the excluded ones by reason. Scheduling records the
+// count, and the dispatcher records it again when sending starts.
+func CountAudience(ctx context.Context, dir Directory, stages StageSource, def *GreetingCampaignScheduled) (int, map[string]int, error) {
+	n, excluded := 0, map[string]int{}
+	err := dir.Each(ctx, func(r Recipient) error {
+		if _, ok := Covers(def, &r); !ok {
+			return nil
+		}
+		if x := Exclusion(def, &r, stages.StageOf(r.CustomerID)); x != "" {
+			excluded[x]++
+			return nil
+		}
+		n++
+		return nil
+	})
+	return n, excluded, err
+}
+
+// Preview is what a campaign would do if its audience were evaluated now.
+type Preview struct {
+	// Evaluated customers: those the campaign covers (account manager
+	// scope; for BIRTHDAY and ANNIVERSARY, an occasion in the window):
+	// AudienceSize + Excluded.
+	Evaluated int
+	// AudienceSize: the evaluated customers in the audience (its stages
+	// and tiers): Greeted + Skipped.
+	AudienceSize int
+	Greeted      int
+	Skipped      int
+	// SkippedByReason and ByChannel count skips per reason and greetings
+	// per channel.
+	SkippedByReason map[string]int
+	ByChannel       map[string]int
+	// Excluded: the evaluated customers outside the audience, by reason
+	// (STAGE_EXCLUDED, TIER_EXCLUDED) in ExcludedByReason.
+	Excluded         int
+	ExcludedByReason map[string]int
+}
+
+// PreviewAudience validates cmd (as scheduling would, at now) and
+// evaluates its audience over dir with the stages now, without storing or
+// sending anything. MISSED cannot be predicted and is never counted.
+func PreviewAudience(ctx context.Context, dir Directory, stages StageSource, rules SendRules, cmd Schedule, now time.Time) (Preview, error) {
+	if cmd.CampaignID == "" {
+		cmd.CampaignID = "preview"
+	}
+	def, err := Validate(cmd, now)
+	if err != nil {
+		return Preview{}, err
+	}
+	p := Preview{SkippedByReason: map[string]int{}, ByChannel: map[string]int{}, ExcludedByReason: map[string]int{}}
+	err = dir.Each(ctx, func(r Recipient) error {
+		if _, ok := Covers(def, &r); !ok {
+			return nil
+		}
+		p.Evaluated++
+		d := Decide(def, &r, stages.StageOf(r.CustomerID), 0, rules)
+		if d.Exclude != "" {
+			p.Excluded++
+			p.ExcludedByReason[d.Exclude]++
+			return nil
+		}
+		p.AudienceSize++
+		if d.Skip != "" {
+			p.Skipped++
+			p.SkippedByReason[d.Skip]++
+			return nil
+		}
+		p.Greeted++
+		p.ByChannel[d.Channel]++
+		return nil
+	})
+	return p, err
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -57,15 +58,20 @@ func TestCountsFromTheLog(t *testing.T) {
 		}
 		d = append(d, campaign.RecipientOf(c, nil))
 	}
-	stages := greeting.StageFunc(func(string) string { return "ACTIVE" })
-	svc, _ := greeting.NewService(greeting.ServiceConfig{Store: st, Codec: cd, Directory: d, Stages: stages,
-		Clock: func() time.Time { return time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC) }})
-	tmpl := []campaign.Template{{Channel: "SMS", Body: "{{name}}"}}
-	first, err := svc.Schedule(ctx, campaign.Schedule{Name: "one", Occasion: "CN:spring_festival", By: "m", Templates: tmpl}, "")
+	stages := campaign.StageFunc(func(string) string { return "ACTIVE" })
+	nobody := command.OwnersFunc(func(string) (string, bool) { return "", false })
+	cmds, err := command.New(command.Config{Store: st, Codec: cd, Clock: func() time.Time { return time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC) }},
+		command.Deps{Complaints: nobody, FollowUps: nobody, Keys: noKeys{}, Directory: d, Stages: stages,
+			ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t, false })})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := svc.Schedule(ctx, campaign.Schedule{Name: "two", Occasion: "CN:dragon_boat", By: "m", Templates: tmpl}, "")
+	tmpl := []campaign.Template{{Channel: "SMS", Body: "{{name}}"}}
+	first, err := cmds.ScheduleCampaign.Handle(ctx, campaign.Schedule{Name: "one", Occasion: "CN:spring_festival", By: "m", Templates: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := cmds.ScheduleCampaign.Handle(ctx, campaign.Schedule{Name: "two", Occasion: "CN:dragon_boat", By: "m", Templates: tmpl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +100,7 @@ func TestCountsFromTheLog(t *testing.T) {
 		t.Fatalf("scheduled: %+v, want audienceSize 5", c)
 	}
 	// when the first campaign runs and completes
-	disp, err := greeting.New(greeting.Config{Store: st, Codec: cd, Directory: d, Stages: stages, Sender: greeting.Route{Default: nopSender{}}, Campaigns: m})
+	disp, err := greeting.New(greeting.Config{Customers: cmds.Customers, CampaignStreams: cmds.Campaigns, Directory: d, Stages: stages, Sender: greeting.Route{Default: nopSender{}}, Campaigns: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,3 +194,7 @@ func TestAudienceSizeAndExclusions(t *testing.T) {
 		t.Errorf("ExcludedByReasonSorted = %v", got)
 	}
 }
+
+type noKeys struct{}
+
+func (noKeys) Destroy(context.Context, string) error { return nil }

@@ -1,4 +1,4 @@
-package app_test
+package command_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
@@ -52,35 +52,35 @@ func recordHistory(t *testing.T, f *fixture, id string) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := app.Do(ctx, f.svc, id, nil, customer.RecordPurchase{OrderID: "o-1", Amount: customer.Money{AmountMinor: 100, Currency: "CNY"}}, (*customer.Customer).RecordPurchase); err != nil {
+	if _, err := do(ctx, f, id, nil, customer.RecordPurchase{OrderID: "o-1", Amount: customer.Money{AmountMinor: 100, Currency: "CNY"}}, (*customer.Customer).RecordPurchase); err != nil {
 		t.Fatal(err)
 	}
 	k := "k-" + id
-	steps := []func() (app.Result, error){
-		func() (app.Result, error) {
-			return f.svc.FileComplaint(ctx, id, nil, customer.FileComplaint{ComplaintID: k, Channel: must(customer.ParseChannel("PHONE")), Category: "delivery",
+	steps := []func() (command.Result, error){
+		func() (command.Result, error) {
+			return f.cmds.FileComplaint.Handle(ctx, id, nil, customer.FileComplaint{ComplaintID: k, Channel: must(customer.ParseChannel("PHONE")), Category: "delivery",
 				Severity: customer.SeverityGeneral, Description: description, Owner: "agent-7"})
 		},
-		func() (app.Result, error) {
-			return app.Do(ctx, f.svc, id, nil, customer.AcknowledgeComplaint{ComplaintID: k, By: "agent-7", Note: notes[0]}, (*customer.Customer).AcknowledgeComplaint)
+		func() (command.Result, error) {
+			return do(ctx, f, id, nil, customer.AcknowledgeComplaint{ComplaintID: k, By: "agent-7", Note: notes[0]}, (*customer.Customer).AcknowledgeComplaint)
 		},
-		func() (app.Result, error) {
-			return app.Do(ctx, f.svc, id, nil, customer.TakeRecoveryStep{ComplaintID: k, Step: must(customer.ParseRecoveryStep("APOLOGY")), By: "agent-7", Note: notes[1]},
+		func() (command.Result, error) {
+			return do(ctx, f, id, nil, customer.TakeRecoveryStep{ComplaintID: k, Step: must(customer.ParseRecoveryStep("APOLOGY")), By: "agent-7", Note: notes[1]},
 				(*customer.Customer).TakeRecoveryStep)
 		},
-		func() (app.Result, error) {
-			return app.Do(ctx, f.svc, id, nil, customer.ResolveComplaint{ComplaintID: k, By: "agent-7", Outcome: must(customer.ParseOutcome("SATISFIED")), Note: notes[2]},
+		func() (command.Result, error) {
+			return do(ctx, f, id, nil, customer.ResolveComplaint{ComplaintID: k, By: "agent-7", Outcome: must(customer.ParseOutcome("SATISFIED")), Note: notes[2]},
 				(*customer.Customer).ResolveComplaint)
 		},
-		func() (app.Result, error) {
-			return app.Do(ctx, f.svc, id, nil, customer.ReopenComplaint{ComplaintID: k, By: "agent-7", Note: notes[3]}, (*customer.Customer).ReopenComplaint)
+		func() (command.Result, error) {
+			return do(ctx, f, id, nil, customer.ReopenComplaint{ComplaintID: k, By: "agent-7", Note: notes[3]}, (*customer.Customer).ReopenComplaint)
 		},
-		func() (app.Result, error) {
-			return app.Do(ctx, f.svc, id, nil, customer.ScheduleFollowUp{FollowUpID: "f-" + id, Reason: customer.ReasonRoutine, Owner: "agent-7", DueAt: now.Add(time.Hour), Note: notes[4]},
+		func() (command.Result, error) {
+			return do(ctx, f, id, nil, customer.ScheduleFollowUp{FollowUpID: "f-" + id, Reason: customer.ReasonRoutine, Owner: "agent-7", DueAt: now.Add(time.Hour), Note: notes[4]},
 				(*customer.Customer).ScheduleFollowUp)
 		},
-		func() (app.Result, error) {
-			return app.Do(ctx, f.svc, id, nil, customer.CompleteFollowUp{FollowUpID: "f-" + id, By: "agent-7", Outcome: customer.FollowUpOutcomes()[0], Note: notes[5]},
+		func() (command.Result, error) {
+			return do(ctx, f, id, nil, customer.CompleteFollowUp{FollowUpID: "f-" + id, By: "agent-7", Outcome: customer.FollowUpOutcomes()[0], Note: notes[5]},
 				(*customer.Customer).CompleteFollowUp)
 		},
 	}
@@ -118,7 +118,7 @@ func TestAfterErasureEveryPersonalFieldReadsErased(t *testing.T) {
 	f := newMemFixture(t)
 	recordHistory(t, f, "c1")
 	recordHistory(t, f, "c2")
-	if _, err := f.svc.Erase(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
+	if _, err := f.cmds.EraseCustomer.Handle(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := f.store.ReadStream(t.Context(), "customer-c1", eventstore.StreamRead{})
@@ -161,7 +161,7 @@ func TestAfterErasureEveryPersonalFieldReadsErased(t *testing.T) {
 		t.Fatalf("other customer: %v, %v", c2, err)
 	}
 	// Erasing again is refused by the domain, and still makes sure the key is gone.
-	if _, err := f.svc.Erase(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "again"}); !errors.Is(err, customer.ErrFailedPrecondition) {
+	if _, err := f.cmds.EraseCustomer.Handle(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "again"}); !errors.Is(err, customer.ErrFailedPrecondition) {
 		t.Fatalf("second erase: %v", err)
 	}
 }
@@ -194,7 +194,7 @@ func TestErasureLeavesNoPersonalDataInTheDataDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Erase(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
+	if _, err := f.cmds.EraseCustomer.Handle(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.Close(); err != nil {
@@ -281,7 +281,7 @@ func TestClearNotesOfOldEventsReadErasedAfterErasure(t *testing.T) {
 	f := newMemFixture(t)
 	ctx := t.Context()
 	register(t, f, "c1")
-	res, err := f.svc.FileComplaint(ctx, "c1", nil, customer.FileComplaint{ComplaintID: "k1", Channel: must(customer.ParseChannel("PHONE")),
+	res, err := f.cmds.FileComplaint.Handle(ctx, "c1", nil, customer.FileComplaint{ComplaintID: "k1", Channel: must(customer.ParseChannel("PHONE")),
 		Category: "delivery", Severity: customer.SeverityGeneral, Description: description, Owner: "agent-7"})
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +323,7 @@ func TestClearNotesOfOldEventsReadErasedAfterErasure(t *testing.T) {
 	if dec, agg := read(); dec != old || agg != old {
 		t.Fatalf("before erasure: decoded %q, loaded %q; want the clear note", dec, agg)
 	}
-	if _, err := f.svc.Erase(ctx, "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
+	if _, err := f.cmds.EraseCustomer.Handle(ctx, "c1", nil, customer.Erase{By: "admin", Reason: "customer request"}); err != nil {
 		t.Fatal(err)
 	}
 	if dec, agg := read(); dec != pii.Erased || agg != "" {

@@ -1,4 +1,4 @@
-package app
+package command
 
 import "context"
 
@@ -14,7 +14,15 @@ type (
 	correlationKey    struct{}
 	idempotencyKeyKey struct{}
 	requestHashKey    struct{}
+	causationKey      struct{}
 )
+
+// WithCausationID returns a context whose commands record id as the
+// events' causationId (the campaign a dispatcher acts for, the event a
+// process manager reacts to).
+func WithCausationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, causationKey{}, id)
+}
 
 // WithActor returns a context that carries actor; the repository stores it
 // in the metadata of every event it appends.
@@ -69,10 +77,12 @@ func ScopeKey(ctx context.Context, key string) string {
 	return a.User + "\x00" + key
 }
 
-// withRequestHash returns a context whose next command records hash, a
-// digest of what the caller asked, beside its idempotency key.
-func withRequestHash(ctx context.Context, hash string) context.Context {
-	return context.WithValue(ctx, requestHashKey{}, hash)
+// WithRequest returns a context whose next command records a digest of
+// req — what the caller asked — beside its idempotency key, so that the
+// key sent again with another request is refused (a *KeyReuseError), not
+// taken for a retry. The handlers set it from their command.
+func WithRequest(ctx context.Context, req any) context.Context {
+	return context.WithValue(ctx, requestHashKey{}, requestHash(req))
 }
 
 func requestHashFrom(ctx context.Context) string {

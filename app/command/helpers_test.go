@@ -1,4 +1,4 @@
-package app_test
+package command_test
 
 import (
 	"context"
@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
@@ -20,8 +21,8 @@ type fixture struct {
 	store eventstore.Store
 	codec *codec.Codec
 	vault *pii.Vault
-	repo  *app.Repository
-	svc   *app.Service
+	repo  *command.Customers
+	cmds  command.Commands
 }
 
 func newFixture(t testing.TB, store eventstore.Store, keys pii.Keystore, maxAttempts int) *fixture {
@@ -31,15 +32,18 @@ func newFixture(t testing.TB, store eventstore.Store, keys pii.Keystore, maxAtte
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo, err := app.NewRepository(app.Config{Store: store, Codec: c, Clock: func() time.Time { return now }, MaxAttempts: maxAttempts})
+	cmds, err := command.New(command.Config{Store: store, Codec: c, Clock: func() time.Time { return now }, MaxAttempts: maxAttempts}, command.Deps{
+		Complaints: command.OwnersFunc(func(string) (string, bool) { return "", false }),
+		FollowUps:  command.OwnersFunc(func(string) (string, bool) { return "", false }),
+		ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }),
+		Keys:       vault,
+		Directory:  noDirectory{},
+		Stages:     campaign.StageFunc(func(string) string { return "" }),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.NewService(repo, vault, customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{store: store, codec: c, vault: vault, repo: repo, svc: svc}
+	return &fixture{store: store, codec: c, vault: vault, repo: cmds.Customers, cmds: cmds}
 }
 
 func newMemFixture(t testing.TB) *fixture {
@@ -64,17 +68,17 @@ func contact(summary string) customer.LogContact {
 	return customer.LogContact{Channel: must(customer.ParseChannel("PHONE")), Direction: must(customer.ParseDirection("INBOUND")), Agent: "agent-7", Summary: summary}
 }
 
-func register(t testing.TB, f *fixture, id string) app.Result {
+func register(t testing.TB, f *fixture, id string) command.Result {
 	t.Helper()
-	res, err := f.svc.Register(t.Context(), id, registration())
+	res, err := f.cmds.RegisterCustomer.Handle(t.Context(), id, registration())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
 
-func logContact(ctx context.Context, f *fixture, id string, expected *uint64, summary string) (app.Result, error) {
-	return app.Do(ctx, f.svc, id, expected, contact(summary), (*customer.Customer).LogContact)
+func logContact(ctx context.Context, f *fixture, id string, expected *uint64, summary string) (command.Result, error) {
+	return do(ctx, f, id, expected, contact(summary), (*customer.Customer).LogContact)
 }
 
 func streamLen(t testing.TB, s eventstore.Store, stream string) int {
@@ -95,3 +99,13 @@ func counting(n *atomic.Int64) func(*customer.Customer) error {
 		return c.LogContact(contact("counted"), now)
 	}
 }
+
+// do runs one verb through its handler, as the API does.
+func do[C any](ctx context.Context, f *fixture, id string, expected *uint64, cmd C, verb func(*customer.Customer, C, time.Time) error) (command.Result, error) {
+	return command.NewCustomerVerb(f.repo, verb).Handle(ctx, id, expected, cmd)
+}
+
+// noDirectory is an empty book.
+type noDirectory struct{}
+
+func (noDirectory) Each(context.Context, func(campaign.Recipient) error) error { return nil }

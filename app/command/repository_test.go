@@ -1,4 +1,4 @@
-package app_test
+package command_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/memstore"
@@ -17,8 +17,8 @@ import (
 
 func TestRegisterThenLoad(t *testing.T) {
 	f := newMemFixture(t)
-	ctx := app.WithCorrelationID(app.WithActor(t.Context(), app.Actor{User: "alice", Role: "ACCOUNT_MANAGER"}), "req-1")
-	res, err := f.svc.Register(ctx, "c1", registration())
+	ctx := command.WithCorrelationID(command.WithActor(t.Context(), command.Actor{User: "alice", Role: "ACCOUNT_MANAGER"}), "req-1")
+	res, err := f.cmds.RegisterCustomer.Handle(ctx, "c1", registration())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,17 +58,17 @@ func TestDomainErrorsPassThrough(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := app.Do(t.Context(), f.svc, tt.id, nil, tt.cmd, (*customer.Customer).LogContact)
+			_, err := do(t.Context(), f, tt.id, nil, tt.cmd, (*customer.Customer).LogContact)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
 	}
-	if _, err := f.svc.Register(t.Context(), "c1", registration()); !errors.Is(err, customer.ErrFailedPrecondition) {
+	if _, err := f.cmds.RegisterCustomer.Handle(t.Context(), "c1", registration()); !errors.Is(err, customer.ErrFailedPrecondition) {
 		t.Fatalf("second registration: %v, want ErrFailedPrecondition", err)
 	}
-	if _, err := f.repo.Load(t.Context(), "nobody"); !errors.Is(err, customer.ErrNotFound) {
-		t.Fatalf("Load of unknown: %v", err)
+	if c, err := f.repo.Load(t.Context(), "nobody"); err != nil || c.Registered() {
+		t.Fatalf("Load of unknown: %v, %v; want a customer not registered yet", c, err)
 	}
 	if n := streamLen(t, f.store, "customer-c1"); n != 1 {
 		t.Fatalf("refused commands appended: stream has %d events", n)
@@ -84,10 +84,10 @@ func TestStaleExpectedRevisionIsAConflictWithoutCallingFn(t *testing.T) {
 	for _, exp := range []uint64{0, 5} {
 		var calls atomic.Int64
 		_, err := f.repo.Update(t.Context(), "c1", &exp, counting(&calls))
-		if !errors.Is(err, app.ErrConflict) {
+		if !errors.Is(err, command.ErrConflict) {
 			t.Fatalf("expected %d: err = %v, want ErrConflict", exp, err)
 		}
-		var ce *app.ConflictError
+		var ce *command.ConflictError
 		if !errors.As(err, &ce) || ce.Actual != 1 || *ce.Expected != exp {
 			t.Fatalf("conflict = %+v", ce)
 		}
@@ -95,7 +95,7 @@ func TestStaleExpectedRevisionIsAConflictWithoutCallingFn(t *testing.T) {
 			t.Fatal("fn was called despite the stale revision")
 		}
 	}
-	if _, err := logContact(t.Context(), f, "nobody", ptr(uint64(0)), "x"); !errors.Is(err, app.ErrConflict) {
+	if _, err := logContact(t.Context(), f, "nobody", ptr(uint64(0)), "x"); !errors.Is(err, command.ErrConflict) {
 		t.Fatalf("expected revision on a missing stream: %v", err)
 	}
 }
@@ -141,7 +141,7 @@ func TestRacingUpdatesWithTheSameExpectedRevisionOneWins(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case !errors.Is(err, app.ErrConflict):
+		case !errors.Is(err, command.ErrConflict):
 			t.Errorf("writer %d: %v, want ErrConflict", i, err)
 		}
 	}
@@ -172,7 +172,7 @@ func TestRetriesAreBoundedAndTheConflictMatchesBothSentinels(t *testing.T) {
 	store := &conflictingStore{Store: mem}
 	f := newFixture(t, store, keys, 3)
 	_, err := logContact(t.Context(), f, "c1", nil, "x")
-	if !errors.Is(err, app.ErrConflict) || !errors.Is(err, eventstore.ErrConcurrency) {
+	if !errors.Is(err, command.ErrConflict) || !errors.Is(err, eventstore.ErrConcurrency) {
 		t.Fatalf("err = %v, want ErrConflict and eventstore.ErrConcurrency", err)
 	}
 	if n := store.appends.Load(); n != 3 {
@@ -190,13 +190,13 @@ func TestRetriesAreBoundedAndTheConflictMatchesBothSentinels(t *testing.T) {
 func TestIdempotencyKeyRetryAppendsNothing(t *testing.T) {
 	f := newMemFixture(t)
 	register(t, f, "c1")
-	ctx := app.WithIdempotencyKey(t.Context(), "req-42")
+	ctx := command.WithIdempotencyKey(t.Context(), "req-42")
 	var calls atomic.Int64
 	first, err := f.repo.Update(ctx, "c1", nil, counting(&calls))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Events[0].Event.ID != app.EventID("c1", app.ScopeKey(ctx, "req-42"), 0) || first.Events[0].Meta.IdempotencyKey != "req-42" {
+	if first.Events[0].Event.ID != command.EventID("c1", command.ScopeKey(ctx, "req-42"), 0) || first.Events[0].Meta.IdempotencyKey != "req-42" {
 		t.Fatalf("event %v meta %+v: want the deterministic ID", first.Events[0].Event.ID, first.Events[0].Meta)
 	}
 	// Something else happens in between; the retry still returns the first result.
@@ -226,10 +226,10 @@ func TestIdempotencyKeyRetryAppendsNothing(t *testing.T) {
 func TestConcurrentRetriesWithOneKeyAppendOnce(t *testing.T) {
 	f := newFixture(t, memstore.New(memstore.Options{}), pii.NewMemKeystore(), 16)
 	register(t, f, "c1")
-	ctx := app.WithIdempotencyKey(t.Context(), "same")
+	ctx := command.WithIdempotencyKey(t.Context(), "same")
 	const n = 8
 	var wg sync.WaitGroup
-	results := make([]app.Result, n)
+	results := make([]command.Result, n)
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() { results[i], errs[i] = logContact(ctx, f, "c1", nil, "once") })
@@ -258,10 +258,10 @@ func TestNoChangeAppendsNothing(t *testing.T) {
 }
 
 func TestConfigValidation(t *testing.T) {
-	if _, err := app.NewRepository(app.Config{MaxAttempts: -1}); !errors.Is(err, app.ErrInvalidConfig) {
+	if _, err := command.NewCustomers(command.Config{MaxAttempts: -1}); !errors.Is(err, command.ErrInvalidConfig) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := app.NewService(nil, nil, nil); !errors.Is(err, app.ErrInvalidConfig) {
+	if _, err := command.New(command.Config{}, command.Deps{}); !errors.Is(err, command.ErrInvalidConfig) {
 		t.Fatalf("err = %v", err)
 	}
 }
