@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/churn"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/transitions"
 	"github.com/kefu-crm/kefu/seed"
 )
 
@@ -58,14 +59,14 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("%d customers", b1.Lifecycle.Len())
 	}
 	var view lifecycle.ChurnView
-	if b1.Churn != nil {
-		view = analytics.ChurnView(*b1.Churn, b1.Churn.Customers)
+	if b1.Model != nil {
+		view = churn.View(*b1.Model, b1.Model.Customers)
 	} else {
-		t.Logf("no churn model: %v", b1.ChurnErr)
+		t.Logf("no churn model: %v", b1.ModelErr)
 	}
 	// The transitions log agrees with the live read model: the last
 	// bucket's populations are today's counts.
-	rep, err := b1.Transitions.LifecycleReport(end.AddDate(-1, 0, 0), b1.AsOf.Add(time.Second), analytics.Month, analytics.ReportOptions{})
+	rep, err := b1.Transitions.LifecycleReport(end.AddDate(-1, 0, 0), b1.AsOf.Add(time.Second), transitions.Month, transitions.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,21 +136,21 @@ func TestChurnModelAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now, err := b.Purchases.ChurnModelAt(ctx, end, "WEEK")
+	now, err := b.PurchaseDays.FitAt(ctx, end, "WEEK")
 	if err != nil {
 		t.Fatal(err)
 	}
-	earlier, err := b.Purchases.ChurnModelAt(ctx, end.AddDate(0, -6, 0), "DAY")
+	earlier, err := b.PurchaseDays.FitAt(ctx, end.AddDate(0, -6, 0), "DAY")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if now.Customers <= earlier.Customers || now.Unit != churn.Week || earlier.Unit != churn.Day {
 		t.Fatalf("as of now %d customers (%v), six months earlier %d (%v)", now.Customers, now.Unit, earlier.Customers, earlier.Unit)
 	}
-	if _, err := b.Purchases.ChurnModelAt(ctx, end.AddDate(-5, 0, 0), "DAY"); !errors.Is(err, analytics.ErrNoModel) {
+	if _, err := b.PurchaseDays.FitAt(ctx, end.AddDate(-5, 0, 0), "DAY"); !errors.Is(err, churn.ErrNoModel) {
 		t.Fatalf("before any purchase: %v", err)
 	}
-	if _, err := b.Purchases.ChurnModelAt(ctx, end, "YEAR"); !errors.Is(err, analytics.ErrInvalidArgument) {
+	if _, err := b.PurchaseDays.FitAt(ctx, end, "YEAR"); !errors.Is(err, churn.ErrInvalidUnit) {
 		t.Fatalf("bad unit: %v", err)
 	}
 }
@@ -157,7 +158,7 @@ func TestChurnModelAt(t *testing.T) {
 // TestChurnViewFallsBelow: the closed form agrees with P(alive).
 func TestChurnViewFallsBelow(t *testing.T) {
 	m := churn.Model{Params: churn.Params{R: 0.24, Alpha: 4.4 * 7, A: 0.79, B: 2.4}}
-	v := analytics.ChurnView(m, 1000)
+	v := churn.View(m, 1000)
 	h := lifecycle.Purchases{First: end.AddDate(0, -8, 0), Last: end.AddDate(0, -2, 0), Days: 4}
 	for _, p := range []float64{0.3, 0.05} {
 		at, ok := v.FallsBelow(h, p)
@@ -235,19 +236,19 @@ func TestPurchaseDaysAsProjection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := analytics.NewPurchaseDays()
+	live := churn.NewPurchaseDays()
 	head, _ := store.Head(ctx)
 	if err := projections.Rebuild(ctx, store, dec, head, projections.Adapt[customer.Event](live)); err != nil {
 		t.Fatal(err)
 	}
-	if live.Digest() != b.Purchases.Digest() || live.Customers() != b.Purchases.Customers() || live.Customers() == 0 {
-		t.Fatalf("live %d customers, replay %d; digests differ: %v", live.Customers(), b.Purchases.Customers(), live.Digest() != b.Purchases.Digest())
+	if live.Digest() != b.PurchaseDays.Digest() || live.Customers() != b.PurchaseDays.Customers() || live.Customers() == 0 {
+		t.Fatalf("live %d customers, replay %d; digests differ: %v", live.Customers(), b.PurchaseDays.Customers(), live.Digest() != b.PurchaseDays.Digest())
 	}
 	// Re-delivery changes nothing.
 	if err := projections.Rebuild(ctx, store, dec, head, projections.Adapt[customer.Event](live)); err != nil {
 		t.Fatal(err)
 	}
-	if live.Digest() != b.Purchases.Digest() {
+	if live.Digest() != b.PurchaseDays.Digest() {
 		t.Fatal("re-applied purchases changed the model")
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/kefu-crm/kefu/projections/complaints"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/transitions"
 )
 
 //go:embed report.html.tmpl
@@ -44,11 +46,11 @@ func WriteHTML(w io.Writer, b *Book, opts HTMLOptions) error {
 	if opts.Title == "" {
 		opts.Title = "kefu — lifecycle report"
 	}
-	weekly, err := b.Transitions.LifecycleReport(from, to, Week, ReportOptions{})
+	weekly, err := b.Transitions.LifecycleReport(from, to, transitions.Week, transitions.ReportOptions{})
 	if err != nil {
 		return err
 	}
-	monthly, err := b.Transitions.LifecycleReport(from, to, Month, ReportOptions{})
+	monthly, err := b.Transitions.LifecycleReport(from, to, transitions.Month, transitions.ReportOptions{})
 	if err != nil {
 		return err
 	}
@@ -108,8 +110,8 @@ func pct(n, of int) float64 {
 	return 100 * float64(n) / float64(of)
 }
 
-func funnelText(f Funnel) []string {
-	md := func(m Median) string {
+func funnelText(f transitions.Funnel) []string {
+	md := func(m transitions.Median) string {
 		if !m.OK {
 			return "—"
 		}
@@ -180,7 +182,7 @@ func (s *svg) xLabels(n int, label func(i int) string) {
 }
 
 // populationChart is a stacked area of stage populations per bucket.
-func populationChart(r Report) template.HTML {
+func populationChart(r transitions.Report) template.HTML {
 	var s svg
 	s.open("stage populations over time")
 	n := len(r.Buckets)
@@ -227,7 +229,7 @@ func populationChart(r Report) template.HTML {
 }
 
 // funnelChart draws the four funnel steps as horizontal bars.
-func funnelChart(f Funnel) template.HTML {
+func funnelChart(f transitions.Funnel) template.HTML {
 	var s svg
 	s.open("complaint to silence to lost funnel")
 	steps := []struct {
@@ -256,7 +258,7 @@ func funnelChart(f Funnel) template.HTML {
 
 // transitionsChart is bars of transitions per month, stacked by the stage
 // entered.
-func transitionsChart(r Report) template.HTML {
+func transitionsChart(r transitions.Report) template.HTML {
 	var s svg
 	s.open("transitions per month")
 	n := len(r.Buckets)
@@ -327,7 +329,7 @@ func btoi(b bool) int {
 // slaChart is the share of complaints filed each week that were
 // acknowledged by their reply-due time (half a working day), as a line.
 func slaChart(b *Book, from, to time.Time) template.HTML {
-	bounds, err := Boundaries(from, to, Week, nil)
+	bounds, err := transitions.Boundaries(from, to, transitions.Week, nil)
 	var s svg
 	s.open("SLA met per week")
 	if err != nil {
@@ -340,7 +342,8 @@ func slaChart(b *Book, from, to time.Time) template.HTML {
 		if at.Before(bounds[0]) || !at.Before(bounds[n]) {
 			return
 		}
-		i := search(unixAll(bounds), at.Unix())
+		// The week [bounds[i], bounds[i+1]) the complaint was filed in.
+		i := sort.Search(n, func(k int) bool { return bounds[k+1].After(at) })
 		if c.AcknowledgedAt == nil && c.ReplyDueAt.After(b.AsOf) {
 			return // not due yet
 		}
@@ -371,12 +374,4 @@ func slaChart(b *Book, from, to time.Time) template.HTML {
 	}
 	s.xLabels(n, func(i int) string { return bounds[i].Format("Jan 2") })
 	return s.close()
-}
-
-func unixAll(ts []time.Time) []int64 {
-	out := make([]int64, len(ts))
-	for i, t := range ts {
-		out[i] = t.Unix()
-	}
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/kefu-crm/kefu/eventstore"
 )
@@ -56,4 +57,31 @@ func (a adapted[T]) Apply(_ context.Context, ev Decoded) error {
 	}
 	a.m.Apply(ev.Event, p)
 	return nil
+}
+
+// Until passes p only the events that occurred at or before t (business
+// time: a replay "as the book stood at t"); p's Filter is kept.
+func Until(p Projection, t time.Time) Projection {
+	u := until{p: p, t: t}
+	if f, ok := p.(Filter); ok {
+		return struct {
+			until
+			Filter
+		}{u, f}
+	}
+	return u
+}
+
+type until struct {
+	p Projection
+	t time.Time
+}
+
+func (u until) Name() string     { return u.p.Name() }
+func (u until) Digest() [32]byte { return u.p.Digest() }
+func (u until) Apply(ctx context.Context, ev Decoded) error {
+	if ev.Event.OccurredAt.After(u.t) {
+		return nil
+	}
+	return u.p.Apply(ctx, ev)
 }

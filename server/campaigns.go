@@ -25,12 +25,12 @@ type directory struct{ s *Server }
 // and every command waiting for its write to show).
 func (d directory) Each(ctx context.Context, fn func(greeting.Recipient) error) error {
 	const chunk = 1024
-	ids := d.s.book.IDs()
+	ids := d.s.Customers.IDs()
 	batch := make([]greeting.Recipient, 0, chunk)
 	for start := 0; start < len(ids); start += chunk {
 		batch = batch[:0]
 		for _, id := range ids[start:min(start+chunk, len(ids))] {
-			if c, ok := d.s.book.Get(id); ok {
+			if c, ok := d.s.Customers.Get(id); ok {
 				batch = append(batch, recipientOf(&c))
 			}
 		}
@@ -64,7 +64,7 @@ func recipientOf(c *customers.Customer) greeting.Recipient {
 }
 
 func (s *Server) stageOf(id string) string {
-	st, ok := s.life.Get(id)
+	st, ok := s.Lifecycle.Get(id)
 	if !ok {
 		return ""
 	}
@@ -128,7 +128,7 @@ func (r campaignReads) withProgress(v graphql.CampaignView) graphql.CampaignView
 }
 
 func (r campaignReads) Campaign(ctx context.Context, id string) (graphql.CampaignView, error) {
-	c, ok := r.s.camps.Get(id)
+	c, ok := r.s.Campaigns.Get(id)
 	if !ok {
 		return graphql.CampaignView{}, notFound("campaign", id)
 	}
@@ -140,7 +140,7 @@ func (r campaignReads) Campaigns(ctx context.Context, p graphql.Page) (graphql.C
 	if err != nil {
 		return graphql.Connection[graphql.CampaignView]{}, err
 	}
-	page, err := r.s.camps.List(after, p.First)
+	page, err := r.s.Campaigns.List(after, p.First)
 	if err != nil {
 		return graphql.Connection[graphql.CampaignView]{}, badCursor()
 	}
@@ -212,7 +212,7 @@ func (c commands) ScheduleGreetingCampaign(ctx context.Context, by graphql.Actor
 }
 
 func (c commands) CancelGreetingCampaign(ctx context.Context, by graphql.Actor, in graphql.CancelCampaignInput) (graphql.CampaignResult, error) {
-	if _, ok := c.s.camps.Get(in.CampaignID); !ok {
+	if _, ok := c.s.Campaigns.Get(in.CampaignID); !ok {
 		return graphql.CampaignResult{}, notFound("campaign", in.CampaignID)
 	}
 	ctx = command.WithActor(ctx, command.Actor{User: by.User, Role: string(by.Role)})

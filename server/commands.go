@@ -116,7 +116,7 @@ func customerCommand[C any](ctx context.Context, c commands, by graphql.Actor, m
 // complaintCommand finds the complaint's customer, runs a verb and returns
 // the complaint.
 func complaintCommand[C any](ctx context.Context, c commands, by graphql.Actor, m graphql.Meta, complaintID string, cmd C, verb func(*customer.Customer, C, time.Time) error) (graphql.ComplaintResult, error) {
-	id, ok := c.s.compl.CustomerOf(complaintID)
+	id, ok := c.s.Complaints.CustomerOf(complaintID)
 	if !ok {
 		return graphql.ComplaintResult{}, notFound("complaint", complaintID)
 	}
@@ -130,7 +130,7 @@ func complaintCommand[C any](ctx context.Context, c commands, by graphql.Actor, 
 }
 
 func (c commands) complaintResult(complaintID string, res command.Result) (graphql.ComplaintResult, error) {
-	k, ok := c.s.compl.Get(complaintID)
+	k, ok := c.s.Complaints.Get(complaintID)
 	if !ok {
 		return graphql.ComplaintResult{}, notFound("complaint", complaintID)
 	}
@@ -269,7 +269,7 @@ func (c commands) FileComplaint(ctx context.Context, by graphql.Actor, in graphq
 	}
 	// Complaint IDs are global: one another customer has is refused (a
 	// retry of the same request, with its key, replays instead).
-	if owner, taken := c.s.compl.CustomerOf(id); taken && (in.IdempotencyKey == "" || owner != in.CustomerID) {
+	if owner, taken := c.s.Complaints.CustomerOf(id); taken && (in.IdempotencyKey == "" || owner != in.CustomerID) {
 		return graphql.ComplaintResult{}, apiErr(&customer.PreconditionError{Action: "file complaint " + id, Reason: "a complaint with this id already exists"})
 	}
 	cmd := customer.FileComplaint{ComplaintID: id, Channel: ch, Category: in.Category, Severity: sev, Description: in.Description, Owner: in.Owner, OccurredAt: at(in.OccurredAt)}
@@ -363,7 +363,7 @@ func (c commands) ScheduleFollowUp(ctx context.Context, by graphql.Actor, in gra
 }
 
 func (c commands) followUpResult(customerID, id string, res command.Result) (graphql.FollowUpResult, error) {
-	f, ok := c.s.fups.Get(customerID, id)
+	f, ok := c.s.FollowUps.Get(customerID, id)
 	if !ok {
 		return graphql.FollowUpResult{}, notFound("follow-up", id)
 	}
@@ -371,7 +371,7 @@ func (c commands) followUpResult(customerID, id string, res command.Result) (gra
 }
 
 func (c commands) CompleteFollowUp(ctx context.Context, by graphql.Actor, in graphql.CompleteFollowUpInput) (graphql.FollowUpResult, error) {
-	f, ok := c.s.fups.Find(in.FollowUpID)
+	f, ok := c.s.FollowUps.Find(in.FollowUpID)
 	if !ok {
 		return graphql.FollowUpResult{}, notFound("follow-up", in.FollowUpID)
 	}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/kefu-crm/kefu/analytics"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/servicereport"
+	"github.com/kefu-crm/kefu/projections/transitions"
 )
 
 // deps wires the API's ports to the read models and the command service.
@@ -32,15 +32,15 @@ func (s *Server) deps() graphql.Deps {
 type analyticsReads struct{ reads }
 
 func (a analyticsReads) LifecycleReport(ctx context.Context, from, to time.Time, bucket string) (graphql.LifecycleReportView, error) {
-	b, err := analytics.ParseBucket(bucket)
+	b, err := transitions.ParseBucket(bucket)
 	if err != nil {
 		return graphql.LifecycleReportView{}, apiErr(&customer.InvalidInputError{Field: "bucket", Reason: err.Error()})
 	}
 	// Time-driven changes up to now are recorded as the clock moves them.
-	a.s.advanceLife(a.s.clock())
+	a.s.AdvanceLifecycle(a.s.clock())
 	// Buckets follow the calendar of the offset the caller wrote `from`
 	// in: "2025-01-01T00:00:00+08:00" asks for Beijing months.
-	r, err := a.s.trans.LifecycleReport(from, to, b, analytics.ReportOptions{Location: from.Location()})
+	r, err := a.s.Transitions.LifecycleReport(from, to, b, transitions.ReportOptions{Location: from.Location()})
 	if err != nil {
 		return graphql.LifecycleReportView{}, apiErr(&customer.InvalidInputError{Field: "from", Reason: err.Error()})
 	}
@@ -68,7 +68,7 @@ func (a analyticsReads) ServiceReport(ctx context.Context, from, to time.Time) (
 		return graphql.ServiceReportView{}, apiErr(&customer.InvalidInputError{Field: "to", Reason: "must be after from"})
 	}
 	s := a.s
-	r := servicereport.Build(from, to, s.clock(), s.compl, s.fups, s.surveys)
+	r := servicereport.Build(from, to, s.clock(), s.Complaints, s.FollowUps, s.Surveys)
 	v := graphql.ServiceReportView{
 		From: r.From, To: r.To, Complaints: r.Complaints, SLAMetPercent: r.SLAMetPercent,
 		FirstContactResolutionPercent: r.FirstContactResolutionPercent, MedianTimeToResolution: r.MedianTimeToResolution,

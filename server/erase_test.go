@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io/fs"
@@ -13,12 +12,9 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
-	"github.com/kefu-crm/kefu/domain/customer"
-	"github.com/kefu-crm/kefu/eventstore"
-	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/exchange"
 	"github.com/kefu-crm/kefu/internal/datadir"
-	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/readmodels"
 )
 
 // TestEraseCustomer erases a customer end to end: the API shows the
@@ -237,14 +233,11 @@ func TestErasureCoversOutboxExportsAndReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	plain, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
+	plain, err := readmodels.PlainDecoder()
 	if err != nil {
 		t.Fatal(err)
 	}
-	book, err := analytics.Replay(t.Context(), d.Store, projections.DecoderFunc(func(ctx context.Context, ev eventstore.Event) (any, error) {
-		dec, err := plain.Decode(ctx, ev)
-		return dec.Payload, err
-	}), analytics.ReplayConfig{})
+	book, err := analytics.Replay(t.Context(), d.Store, plain, analytics.ReplayConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

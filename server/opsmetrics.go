@@ -103,7 +103,7 @@ func (s *Server) greetingCollector() prometheus.Collector {
 			skipped := map[string]int{}
 			after := ""
 			for {
-				p, err := s.camps.List(after, 500)
+				p, err := s.Campaigns.List(after, 500)
 				if err != nil {
 					break
 				}

@@ -11,12 +11,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kefu-crm/kefu/analytics"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/graphql"
+	"github.com/kefu-crm/kefu/projections/churn"
 	"github.com/kefu-crm/kefu/projections/complaints"
 	"github.com/kefu-crm/kefu/projections/customers"
 	"github.com/kefu-crm/kefu/projections/followups"
@@ -65,7 +65,7 @@ func (s *Server) fold(id string, evs []codec.Decoded, asOf *time.Time, t time.Ti
 	if len(sn.facts) == 0 {
 		return nil, notFound("customer", id)
 	}
-	res, err := lifecycle.StageAt(sn.facts, t, s.policy, s.churn.view())
+	res, err := lifecycle.StageAt(sn.facts, t, s.policy, s.Churn.View())
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (s *Server) fold(id string, evs []codec.Decoded, asOf *time.Time, t time.Ti
 // instant, the whole view is folded from the stream at once.
 func (r reads) Customer(ctx context.Context, id string, asOf *time.Time) (graphql.CustomerView, error) {
 	if asOf == nil {
-		if c, ok := r.s.book.Get(id); ok {
+		if c, ok := r.s.Customers.Get(id); ok {
 			return r.s.liveCustomerView(c), nil
 		}
 	}
@@ -250,7 +250,7 @@ func (s *Server) purchasesOf(facts []lifecycle.Fact, t time.Time) lifecycle.Purc
 }
 
 func (s *Server) pAlive(facts []lifecycle.Fact, t time.Time) (float64, bool) {
-	m, _ := s.churn.get()
+	m, _ := s.Churn.Model()
 	if m == nil {
 		return 0, false
 	}
@@ -258,7 +258,7 @@ func (s *Server) pAlive(facts []lifecycle.Fact, t time.Time) (float64, bool) {
 	if h.Days == 0 {
 		return 0, false
 	}
-	p := m.PAlive(analytics.ChurnSummary(h, t))
+	p := m.PAlive(churn.SummaryOf(h, t))
 	return p, !math.IsNaN(p)
 }
 
@@ -266,7 +266,7 @@ func (r reads) ExpectedPurchases(ctx context.Context, id string, asOf *time.Time
 	if horizonDays < 0 {
 		return nil, apiErr(&customer.InvalidInputError{Field: "horizonDays", Reason: "is negative"})
 	}
-	m, _ := r.s.churn.get()
+	m, _ := r.s.Churn.Model()
 	if m == nil {
 		return nil, nil
 	}
@@ -282,7 +282,7 @@ func (r reads) ExpectedPurchases(ctx context.Context, id string, asOf *time.Time
 	if h.Days == 0 {
 		return nil, nil
 	}
-	x := m.ExpectedPurchases(analytics.ChurnSummary(h, t), float64(horizonDays))
+	x := m.ExpectedPurchases(churn.SummaryOf(h, t), float64(horizonDays))
 	if math.IsNaN(x) {
 		return nil, nil
 	}
@@ -302,14 +302,14 @@ func (r reads) Customers(ctx context.Context, q graphql.CustomerQuery, p graphql
 	var ids []string
 	switch {
 	case q.AccountManager != nil:
-		ids = s.book.OfAccountManager(*q.AccountManager)
+		ids = s.Customers.OfAccountManager(*q.AccountManager)
 	case len(stages) > 0:
 		for _, st := range slices.Compact(slices.Sorted(slices.Values(stages))) {
-			ids = append(ids, s.life.InStage(st)...)
+			ids = append(ids, s.Lifecycle.InStage(st)...)
 		}
 		slices.Sort(ids)
 	default:
-		ids = s.book.IDs()
+		ids = s.Customers.IDs()
 	}
 	after, err := decodeCursor(p.After)
 	if err != nil {
@@ -317,7 +317,7 @@ func (r reads) Customers(ctx context.Context, q graphql.CustomerQuery, p graphql
 	}
 	var out graphql.Connection[graphql.CustomerView]
 	for _, id := range ids {
-		c, ok := s.book.Get(id)
+		c, ok := s.Customers.Get(id)
 		if !ok || !r.matches(c, q, stages) {
 			continue
 		}
@@ -347,20 +347,20 @@ func (r reads) matches(c customers.Customer, q graphql.CustomerQuery, stages []l
 		return false
 	}
 	if len(stages) > 0 {
-		st, ok := s.life.Get(c.ID)
+		st, ok := s.Lifecycle.Get(c.ID)
 		if !ok || !slices.Contains(stages, st.Stage) {
 			return false
 		}
 	}
 	if q.MinLoyaltyScore != nil {
-		sc, ok := s.loyal.Get(c.ID)
+		sc, ok := s.Loyalty.Get(c.ID)
 		if !ok || sc.Points < *q.MinLoyaltyScore {
 			return false
 		}
 	}
 	if q.HasOpenComplaint != nil {
 		open := false
-		for _, k := range s.compl.OfCustomer(c.ID) {
+		for _, k := range s.Complaints.OfCustomer(c.ID) {
 			if !k.Status.Closed() {
 				open = true
 				break
@@ -380,7 +380,7 @@ func (r reads) Greetings(ctx context.Context, id string, asOf *time.Time) ([]gra
 	var c customers.Customer
 	if asOf == nil {
 		var ok bool
-		if c, ok = r.s.book.Get(id); !ok {
+		if c, ok = r.s.Customers.Get(id); !ok {
 			return nil, notFound("customer", id)
 		}
 	} else {
@@ -509,7 +509,7 @@ func complaintView(k complaints.Complaint, streamVersion uint64, now time.Time) 
 }
 
 func (r reads) Complaint(ctx context.Context, id string) (graphql.ComplaintView, error) {
-	k, ok := r.s.compl.Get(id)
+	k, ok := r.s.Complaints.Get(id)
 	if !ok {
 		return graphql.ComplaintView{}, notFound("complaint", id)
 	}
@@ -519,7 +519,7 @@ func (r reads) Complaint(ctx context.Context, id string) (graphql.ComplaintView,
 // streamVersion is the revision of the customer's stream as the customers
 // read model knows it.
 func (s *Server) streamVersion(customerID string) uint64 {
-	c, _ := s.book.Get(customerID)
+	c, _ := s.Customers.Get(customerID)
 	return c.Version
 }
 
@@ -539,7 +539,7 @@ func (r reads) Complaints(ctx context.Context, q graphql.ComplaintQuery, p graph
 	if q.Owner != nil {
 		f.Owner = *q.Owner
 	}
-	model, version := r.s.compl, r.s.streamVersion
+	model, version := r.s.Complaints, r.s.streamVersion
 	if q.AsOf != nil && q.CustomerID != "" {
 		evs, err := r.s.stream(ctx, q.CustomerID)
 		if err != nil {
@@ -594,7 +594,7 @@ func (r reads) FollowUps(ctx context.Context, q graphql.FollowUpQuery, p graphql
 		}
 		f.Reasons = append(f.Reasons, rr)
 	}
-	page, err := r.s.fups.List(f, p.After, p.First)
+	page, err := r.s.FollowUps.List(f, p.After, p.First)
 	if err != nil {
 		return graphql.Connection[graphql.FollowUpView]{}, badCursor()
 	}
@@ -704,11 +704,11 @@ func (r reads) ChurnModel(ctx context.Context, asOf *time.Time, unit string) (gr
 		}
 		t = *asOf
 	}
-	m, err := r.s.days.ChurnModelAt(ctx, t, unit)
+	m, err := r.s.PurchaseDays.FitAt(ctx, t, unit)
 	switch {
-	case errors.Is(err, analytics.ErrInvalidArgument):
+	case errors.Is(err, churn.ErrInvalidUnit):
 		return graphql.ChurnModelView{}, apiErr(&customer.InvalidInputError{Field: "unit", Reason: err.Error()})
-	case errors.Is(err, analytics.ErrNoModel):
+	case errors.Is(err, churn.ErrNoModel):
 		return graphql.ChurnModelView{}, apiErr(&customer.PreconditionError{Action: "fit the churn model", Reason: err.Error()})
 	case err != nil:
 		return graphql.ChurnModelView{}, err

@@ -99,7 +99,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // health works out the /healthz body and status.
 func (s *Server) health(ctx context.Context) (health, int) {
-	h := health{Status: "ok", Customers: s.book.Len()}
+	h := health{Status: "ok", Customers: s.Customers.Len()}
 	code := http.StatusOK
 	sts, err := s.runtime.Status(ctx)
 	if err != nil {
@@ -128,7 +128,7 @@ func (s *Server) health(ctx context.Context) (health, int) {
 		}
 		h.Projections = append(h.Projections, ph)
 	}
-	if m, at := s.churn.get(); m != nil {
+	if m, at := s.Churn.Model(); m != nil {
 		h.Churn = &churnHealth{FittedAt: at, Customers: m.Customers}
 	}
 	select {
@@ -193,13 +193,13 @@ func (s *Server) collectors() []prometheus.Collector {
 					ch <- prometheus.MustNewConstMetric(head, prometheus.GaugeValue, float64(sts[0].Head))
 				}
 			}
-			counts := s.life.Counts()
+			counts := s.Lifecycle.Counts()
 			for _, st := range lifecycle.Stages() {
 				ch <- prometheus.MustNewConstMetric(stage, prometheus.GaugeValue, float64(counts[st]), st.String())
 			}
 			now := s.clock()
-			ch <- prometheus.MustNewConstMetric(overdue, prometheus.GaugeValue, float64(s.compl.OverdueCount(now)))
-			d, od, _, _ := s.fups.Counts(now)
+			ch <- prometheus.MustNewConstMetric(overdue, prometheus.GaugeValue, float64(s.Complaints.OverdueCount(now)))
+			d, od, _, _ := s.FollowUps.Counts(now)
 			ch <- prometheus.MustNewConstMetric(due, prometheus.GaugeValue, float64(d), "due")
 			ch <- prometheus.MustNewConstMetric(due, prometheus.GaugeValue, float64(od), "overdue")
 		},

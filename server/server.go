@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/automation/erasure"
 	"github.com/kefu-crm/kefu/automation/followup"
 	"github.com/kefu-crm/kefu/automation/greeting"
 	"github.com/kefu-crm/kefu/domain/calendar"
@@ -30,6 +31,7 @@ import (
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/readmodels"
 )
 
 // Config configures a Server. The zero value of every field but DataDir is
@@ -127,10 +129,9 @@ type Server struct {
 	gql     *graphql.Handler
 	schema  gql.Schema
 
-	*readModels
+	*readmodels.Set
 	// cache keeps recently read customers' decoded streams (cache.go).
 	cache  readCache
-	churn  *churnModel
 	policy lifecycle.Policy
 
 	// ready is closed once the read models have caught up and the churn
@@ -185,9 +186,9 @@ func (s *Server) build(ctx context.Context) error {
 	// late, as the scheduler reads stages.
 	var err error
 	if s.cmds, err = command.New(command.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock}, command.Deps{
-		Complaints: command.OwnersFunc(func(id string) (string, bool) { return s.compl.CustomerOf(id) }),
+		Complaints: command.OwnersFunc(func(id string) (string, bool) { return s.Complaints.CustomerOf(id) }),
 		FollowUps: command.OwnersFunc(func(id string) (string, bool) {
-			f, ok := s.fups.Find(id)
+			f, ok := s.FollowUps.Find(id)
 			return f.CustomerID, ok
 		}),
 		ReplyClock: customer.ReplyClockFunc(s.work.ReplyDue),
@@ -197,15 +198,14 @@ func (s *Server) build(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	s.churn = newChurnModel()
 	// The follow-up scheduler hears stage changes (entered SILENT →
 	// win-back) and asks for stages; the lifecycle projector is built
-	// after it, so the scheduler reads stages through s.life late.
+	// after it, so the scheduler reads stages through s.Lifecycle late.
 	if s.sched, err = followup.New(followup.Deps{
 		Commander: followup.RepositoryCommander{Repo: s.cmds.Customers},
 		Calendar:  s.work,
 		Stages: followup.StageFunc(func(id string) (lifecycle.Stage, bool) {
-			st, ok := s.life.Get(id)
+			st, ok := s.Lifecycle.Get(id)
 			return st.Stage, ok
 		}),
 		Clock:  s.clock,
@@ -213,14 +213,14 @@ func (s *Server) build(ctx context.Context) error {
 	}, followup.Config{}); err != nil {
 		return err
 	}
-	if s.readModels, err = newReadModels(s.policy, s.sched.StageChanged); err != nil {
+	if s.Set, err = readmodels.New(s.policy, s.sched.StageChanged); err != nil {
 		return err
 	}
 	s.runtime, err = projections.New(projections.Deps{
 		Store:   s.dir.Store,
 		Decoder: s.decoder(),
-		Projections: append(s.readModels.projections(),
-			&erasure{vault: s.dir.Vault, log: s.log},
+		Projections: append(s.Set.Projections(),
+			&erasure.Projection{Keys: s.dir.Vault},
 			s.sched,
 		),
 		Logger: s.log,
@@ -277,7 +277,9 @@ func (s *Server) Run(ctx context.Context) error {
 	gcPercent := debug.SetGCPercent(400)
 	restoreGC := sync.OnceFunc(func() { debug.SetGCPercent(gcPercent) })
 	defer restoreGC()
-	s.loadChurn()
+	if err := s.LoadChurn(s.churnFile()); err != nil {
+		s.log.Warn("saved churn model ignored", "err", err)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runtime.Run(ctx) })
 	verified := make(chan struct{})
@@ -303,7 +305,7 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
-		s.log.Info("read models caught up", "customers", s.book.Len())
+		s.log.Info("read models caught up", "customers", s.Customers.Len())
 		s.advanceClock()
 		if err := s.refitChurn(ctx); err != nil {
 			return err
@@ -355,16 +357,16 @@ func (s *Server) clockLoop(ctx context.Context) error {
 		case <-t.C:
 		}
 		now := s.clock()
-		s.advanceLife(now)
+		s.AdvanceLifecycle(now)
 		if now.Sub(lastLoyalty) >= time.Minute {
-			s.loyal.Refresh(now)
+			s.Loyalty.Refresh(now)
 			lastLoyalty = now
 		}
 	}
 }
 
 // churnLoop refits the churn model when the book has changed enough
-// (refitDue), off the request path; a rebase runs here too.
+// (readmodels.Set.RefitDue), off the request path; a rebase runs here too.
 func (s *Server) churnLoop(ctx context.Context) error {
 	t := time.NewTicker(s.tick())
 	defer t.Stop()
@@ -374,7 +376,7 @@ func (s *Server) churnLoop(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		if !s.refitDue(s.clock()) {
+		if !s.RefitDue(s.clock(), s.refitPolicy()) {
 			continue
 		}
 		if err := s.refitChurn(ctx); err != nil {
@@ -389,8 +391,8 @@ func (s *Server) churnLoop(ctx context.Context) error {
 // advanceClock moves the read models to the current time.
 func (s *Server) advanceClock() {
 	now := s.clock()
-	s.advanceLife(now)
-	s.loyal.Refresh(now)
+	s.AdvanceLifecycle(now)
+	s.Loyalty.Refresh(now)
 }
 
 // Close closes the data directory. Call it after Run has returned.
@@ -431,7 +433,7 @@ func (s *Server) buildGreetings() error {
 	sender = greeting.Route{Default: sender, ByChannel: s.cfg.ChannelSenders}
 	sender = instrumentedSender{next: sender, m: s.metrics}
 	s.dispatch, err = greeting.New(greeting.Config{Customers: s.cmds.Customers, CampaignStreams: s.cmds.Campaigns, Directory: directory{s},
-		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.camps, Policy: policy,
+		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.Campaigns, Policy: policy,
 		Interval: s.cfg.DispatchInterval, Clock: s.clock, Logger: s.log})
 	return err
 }

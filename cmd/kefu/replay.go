@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/analytics"
-	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
-	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/internal/progress"
-	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/readmodels"
+	"github.com/kefu-crm/kefu/projections/transitions"
 )
 
 // replaySummary is the command table's line for replay.
@@ -71,19 +70,6 @@ func replayConfig(until, policyFile string) (analytics.ReplayConfig, error) {
 	return cfg, nil
 }
 
-// replayDecoder decodes without opening personal data: no read model
-// needs it, and the replay then never touches the keystore.
-func replayDecoder() (projections.Decoder, error) {
-	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
-	if err != nil {
-		return nil, err
-	}
-	return projections.DecoderFunc(func(ctx context.Context, ev eventstore.Event) (any, error) {
-		d, err := c.Decode(ctx, ev)
-		return d.Payload, err
-	}), nil
-}
-
 // replayBook replays with a progress bar per pass on stderr.
 // The store's file is checked beside the replay (which reads only the
 // events): a damaged log is refused, never reported on.
@@ -98,7 +84,7 @@ func replayBook(ctx context.Context, e *env, dir *datadir.Dir, cfg analytics.Rep
 }
 
 func replayLog(ctx context.Context, e *env, store eventstore.Store, cfg analytics.ReplayConfig) (*analytics.Book, error) {
-	dec, err := replayDecoder()
+	dec, err := readmodels.PlainDecoder()
 	if err != nil {
 		return nil, err
 	}
@@ -160,10 +146,10 @@ func printBook(w io.Writer, b *analytics.Book, cfg analytics.ReplayConfig, took 
 	} else {
 		fmt.Fprintf(w, "\nrecovery rate: no closed complaint\n")
 	}
-	if b.Churn != nil {
-		fmt.Fprintf(w, "churn model: BG/NBD (days) r=%.4g α=%.4g a=%.4g b=%.4g on %d customers\n", b.Churn.R, b.Churn.Alpha, b.Churn.A, b.Churn.B, b.Churn.Customers)
+	if m := b.Model; m != nil {
+		fmt.Fprintf(w, "churn model: BG/NBD (days) r=%.4g α=%.4g a=%.4g b=%.4g on %d customers\n", m.R, m.Alpha, m.A, m.B, m.Customers)
 	} else {
-		fmt.Fprintf(w, "churn model: none (%v)\n", b.ChurnErr)
+		fmt.Fprintf(w, "churn model: none (%v)\n", b.ModelErr)
 	}
 	d := b.Digest()
 	fmt.Fprintf(w, "\ndigests (sha256)\n")
@@ -188,7 +174,7 @@ func pct(n, of int) float64 {
 	return 100 * float64(n) / float64(of)
 }
 
-func medianText(m analytics.Median) string {
+func medianText(m transitions.Median) string {
 	if !m.OK {
 		return "—"
 	}

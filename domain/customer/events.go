@@ -391,6 +391,17 @@ func nonNil(ps ...*string) []*string {
 // are never rewritten).
 type EventSpec = aggregate.EventSpec[Event]
 
+// IsEventType reports whether t names a customer-stream event type.
+func IsEventType(t string) bool { _, ok := eventTypes[t]; return ok }
+
+var eventTypes = func() map[string]struct{} {
+	m := map[string]struct{}{}
+	for _, s := range Events() {
+		m[s.Type] = struct{}{}
+	}
+	return m
+}()
+
 // Events lists every customer-stream event type. The codec built in main
 // registers them; nothing here is global state.
 func Events() []EventSpec {

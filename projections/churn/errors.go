@@ -28,6 +28,8 @@ var (
 	ErrNotConverged = errors.New("churn: computation did not converge")
 	// ErrInvalidHorizon reports a negative or non-finite forecast horizon.
 	ErrInvalidHorizon = errors.New("churn: invalid horizon")
+	// ErrNoModel: too few customers with purchases to fit the book's model.
+	ErrNoModel = errors.New("churn: no churn model")
 )
 
 // SummaryError reports which Summary of a fit input is invalid and why.

@@ -162,6 +162,21 @@ func New() *Model {
 // Name is the projection's permanent name.
 func (m *Model) Name() string { return "complaints" }
 
+// Wants reports the event types the model folds (projections.Filter):
+// the complaint steps, contacts (repeat contacts, promises kept) and
+// erasure.
+func (m *Model) Wants(t string) bool {
+	switch t {
+	case customer.TypeComplaintFiled, customer.TypeComplaintAcknowledged, customer.TypeComplaintEscalated,
+		customer.TypeComplaintDeclined, customer.TypeComplaintTransferred, customer.TypeResolutionProposed,
+		customer.TypeResolutionAccepted, customer.TypeRecoveryStepTaken, customer.TypeComplaintResolved,
+		customer.TypeComplaintReopened, customer.TypeIncidentReportFiled, customer.TypeContactLogged,
+		customer.TypeCustomerErased:
+		return true
+	}
+	return false
+}
+
 // Position is the global position of the last applied event.
 func (m *Model) Position() eventstore.Position {
 	m.mu.RLock()

@@ -84,6 +84,9 @@ func New() *Model {
 // Name is the projection's permanent name.
 func (m *Model) Name() string { return "customers" }
 
+// Wants reports the event types the book folds: every customer event.
+func (m *Model) Wants(t string) bool { return customer.IsEventType(t) }
+
 // Position is the global position of the last applied event.
 func (m *Model) Position() eventstore.Position {
 	m.mu.RLock()

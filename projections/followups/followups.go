@@ -75,6 +75,15 @@ func New() *Model {
 // Name is the projection's permanent name.
 func (m *Model) Name() string { return "followups" }
 
+// Wants reports the event types the model folds (projections.Filter).
+func (m *Model) Wants(t string) bool {
+	switch t {
+	case customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled, customer.TypeCustomerErased:
+		return true
+	}
+	return false
+}
+
 // Position is the global position of the last applied event.
 func (m *Model) Position() eventstore.Position {
 	m.mu.RLock()

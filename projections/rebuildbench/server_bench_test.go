@@ -17,7 +17,7 @@ import (
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
-	"github.com/kefu-crm/kefu/server"
+	"github.com/kefu-crm/kefu/projections/readmodels"
 )
 
 // The server benchmarks rebuild the read-model set that kefu serve
@@ -41,15 +41,15 @@ func openData(b *testing.B) *datadir.Dir {
 	return dir
 }
 
-// serverSet is the server's read-model set (server.ReadModels) plus an
+// serverSet is the server's read-model set (readmodels.Set) plus an
 // erasure projection that counts instead of destroying keys.
 func serverSet(b *testing.B) []projections.Projection {
 	b.Helper()
-	ps, err := server.ReadModels(lifecycle.DefaultPolicy())
+	set, err := readmodels.New(lifecycle.DefaultPolicy(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return append(ps, &erasureCount{})
+	return append(set.Projections(), &erasureCount{})
 }
 
 // only keeps the named projections of a set.

@@ -1,4 +1,4 @@
-package analytics_test
+package transitions_test
 
 import (
 	"math/rand/v2"
@@ -7,22 +7,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-crm/kefu/analytics"
 	lc "github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/transitions"
 )
 
 var (
 	bigOnce sync.Once
-	bigLog  *analytics.Transitions
+	bigLog  *transitions.Log
 )
 
 // bigTransitions is a synthetic log of 1,000,000 customers over two
 // years: registration, then 3–12 further changes each along plausible
 // paths (about 8.5 million changes).
-func bigTransitions() *analytics.Transitions {
+func bigTransitions() *transitions.Log {
 	bigOnce.Do(func() {
 		rng := rand.New(rand.NewPCG(1, 2))
-		t := analytics.NewTransitions()
+		t := transitions.New()
 		start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 		span := int64(2 * 365 * 86400)
 		next := []lc.Stage{lc.StageActive, lc.StageLoyal, lc.StageGrumbling, lc.StageComplaining, lc.StageSilent, lc.StageDormant, lc.StageLost}
@@ -54,7 +54,7 @@ func BenchmarkLifecycleReport(b *testing.B) {
 	b.Logf("%d changes of %d customers", log.Len(), log.Customers())
 	b.ResetTimer()
 	for b.Loop() {
-		rep, err := log.LifecycleReport(from, to, analytics.Month, analytics.ReportOptions{})
+		rep, err := log.LifecycleReport(from, to, transitions.Month, transitions.ReportOptions{})
 		if err != nil || len(rep.Buckets) != 24 {
 			b.Fatal(err, len(rep.Buckets))
 		}
@@ -68,7 +68,7 @@ func BenchmarkLifecycleReportWeekly(b *testing.B) {
 	to := from.AddDate(2, 0, 0)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := log.LifecycleReport(from, to, analytics.Week, analytics.ReportOptions{}); err != nil {
+		if _, err := log.LifecycleReport(from, to, transitions.Week, transitions.ReportOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -85,7 +85,7 @@ func BenchmarkFunnel(b *testing.B) {
 
 // BenchmarkRecord is the OnChange hook's cost per change.
 func BenchmarkRecord(b *testing.B) {
-	t := analytics.NewTransitions()
+	t := transitions.New()
 	c := lc.StageChange{From: lc.StageNew, To: lc.StageActive, At: time.Unix(1700000000, 0)}
 	ids := make([]string, 4096)
 	for i := range ids {

@@ -1,4 +1,4 @@
-package analytics
+package transitions
 
 import (
 	"slices"
@@ -27,7 +27,7 @@ type Median struct {
 
 // Funnel computes the funnel of the customers whose first COMPLAINING
 // began in [from, to); zero from or to leave that side open.
-func (t *Transitions) Funnel(from, to time.Time) Funnel {
+func (t *Log) Funnel(from, to time.Time) Funnel {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	per := t.byCustomer()

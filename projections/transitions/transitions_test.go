@@ -1,12 +1,12 @@
-package analytics_test
+package transitions_test
 
 import (
 	"errors"
 	"testing"
 	"time"
 
-	"github.com/kefu-crm/kefu/analytics"
 	lc "github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/transitions"
 )
 
 func day(s string) time.Time {
@@ -31,8 +31,8 @@ type change struct {
 	at       string
 }
 
-func logOf(cs ...change) *analytics.Transitions {
-	t := analytics.NewTransitions()
+func logOf(cs ...change) *transitions.Log {
+	t := transitions.New()
 	for _, c := range cs {
 		t.Record(c.customer, lc.StageChange{From: c.from, To: c.to, At: at(c.at)})
 	}
@@ -52,7 +52,7 @@ func TestLifecycleReport(t *testing.T) {
 		change{"a", lc.StageComplaining, lc.StageActive, "2024-04-02T00:00:00Z"}, // after the report: ignored
 	)
 	// When: monthly from mid-January to the end of March.
-	rep, err := log.LifecycleReport(day("2024-01-15"), day("2024-04-01"), analytics.Month, analytics.ReportOptions{})
+	rep, err := log.LifecycleReport(day("2024-01-15"), day("2024-04-01"), transitions.Month, transitions.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,19 +105,19 @@ func TestBoundaries(t *testing.T) {
 	tests := []struct {
 		name     string
 		from, to time.Time
-		b        analytics.Bucket
+		b        transitions.Bucket
 		loc      *time.Location
 		first    string
 		n        int
 	}{
-		{"days", at("2024-03-01T15:00:00Z"), at("2024-03-04T00:00:00Z"), analytics.Day, nil, "2024-03-01T00:00:00Z", 3},
-		{"weeks start on Monday", at("2024-03-06T00:00:00Z"), at("2024-03-20T00:00:00Z"), analytics.Week, nil, "2024-03-04T00:00:00Z", 3},
-		{"months across a year", at("2023-11-15T00:00:00Z"), at("2024-02-01T00:00:00Z"), analytics.Month, nil, "2023-11-01T00:00:00Z", 3},
-		{"days in Shanghai", at("2024-03-01T15:00:00Z"), at("2024-03-02T15:00:00Z"), analytics.Day, shanghai, "2024-02-29T16:00:00Z", 2},
+		{"days", at("2024-03-01T15:00:00Z"), at("2024-03-04T00:00:00Z"), transitions.Day, nil, "2024-03-01T00:00:00Z", 3},
+		{"weeks start on Monday", at("2024-03-06T00:00:00Z"), at("2024-03-20T00:00:00Z"), transitions.Week, nil, "2024-03-04T00:00:00Z", 3},
+		{"months across a year", at("2023-11-15T00:00:00Z"), at("2024-02-01T00:00:00Z"), transitions.Month, nil, "2023-11-01T00:00:00Z", 3},
+		{"days in Shanghai", at("2024-03-01T15:00:00Z"), at("2024-03-02T15:00:00Z"), transitions.Day, shanghai, "2024-02-29T16:00:00Z", 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			bs, err := analytics.Boundaries(tc.from, tc.to, tc.b, tc.loc)
+			bs, err := transitions.Boundaries(tc.from, tc.to, tc.b, tc.loc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,13 +126,13 @@ func TestBoundaries(t *testing.T) {
 			}
 		})
 	}
-	if _, err := analytics.Boundaries(day("2024-02-01"), day("2024-01-01"), analytics.Day, nil); !errors.Is(err, analytics.ErrInvalidArgument) {
+	if _, err := transitions.Boundaries(day("2024-02-01"), day("2024-01-01"), transitions.Day, nil); !errors.Is(err, transitions.ErrInvalidArgument) {
 		t.Fatalf("from after to: %v", err)
 	}
-	if _, err := analytics.Boundaries(day("1900-01-01"), day("2100-01-01"), analytics.Day, nil); !errors.Is(err, analytics.ErrInvalidArgument) {
+	if _, err := transitions.Boundaries(day("1900-01-01"), day("2100-01-01"), transitions.Day, nil); !errors.Is(err, transitions.ErrInvalidArgument) {
 		t.Fatalf("too many buckets: %v", err)
 	}
-	if _, err := analytics.ParseBucket("YEAR"); !errors.Is(err, analytics.ErrInvalidArgument) {
+	if _, err := transitions.ParseBucket("YEAR"); !errors.Is(err, transitions.ErrInvalidArgument) {
 		t.Fatal(err)
 	}
 }
@@ -140,7 +140,7 @@ func TestBoundaries(t *testing.T) {
 // TestReportWeeksMatchDays: the same log summed over days or weeks agrees
 // (populations at week ends, total transitions).
 func TestReportWeeksMatchDays(t *testing.T) {
-	log := analytics.NewTransitions()
+	log := transitions.New()
 	stages := lc.Stages()
 	base := day("2024-01-01")
 	for c := range 200 {
@@ -156,15 +156,15 @@ func TestReportWeeksMatchDays(t *testing.T) {
 		}
 	}
 	from, to := day("2024-01-01"), day("2024-12-30") // both Mondays
-	days, err := log.LifecycleReport(from, to, analytics.Day, analytics.ReportOptions{})
+	days, err := log.LifecycleReport(from, to, transitions.Day, transitions.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	weeks, err := log.LifecycleReport(from, to, analytics.Week, analytics.ReportOptions{})
+	weeks, err := log.LifecycleReport(from, to, transitions.Week, transitions.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := func(ts []analytics.TransitionCount) int {
+	total := func(ts []transitions.TransitionCount) int {
 		n := 0
 		for _, x := range ts {
 			n += x.Count

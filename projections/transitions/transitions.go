@@ -1,13 +1,13 @@
-// Package analytics holds the analysts' read models and reports: the
-// transitions log behind the lifecycle report, the complaint → silence →
-// lost funnel, purchase days for fitting the churn model as of any
-// instant, a full replay of the read models (Book), event paging, and the
-// self-contained HTML report.
-package analytics
+// Package transitions is the log of every customer's stage changes and the
+// reports computed from it in one pass: the lifecycle report (stage
+// populations and transitions per bucket) and the complain → silence →
+// lost funnel. The lifecycle projector's OnChange hook feeds it.
+package transitions
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -18,12 +18,12 @@ import (
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 )
 
-// Transitions is the compact log of every stage change of every customer:
+// Log is the compact log of every stage change of every customer:
 // columns of (customer index, from|to, at in Unix nanoseconds), 13 bytes a
 // change. Times are kept exactly, so a report's population at an instant
 // is the stage of every customer as of that instant (customer(asOf:)). The lifecycle Projector's OnChange hook feeds it (Record has its
 // signature), live or during a rebuild. Safe for concurrent use.
-type Transitions struct {
+type Log struct {
 	mu    sync.RWMutex
 	ids   map[string]int32
 	names []string
@@ -32,14 +32,14 @@ type Transitions struct {
 	at    []int64 // Unix nanoseconds
 }
 
-// NewTransitions returns an empty log.
-func NewTransitions() *Transitions {
-	return &Transitions{ids: make(map[string]int32)}
+// New returns an empty log.
+func New() *Log {
+	return &Log{ids: make(map[string]int32)}
 }
 
 // Record appends one change of a customer. Changes of one customer must
 // come in the order they happen (the Projector guarantees it).
-func (t *Transitions) Record(customerID string, c lifecycle.StageChange) {
+func (t *Log) Record(customerID string, c lifecycle.StageChange) {
 	t.mu.Lock()
 	i, ok := t.ids[customerID]
 	if !ok {
@@ -56,7 +56,7 @@ func (t *Transitions) Record(customerID string, c lifecycle.StageChange) {
 
 // Replace makes t hold fresh's changes (a log rebuilt under a new churn
 // model taking the live one's place). fresh must not be used afterwards.
-func (t *Transitions) Replace(fresh *Transitions) {
+func (t *Log) Replace(fresh *Log) {
 	if t == fresh {
 		return
 	}
@@ -85,14 +85,14 @@ var (
 )
 
 // Len is the number of changes recorded.
-func (t *Transitions) Len() int {
+func (t *Log) Len() int {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	return len(t.cust)
 }
 
 // Customers is the number of customers with at least one change.
-func (t *Transitions) Customers() int {
+func (t *Log) Customers() int {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	return len(t.names)
@@ -101,7 +101,7 @@ func (t *Transitions) Customers() int {
 // Digest is a SHA-256 over every customer's changes in ID order (per
 // customer in recording order), so it does not depend on how customers
 // interleaved.
-func (t *Transitions) Digest() [32]byte {
+func (t *Log) Digest() [32]byte {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	per := t.byCustomer()
@@ -136,7 +136,7 @@ func (c csr) of(customer int32) []int32 { return c.idx[c.start[customer]:c.start
 
 // byCustomer groups change indexes by customer, each in recording order.
 // Callers hold the read lock.
-func (t *Transitions) byCustomer() csr {
+func (t *Log) byCustomer() csr {
 	start := make([]int32, len(t.names)+1)
 	for _, c := range t.cust {
 		start[c+1]++
@@ -265,7 +265,7 @@ type ReportOptions struct {
 // (from, to) matrix and moves one customer between stages, so the
 // population at a bucket's end is the running sum of those moves. Changes
 // after the last bucket's end are ignored.
-func (t *Transitions) LifecycleReport(from, to time.Time, b Bucket, opts ReportOptions) (Report, error) {
+func (t *Log) LifecycleReport(from, to time.Time, b Bucket, opts ReportOptions) (Report, error) {
 	bounds, err := Boundaries(from, to, b, opts.Location)
 	if err != nil {
 		return Report{}, err
@@ -343,3 +343,6 @@ func search(secs []int64, at int64) int {
 	}
 	return lo
 }
+
+// ErrInvalidArgument: a report argument out of range (bounds, bucket).
+var ErrInvalidArgument = errors.New("transitions: invalid argument")

@@ -1,4 +1,4 @@
-package analytics
+package churn
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
-	"github.com/kefu-crm/kefu/projections/churn"
 )
 
 // PurchaseDays keeps every customer's distinct purchase days (UTC day
@@ -35,7 +34,7 @@ func NewPurchaseDays() *PurchaseDays { return &PurchaseDays{ids: make(map[string
 // Add records a purchase of a customer at t (several on one day count
 // once; order does not matter).
 func (p *PurchaseDays) Add(customerID string, t time.Time) {
-	d := int32(churn.DayNumber(t.UTC()))
+	d := int32(DayNumber(t.UTC()))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	i, ok := p.ids[customerID]
@@ -83,22 +82,22 @@ func (p *PurchaseDays) Customers() int {
 
 // Summaries returns the BG/NBD summary of every customer with a purchase
 // on or before asOf's UTC day, in unit.
-func (p *PurchaseDays) Summaries(asOf time.Time, unit churn.Unit) ([]churn.Summary, error) {
+func (p *PurchaseDays) Summaries(asOf time.Time, unit Unit) ([]Summary, error) {
 	per := float64(unit.Days())
 	if per == 0 {
-		return nil, fmt.Errorf("%w: unit %v", ErrInvalidArgument, unit)
+		return nil, fmt.Errorf("%w: unit %v", ErrInvalidUnit, unit)
 	}
-	asOfDay := int32(churn.DayNumber(asOf.UTC()))
+	asOfDay := int32(DayNumber(asOf.UTC()))
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	out := make([]churn.Summary, 0, len(p.days))
+	out := make([]Summary, 0, len(p.days))
 	for _, ds := range p.days {
 		if len(ds) == 0 || ds[0] > asOfDay {
 			continue
 		}
 		n, _ := slices.BinarySearch(ds, asOfDay+1) // days ≤ asOfDay
 		first, last := ds[0], ds[n-1]
-		s := churn.Summary{X: float64(n - 1), T: float64(asOfDay-first) / per}
+		s := Summary{X: float64(n - 1), T: float64(asOfDay-first) / per}
 		if n > 1 {
 			s.Tx = float64(last-first) / per
 		}
@@ -113,17 +112,17 @@ const MinFitCustomers = 20
 // Fit fits the BG/NBD model on the customers' purchase histories as of
 // asOf (purchases after it unseen) in unit, and returns it with the
 // number of customers fitted. The fit is deterministic.
-func (p *PurchaseDays) Fit(ctx context.Context, asOf time.Time, unit churn.Unit) (churn.Model, int, error) {
+func (p *PurchaseDays) Fit(ctx context.Context, asOf time.Time, unit Unit) (Model, int, error) {
 	ss, err := p.Summaries(asOf, unit)
 	if err != nil {
-		return churn.Model{}, 0, err
+		return Model{}, 0, err
 	}
 	if len(ss) < MinFitCustomers {
-		return churn.Model{}, len(ss), fmt.Errorf("%w: %d customers with purchases by %s (need %d)", ErrNoModel, len(ss), asOf.Format(time.DateOnly), MinFitCustomers)
+		return Model{}, len(ss), fmt.Errorf("%w: %d customers with purchases by %s (need %d)", ErrNoModel, len(ss), asOf.Format(time.DateOnly), MinFitCustomers)
 	}
-	m, err := churn.Fit(ctx, ss, churn.FitOptions{})
+	m, err := Fit(ctx, ss, FitOptions{})
 	if err != nil {
-		return churn.Model{}, len(ss), fmt.Errorf("%w: %w", ErrNoModel, err)
+		return Model{}, len(ss), fmt.Errorf("%w: %w", ErrNoModel, err)
 	}
 	return m, len(ss), nil
 }
@@ -135,36 +134,36 @@ func (p *PurchaseDays) Fit(ctx context.Context, asOf time.Time, unit churn.Unit)
 // customer(asOf:), stageHistory, lifecycleReport and kefu replay all judge
 // every instant of history with the same model. asOf is the day it is
 // fitted as of.
-func (p *PurchaseDays) FitBook(ctx context.Context) (m churn.Model, fittedOn int, asOf time.Time, err error) {
+func (p *PurchaseDays) FitBook(ctx context.Context) (m Model, fittedOn int, asOf time.Time, err error) {
 	asOf, ok := p.Latest()
 	if !ok {
-		return churn.Model{}, 0, time.Time{}, fmt.Errorf("%w: no purchase yet", ErrNoModel)
+		return Model{}, 0, time.Time{}, fmt.Errorf("%w: no purchase yet", ErrNoModel)
 	}
-	m, fittedOn, err = p.Fit(ctx, asOf, churn.Day)
+	m, fittedOn, err = p.Fit(ctx, asOf, Day)
 	return m, fittedOn, asOf, err
 }
 
-// ChurnModel is a churn fit as of an instant, shaped like the API's
+// Fitted is a churn fit as of an instant, shaped like the API's
 // ChurnModel.
-type ChurnModel struct {
-	Unit           churn.Unit
+type Fitted struct {
+	Unit           Unit
 	AsOf           time.Time
 	Customers      int
 	R, Alpha, A, B float64
 	LogLikelihood  float64
 }
 
-// ChurnModelAt fits the model as of asOf in unit ("DAY" or "WEEK").
-func (p *PurchaseDays) ChurnModelAt(ctx context.Context, asOf time.Time, unit string) (ChurnModel, error) {
-	u, err := churn.ParseUnit(unit)
+// FitAt fits the model as of asOf in unit ("DAY" or "WEEK").
+func (p *PurchaseDays) FitAt(ctx context.Context, asOf time.Time, unit string) (Fitted, error) {
+	u, err := ParseUnit(unit)
 	if err != nil {
-		return ChurnModel{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return Fitted{}, fmt.Errorf("%w: %w", ErrInvalidUnit, err)
 	}
 	m, n, err := p.Fit(ctx, asOf, u)
 	if err != nil {
-		return ChurnModel{}, err
+		return Fitted{}, err
 	}
-	return ChurnModel{Unit: u, AsOf: asOf, Customers: n, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
+	return Fitted{Unit: u, AsOf: asOf, Customers: n, R: m.R, Alpha: m.Alpha, A: m.A, B: m.B, LogLikelihood: m.LogLikelihood}, nil
 }
 
 // Name is the projection's permanent name: PurchaseDays is a
