@@ -2,7 +2,6 @@ package analytics_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -174,56 +173,6 @@ func TestChurnViewFallsBelow(t *testing.T) {
 	}
 	if p := v.PAlive(h, h.Last.AddDate(50, 0, 0)); p >= 0.05 || math.IsNaN(p) {
 		t.Fatalf("P(alive) after 50 years %v", p)
-	}
-}
-
-func TestPageEvents(t *testing.T) {
-	ctx := context.Background()
-	store, _ := seededStore(t, 20)
-	var all []eventstore.Event
-	after := ""
-	for {
-		page, err := analytics.PageEvents(ctx, store, analytics.EventQuery{}, 7, after, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page.Events...)
-		if !page.HasNextPage {
-			break
-		}
-		after = page.Cursors[len(page.Cursors)-1]
-	}
-	head, _ := store.Head(ctx)
-	if len(all) != int(head) {
-		t.Fatalf("paged %d events, the log has %d", len(all), head)
-	}
-	for i := 1; i < len(all); i++ {
-		if all[i].Position != all[i-1].Position+1 {
-			t.Fatal("pages skip or repeat events")
-		}
-	}
-	stream := all[0].StreamID
-	page, err := analytics.PageEvents(ctx, store, analytics.EventQuery{StreamID: stream, Types: []string{customer.TypeCustomerRegistered}}, 10, "", func(ctx context.Context, ev eventstore.Event) (json.RawMessage, error) {
-		return json.RawMessage(`{"redacted":true}`), nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Events) != 1 || page.HasNextPage || string(page.Events[0].Data) != `{"redacted":true}` {
-		t.Fatalf("stream page %+v", page)
-	}
-	from := all[len(all)/2].OccurredAt
-	page, err = analytics.PageEvents(ctx, store, analytics.EventQuery{From: from, To: from.Add(time.Nanosecond)}, 100, "", nil)
-	if err != nil || len(page.Events) == 0 {
-		t.Fatalf("time window: %v %d", err, len(page.Events))
-	}
-	for _, ev := range page.Events {
-		if !ev.OccurredAt.Equal(from) {
-			t.Fatalf("event at %s outside [%s, +1ns)", ev.OccurredAt, from)
-		}
-	}
-	if _, err := analytics.PageEvents(ctx, store, analytics.EventQuery{StreamID: stream}, 5, page.Cursors[0], nil); !errors.Is(err, analytics.ErrInvalidArgument) {
-		t.Fatalf("a global cursor on a stream query: %v", err)
 	}
 }
 

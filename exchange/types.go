@@ -52,6 +52,3 @@ func DefaultTypes() *Types {
 
 // Known reports whether name is a known event type.
 func (t *Types) Known(name string) bool { _, ok := t.m[name]; return ok }
-
-// Personal reports whether events of the type carry personal data.
-func (t *Types) Personal(name string) bool { return t.m[name].personal }

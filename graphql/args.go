@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/customer"
 )
 
 // args reads coerced GraphQL arguments (or input-object fields) with
@@ -193,13 +194,27 @@ func (a *args) objs(name string) []*args {
 	return out
 }
 
+// failWith records a refusal of field name (the first one wins).
+func (a *args) failWith(name, msg string) {
+	if a.err == nil {
+		a.err = badInput(a.prefix+name, msg)
+	}
+}
+
+// failErr records a domain refusal (the first one wins).
+func (a *args) failErr(err error) {
+	if a.err == nil {
+		a.err = err
+	}
+}
+
 // money reads a MoneyInput.
-func (a *args) money(name string) *Money {
+func (a *args) money(name string) *customer.Money {
 	o := a.obj(name)
 	if o == nil {
 		return nil
 	}
-	m := &Money{AmountMinor: int64(o.integer("amountMinor")), Currency: o.str("currency")}
+	m := &customer.Money{AmountMinor: int64(o.integer("amountMinor")), Currency: o.str("currency")}
 	if o.err != nil && a.err == nil {
 		a.err = o.err
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	gql "github.com/graphql-go/graphql"
+
 	"github.com/kefu-crm/kefu/graphql"
 )
 
@@ -411,24 +413,46 @@ func TestValueErrorLocations(t *testing.T) {
 	}
 }
 
-// bigFake has n customers with long names.
-func bigFake(n, nameLen int) *fakeDeps {
-	f := newFake()
-	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("b%04d", i)
-		c := f.customers["c2"]
-		c.ID, c.Name = id, sp(strings.Repeat("名", nameLen))
-		f.customers[id] = c
-	}
-	return f
+// slowAPI is a schema of its own, for what the handler does to any schema
+// (answer size, deadlines, a client leaving): items(first) lists items
+// whose name takes delay to resolve (ignoring the context, as a resolver
+// that cannot be interrupted would) and counts the calls.
+type slowAPI struct {
+	calls   atomic.Int64
+	delay   time.Duration
+	nameLen int
 }
 
-func serverOver(t *testing.T, d graphql.Deps, cfg graphql.HandlerConfig) *server {
+func (a *slowAPI) serve(t *testing.T, cfg graphql.HandlerConfig) *server {
 	t.Helper()
-	schema, err := graphql.NewSchema(d)
+	item := gql.NewObject(gql.ObjectConfig{Name: "Item", Fields: gql.Fields{
+		"id": {Type: gql.Int, Resolve: func(p gql.ResolveParams) (any, error) { return p.Source, nil }},
+		"name": {Type: gql.String, Resolve: func(p gql.ResolveParams) (any, error) {
+			a.calls.Add(1)
+			time.Sleep(a.delay)
+			return strings.Repeat("名", a.nameLen), nil
+		}},
+	}})
+	query := gql.NewObject(gql.ObjectConfig{Name: "Query", Fields: gql.Fields{
+		"items": {Type: gql.NewList(item), Args: gql.FieldConfigArgument{"first": {Type: gql.Int}},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				n, _ := p.Args["first"].(int)
+				out := make([]any, n)
+				for i := range out {
+					out[i] = i
+				}
+				return out, nil
+			}},
+		"blocked": {Type: gql.String, Resolve: func(p gql.ResolveParams) (any, error) {
+			<-p.Context.Done()
+			return nil, p.Context.Err()
+		}},
+	}})
+	schema, err := gql.NewSchema(gql.SchemaConfig{Query: query})
 	if err != nil {
 		t.Fatal(err)
 	}
+	graphql.GuardResolvers(schema)
 	h, err := graphql.NewHandler(schema, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -442,45 +466,26 @@ func serverOver(t *testing.T, d graphql.Deps, cfg graphql.HandlerConfig) *server
 
 // The answer is capped: execution stops once it would pass MaxResponseBytes.
 func TestResponseSizeCap(t *testing.T) {
-	f := bigFake(200, 1000) // 200 names of 3,000 bytes
-	s := serverOver(t, f.deps(), graphql.HandlerConfig{Limits: graphql.Limits{MaxResponseBytes: 256 << 10}})
-	q := `{ customers(first: 500) { edges { node { id name } } } }`
-	r := postWithin(t, s, 5*time.Second, q, nil)
+	s := (&slowAPI{nameLen: 1000}).serve(t, graphql.HandlerConfig{Limits: graphql.Limits{MaxResponseBytes: 256 << 10}})
+	r := postWithin(t, s, 5*time.Second, `{ items(first: 200) { id name } }`, nil) // 200 names of 3,000 bytes
 	wantLimit(t, r, "maxResponseBytes", 256<<10)
 	if len(r.Raw) > 4096 {
 		t.Errorf("refusal is %d bytes", len(r.Raw))
 	}
 	// Smaller pages pass.
-	mustOK(t, postWithin(t, s, 5*time.Second, `{ customers(first: 50) { edges { node { id name } } } }`, nil))
+	mustOK(t, postWithin(t, s, 5*time.Second, `{ items(first: 50) { id name } }`, nil))
 }
 
-// countingGreetings counts the calls of one per-customer port and takes
-// delay for each, ignoring the context (as a port that cannot be
-// interrupted would).
-type countingGreetings struct {
-	*fakeDeps
-	calls atomic.Int64
-	delay time.Duration
-}
-
-func (c *countingGreetings) Greetings(ctx context.Context, id string, asOf *time.Time) ([]graphql.GreetingView, error) {
-	c.calls.Add(1)
-	time.Sleep(c.delay)
-	return c.fakeDeps.Greetings(ctx, id, asOf)
-}
-
-const everyGreeting = `{ customers(first: 500) { edges { node { id greetings { channel status } } } } }`
+const everyItem = `{ items(first: 500) { id name } }`
 
 // Past the deadline, execution stops: the answer is 503 TIMEOUT at the
 // deadline, and no resolver runs after it (before, graphql-go's resolving
-// goroutine went on through all 500 customers).
+// goroutine went on through all 500 items).
 func TestExecutionStopsAtDeadline(t *testing.T) {
-	slow := &countingGreetings{fakeDeps: bigFake(500, 1), delay: 2 * time.Millisecond}
-	d := slow.deps()
-	d.Customers = slow
-	s := serverOver(t, d, graphql.HandlerConfig{Timeout: 100 * time.Millisecond})
+	slow := &slowAPI{delay: 2 * time.Millisecond, nameLen: 1}
+	s := slow.serve(t, graphql.HandlerConfig{Timeout: 100 * time.Millisecond})
 	start := time.Now()
-	r := postWithin(t, s, 5*time.Second, everyGreeting, nil)
+	r := postWithin(t, s, 5*time.Second, everyItem, nil)
 	if r.Status != http.StatusServiceUnavailable || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "TIMEOUT" {
 		t.Fatalf("want 503 TIMEOUT, got %d: %.300s", r.Status, r.Raw)
 	}
@@ -489,23 +494,21 @@ func TestExecutionStopsAtDeadline(t *testing.T) {
 	}
 	settled := waitStill(t, &slow.calls)
 	if settled >= 500 {
-		t.Errorf("every customer was resolved (%d calls)", settled)
+		t.Errorf("every item was resolved (%d calls)", settled)
 	}
 }
 
 // When the client goes away, execution stops too.
 func TestExecutionStopsWhenClientLeaves(t *testing.T) {
-	slow := &countingGreetings{fakeDeps: bigFake(500, 1), delay: 2 * time.Millisecond}
-	d := slow.deps()
-	d.Customers = slow
+	slow := &slowAPI{delay: 2 * time.Millisecond, nameLen: 1}
 	var codes []graphql.Code
 	done := make(chan struct{}, 1)
-	s := serverOver(t, d, graphql.HandlerConfig{Timeout: time.Minute, OnRequest: func(i graphql.RequestInfo) {
+	s := slow.serve(t, graphql.HandlerConfig{Timeout: time.Minute, OnRequest: func(i graphql.RequestInfo) {
 		codes = i.ErrorCodes
 		done <- struct{}{}
 	}})
 	ctx, cancel := context.WithCancel(context.Background())
-	body, _ := json.Marshal(map[string]any{"query": everyGreeting})
+	body, _ := json.Marshal(map[string]any{"query": everyItem})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	go func() {
@@ -527,7 +530,7 @@ func TestExecutionStopsWhenClientLeaves(t *testing.T) {
 		t.Errorf("codes %v", codes)
 	}
 	if n := waitStill(t, &slow.calls); n >= 500 {
-		t.Errorf("every customer was resolved (%d calls)", n)
+		t.Errorf("every item was resolved (%d calls)", n)
 	}
 }
 
@@ -574,7 +577,11 @@ func FuzzDocumentCost(f *testing.F) {
 	for _, s := range costSeeds() {
 		f.Add(s)
 	}
-	schema := newTestSchema(f)
+	b := newBook(f)
+	schema, err := graphql.NewSchema(graphql.Deps{App: b.srv.App()})
+	if err != nil {
+		f.Fatal(err)
+	}
 	h, err := graphql.NewHandler(schema, graphql.HandlerConfig{CacheEntries: -1, MaxBodyBytes: 4 << 20})
 	if err != nil {
 		f.Fatal(err)

@@ -5,6 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+
+	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/domain/aggregate"
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/internal/datadir"
 )
 
 // Code is the value of extensions.code on every error the API returns.
@@ -30,24 +36,6 @@ const (
 	// up, a read model stopped on an event it could not read, or the event
 	// store found its file damaged; extensions.reason says which.
 	CodeUnavailable Code = "UNAVAILABLE"
-)
-
-// Sentinel errors the ports wrap (with %w or an Unwrap method) so that the
-// API can tell the classes apart. Adapters translate domain and store errors
-// into these.
-var (
-	// ErrBadInput: the request's arguments are malformed → BAD_USER_INPUT.
-	ErrBadInput = errors.New("bad input")
-	// ErrNotFound: the named entity does not exist → NOT_FOUND.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict: expectedVersion did not match the stream → CONFLICT.
-	ErrConflict = errors.New("conflict")
-	// ErrPrecondition: a domain rule refused the command → FAILED_PRECONDITION.
-	ErrPrecondition = errors.New("failed precondition")
-	// ErrForbidden: the actor's role may not do this → FORBIDDEN.
-	ErrForbidden = errors.New("forbidden")
-	// ErrUnauthenticated: no valid credentials → UNAUTHENTICATED.
-	ErrUnauthenticated = errors.New("unauthenticated")
 )
 
 // Error is a GraphQL error with a code. Resolvers return it unwrapped:
@@ -78,25 +66,6 @@ func (e *Error) Extensions() map[string]any {
 	return m
 }
 
-// Is lets errors.Is(err, ErrNotFound) etc. match an *Error by its code.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrBadInput:
-		return e.Code == CodeBadUserInput
-	case ErrNotFound:
-		return e.Code == CodeNotFound
-	case ErrConflict:
-		return e.Code == CodeConflict
-	case ErrPrecondition:
-		return e.Code == CodeFailedPrecondition
-	case ErrForbidden:
-		return e.Code == CodeForbidden
-	case ErrUnauthenticated:
-		return e.Code == CodeUnauthenticated
-	}
-	return false
-}
-
 func badInput(field, format string) *Error {
 	e := &Error{Code: CodeBadUserInput, Message: format}
 	if field != "" {
@@ -105,25 +74,15 @@ func badInput(field, format string) *Error {
 	return e
 }
 
-// FieldError can be implemented by a port's error to name the offending
-// input field; it is copied into extensions.fields.
-type FieldError interface {
-	error
-	FieldName() string
-}
-
-// AllowedError can be implemented by a precondition error to list the
-// actions allowed instead; it is copied into extensions.allowed.
-type AllowedError interface {
-	error
-	AllowedActions() []string
-}
-
 // internalMessage is all a client learns of an unexpected error.
 const internalMessage = "internal error"
 
-// toError maps any error to an *Error. Known classes keep their message
-// (it is meant for the caller); unknown errors are logged and hidden.
+// toError maps any error to an *Error: the application's errors by their
+// class — the domain's typed errors (aggregate), conflicts (command), the
+// calendar's refusals, a damaged data directory, a late read model (app)
+// — keeping their message (it is meant for the caller), the input field
+// at fault and the steps allowed instead. Unknown errors are logged and
+// hidden.
 func toError(ctx context.Context, log *slog.Logger, err error) *Error {
 	if err == nil {
 		return nil
@@ -132,20 +91,29 @@ func toError(ctx context.Context, log *slog.Logger, err error) *Error {
 	if errors.As(err, &ge) {
 		return ge
 	}
+	var late *app.LateError
 	var code Code
 	switch {
-	case errors.Is(err, ErrBadInput):
+	case errors.Is(err, aggregate.ErrInvalidInput), errors.Is(err, calendar.ErrInvalidDate),
+		errors.Is(err, calendar.ErrUnknownCalendar), errors.Is(err, calendar.ErrUnknownHoliday), errors.Is(err, calendar.ErrInvalidRange):
 		code = CodeBadUserInput
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, aggregate.ErrNotFound):
 		code = CodeNotFound
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, command.ErrConflict):
 		code = CodeConflict
-	case errors.Is(err, ErrPrecondition):
+	case errors.Is(err, aggregate.ErrFailedPrecondition):
 		code = CodeFailedPrecondition
-	case errors.Is(err, ErrForbidden):
-		code = CodeForbidden
-	case errors.Is(err, ErrUnauthenticated):
-		code = CodeUnauthenticated
+	case errors.As(err, &late):
+		// The write is durable; only the read models were late. Say so,
+		// or a client retrying without an idempotency key would record
+		// it twice.
+		log.WarnContext(ctx, "command recorded but the request ended before the read models caught up",
+			"id", late.ID, "version", late.Revision, "err", late.Err)
+		return &Error{Code: CodeInternal, Message: late.Error()}
+	case datadir.IsDamage(err):
+		// The data directory's files are damaged: not the caller's fault,
+		// nothing to retry.
+		return &Error{Code: CodeUnavailable, Message: err.Error(), Details: map[string]any{"reason": "damaged"}}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Code: CodeTimeout, Message: "request timed out"}
 	case errors.Is(err, context.Canceled):
@@ -154,27 +122,32 @@ func toError(ctx context.Context, log *slog.Logger, err error) *Error {
 		log.ErrorContext(ctx, "graphql: internal error", "err", err)
 		return &Error{Code: CodeInternal, Message: internalMessage}
 	}
-	out := &Error{Code: code, Message: publicMessage(err)}
-	var fe FieldError
-	if errors.As(err, &fe) && fe.FieldName() != "" {
-		out.Fields = []string{fe.FieldName()}
+	out := &Error{Code: code, Message: err.Error()}
+	var ie *aggregate.InvalidInputError
+	if errors.As(err, &ie) && ie.Field != "" {
+		out.Fields = []string{ie.Field}
 	}
-	var ae AllowedError
-	if errors.As(err, &ae) && len(ae.AllowedActions()) > 0 {
-		out.Details = map[string]any{"allowed": ae.AllowedActions()}
+	var pe *aggregate.PreconditionError
+	if errors.As(err, &pe) && len(pe.Allowed) > 0 {
+		out.Details = map[string]any{"allowed": pe.Allowed}
 	}
 	return out
 }
 
-// publicMessage strips the bare sentinel suffix that %w chains tend to add
-// (": not found") so messages read naturally.
-func publicMessage(err error) string {
-	msg := err.Error()
-	for _, s := range []error{ErrBadInput, ErrNotFound, ErrConflict, ErrPrecondition, ErrForbidden, ErrUnauthenticated} {
-		if msg == s.Error() {
-			return msg
-		}
-		msg = strings.TrimSuffix(msg, ": "+s.Error())
+// underInput names the fields of err (a mutation's) as fields of its input
+// argument: the domain says "occurredAt", the caller sent
+// "input.occurredAt".
+func underInput(err *Error) *Error {
+	if err == nil || len(err.Fields) == 0 {
+		return err
 	}
-	return msg
+	out := *err
+	out.Fields = make([]string, len(err.Fields))
+	for i, f := range err.Fields {
+		if !strings.HasPrefix(f, "input.") && f != "input" {
+			f = "input." + f
+		}
+		out.Fields[i] = f
+	}
+	return &out
 }

@@ -1,18 +1,41 @@
 package graphql_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 
 	"github.com/kefu-crm/kefu/graphql"
+	kefu "github.com/kefu-crm/kefu/server"
 )
 
-// ExampleNewHandler builds the schema over the ports and serves it.
+// ExampleNewHandler builds the schema over kefu's application (here the
+// one a server assembles on a fresh data directory) and serves it.
 func ExampleNewHandler() {
-	schema, err := graphql.NewSchema(newFake().deps())
+	dir, err := os.MkdirTemp("", "kefu-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	srv, err := kefu.New(context.Background(), kefu.Config{DataDir: dir})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	<-srv.Ready()
+	defer func() {
+		cancel()
+		<-done
+		srv.Close()
+	}()
+
+	schema, err := graphql.NewSchema(graphql.Deps{App: srv.App()})
 	if err != nil {
 		panic(err)
 	}
@@ -20,12 +43,12 @@ func ExampleNewHandler() {
 	if err != nil {
 		panic(err)
 	}
-	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "{ customer(id: \"c1\") { tier stage } }"}`))
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "{ customers { totalCount } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	fmt.Print(rec.Code, " ", rec.Body.String())
-	// Output: 200 {"data":{"customer":{"stage":"COMPLAINING","tier":"GOLD"}}}
+	// Output: 200 {"data":{"customers":{"totalCount":0}}}
 }
 
 // ExampleCheckBind: without --auth only loopback addresses are allowed.

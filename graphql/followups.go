@@ -2,8 +2,13 @@ package graphql
 
 import (
 	"context"
+	"time"
 
 	gql "github.com/graphql-go/graphql"
+
+	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/app/query"
+	"github.com/kefu-crm/kefu/domain/customer"
 )
 
 func (b *builder) defineFollowUp() {
@@ -12,10 +17,10 @@ func (b *builder) defineFollowUp() {
 		Description: "A follow-up contact (回访) due for a customer: after a complaint, on a holiday, to win back, or by hand.",
 		Fields: gql.FieldsThunk(func() gql.Fields {
 			return gql.Fields{
-				"id": {Type: gql.NewNonNull(gql.ID), Description: "Follow-up ID (deterministic for automatic ones).", Resolve: get(func(f *FollowUpView) any { return f.ID })},
+				"id": {Type: gql.NewNonNull(gql.ID), Description: "Follow-up ID (deterministic for automatic ones).", Resolve: get(func(f *query.FollowUp) any { return f.ID })},
 				"customer": {Type: gql.NewNonNull(b.customer), Description: "The customer to contact.",
 					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
-						f, ok := p.Source.(*FollowUpView)
+						f, ok := p.Source.(*query.FollowUp)
 						if !ok {
 							return nil, nil
 						}
@@ -23,11 +28,11 @@ func (b *builder) defineFollowUp() {
 					})},
 				"complaint": {Type: b.complaint, Description: "The complaint it follows up, if any.",
 					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
-						f, ok := p.Source.(*FollowUpView)
+						f, ok := p.Source.(*query.FollowUp)
 						if !ok || f.ComplaintID == nil {
 							return nil, nil
 						}
-						c, err := b.d.Complaints.Complaint(p.Context, *f.ComplaintID)
+						c, err := b.q.Complaints.Get(p.Context, *f.ComplaintID)
 						if err != nil {
 							if isNotFound(err) {
 								return nil, nil
@@ -36,13 +41,13 @@ func (b *builder) defineFollowUp() {
 						}
 						return &c, nil
 					})},
-				"reason":  {Type: gql.NewNonNull(b.followUpReason), Description: "Why it was scheduled.", Resolve: get(func(f *FollowUpView) any { return f.Reason })},
-				"owner":   {Type: gql.NewNonNull(gql.String), Description: "Who should do it: the complaint owner, else the account manager.", Resolve: get(func(f *FollowUpView) any { return f.Owner })},
-				"dueAt":   {Type: gql.NewNonNull(b.dateTime), Description: "When it is due.", Resolve: get(func(f *FollowUpView) any { return f.DueAt })},
-				"status":  {Type: gql.NewNonNull(b.followUpStatus), Description: "DUE, DONE or CANCELLED.", Resolve: get(func(f *FollowUpView) any { return f.Status })},
-				"outcome": {Type: b.followUpOutcome, Description: "The result, once DONE.", Resolve: get(func(f *FollowUpView) any { return opt(f.Outcome) })},
+				"reason":  {Type: gql.NewNonNull(b.followUpReason), Description: "Why it was scheduled.", Resolve: get(func(f *query.FollowUp) any { return f.Reason })},
+				"owner":   {Type: gql.NewNonNull(gql.String), Description: "Who should do it: the complaint owner, else the account manager.", Resolve: get(func(f *query.FollowUp) any { return f.Owner })},
+				"dueAt":   {Type: gql.NewNonNull(b.dateTime), Description: "When it is due.", Resolve: get(func(f *query.FollowUp) any { return f.DueAt })},
+				"status":  {Type: gql.NewNonNull(b.followUpStatus), Description: "DUE, DONE or CANCELLED.", Resolve: get(func(f *query.FollowUp) any { return f.Status })},
+				"outcome": {Type: b.followUpOutcome, Description: "The result, once DONE.", Resolve: get(func(f *query.FollowUp) any { return opt(f.Outcome) })},
 				"note": {Type: gql.String, Description: "Free-text note (personal data: null without PII access).",
-					Resolve: getCtx(func(ctx context.Context, f *FollowUpView) any { return pii(ctx, f.Note) })},
+					Resolve: getCtx(func(ctx context.Context, f *query.FollowUp) any { return pii(ctx, f.Note) })},
 			}
 		}),
 	})
@@ -50,45 +55,79 @@ func (b *builder) defineFollowUp() {
 }
 
 func (b *builder) followUpQueries() gql.Fields {
-	filter := gql.NewInputObject(gql.InputObjectConfig{
-		Name:        "FollowUpFilter",
-		Description: "Which follow-ups to list (an account manager's queue); all given conditions must hold.",
-		Fields: gql.InputObjectConfigFieldMap{
-			"owner":     {Type: gql.String, Description: "Follow-ups owned by this user."},
-			"status":    {Type: b.followUpStatus, Description: "Follow-ups in this status."},
-			"dueBefore": {Type: b.dateTime, Description: "Due before this instant."},
-			"reasons":   {Type: gql.NewList(gql.NewNonNull(b.followUpReason)), Description: "Follow-ups with any of these reasons."},
-		},
-	})
+	type filter = query.FollowUpFilter
 	return gql.Fields{
-		"followUps": {
-			Type:        gql.NewNonNull(b.followUpConn),
-			Description: "Follow-ups matching filter, oldest due first, with the exact totalCount.",
-			Args: func() gql.FieldConfigArgument {
-				a := pageArgs(50, "follow-ups")
-				a["filter"] = &gql.ArgumentConfig{Type: filter, Description: "Conditions on the follow-ups to list."}
-				return a
-			}(),
-			Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
-				pg, err := b.page(p.Args, 50)
-				if err != nil {
-					return nil, err
-				}
-				a := newArgs(p.Args, "")
-				var q FollowUpQuery
-				if f := a.obj("filter"); f != nil {
-					q = FollowUpQuery{Owner: f.optStr("owner"), Status: f.optStr("status"), DueBefore: f.optTime("dueBefore"), Reasons: f.strs("reasons")}
-					a.join(f)
-				}
+		"followUps": listField(b, listing[filter, query.FollowUp]{
+			desc: "Follow-ups matching filter, oldest due first, with the exact totalCount.",
+			conn: b.followUpConn, what: "follow-ups", defaultFirst: 50,
+			filterInput: "FollowUpFilter", filterDesc: "Which follow-ups to list (an account manager's queue); all given conditions must hold.", filterHelp: "Conditions on the follow-ups to list.",
+			filter: []field[filter]{
+				inValue("owner", gql.String, "Follow-ups owned by this user.", (*args).optStr, func(f *filter, v *string) { f.Owner = v }),
+				inValue("status", b.followUpStatus, "Follow-ups in this status.", (*args).optStr, func(f *filter, v *string) { f.Status = v }),
+				inValue("dueBefore", b.dateTime, "Due before this instant.", (*args).optTime, func(f *filter, v *time.Time) { f.DueBefore = v }),
+				inValue("reasons", gql.NewList(nn(b.followUpReason)), "Follow-ups with any of these reasons.", (*args).strs, func(f *filter, v []string) { f.Reasons = v }),
+			},
+			list: b.q.FollowUps.List,
+		}),
+	}
+}
+
+// ---- mutations ----
+
+func (b *builder) followUpMutations() []mutation {
+	schedule := append([]field[customer.ScheduleFollowUp]{
+		customerID[customer.ScheduleFollowUp]("The customer."),
+		inOptID("complaintId", "The complaint it follows up, if any.", func(c *customer.ScheduleFollowUp, v string) { c.ComplaintID = v }),
+		inEnum("reason", b.followUpReason, "", "Why.", customer.ParseFollowUpReason, func(c *customer.ScheduleFollowUp, v customer.FollowUpReason) { c.Reason = v }),
+		inOptStr("owner", "Who should do it; default the complaint owner, else the account manager.", func(c *customer.ScheduleFollowUp, v string) { c.Owner = v }),
+		inDateTime(b, "dueAt", "When it is due.", func(c *customer.ScheduleFollowUp, v time.Time) { c.DueAt = v }),
+		inOptStr("note", "Optional note.", func(c *customer.ScheduleFollowUp, v string) { c.Note = v }),
+	}, meta[customer.ScheduleFollowUp](b, noOccurredAt)...)
+	complete := append([]field[customer.CompleteFollowUp]{
+		inID("followUpId", "The follow-up.", func(c *customer.CompleteFollowUp, v string) { c.FollowUpID = v }),
+		inStr("by", "Who did it.", func(c *customer.CompleteFollowUp, v string) { c.By = v }),
+		inEnum("outcome", b.followUpOutcome, "", "The result.", customer.ParseFollowUpOutcome, func(c *customer.CompleteFollowUp, v customer.FollowUpOutcome) { c.Outcome = v }),
+		inOptStr("note", "Optional note.", func(c *customer.CompleteFollowUp, v string) { c.Note = v }),
+	}, meta[customer.CompleteFollowUp](b, allShared)...)
+	return []mutation{
+		{name: "scheduleFollowUp", desc: "Schedule a follow-up by hand.", perm: permWriteFollowUp, payload: b.followUpPayload,
+			input: inputObject("ScheduleFollowUpInput", "A follow-up.", schedule),
+			run: func(ctx context.Context, by Actor, a *args) (any, error) {
+				r := read(a, schedule)
 				if a.err != nil {
 					return nil, a.err
 				}
-				conn, err := b.d.FollowUps.FollowUps(p.Context, q, pg)
+				res, err := b.c.ScheduleFollowUp.Handle(commandContext(ctx, by, r.Key), r.Customer, r.Expected, r.Cmd)
 				if err != nil {
 					return nil, err
 				}
-				return toConn(conn), nil
-			}),
-		},
+				return b.followUpAfter(ctx, res)
+			}},
+		{name: "completeFollowUp", desc: "Record a follow-up's outcome; UNSATISFIED schedules one more try.", perm: permWriteFollowUp, payload: b.followUpPayload,
+			input: inputObject("CompleteFollowUpInput", "A follow-up outcome.", complete),
+			run: func(ctx context.Context, by Actor, a *args) (any, error) {
+				r := read(a, complete)
+				if a.err != nil {
+					return nil, a.err
+				}
+				res, err := b.c.CompleteFollowUp.Handle(commandContext(ctx, by, r.Key), r.Expected, r.Cmd)
+				if err != nil {
+					return nil, err
+				}
+				return b.followUpAfter(ctx, res)
+			}},
 	}
+}
+
+// followUpAfter is the payload of a follow-up command once the read models
+// show it.
+func (b *builder) followUpAfter(ctx context.Context, res command.Result) (any, error) {
+	if err := b.app.Await(ctx, res); err != nil {
+		return nil, err
+	}
+	f, err := b.q.FollowUps.Get(ctx, res.ID, res.Entity)
+	if err != nil {
+		return nil, err
+	}
+	return &followUpResult{FollowUp: f, Version: int(res.Revision)}, nil
 }

@@ -2,7 +2,6 @@ package graphql_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -79,34 +78,13 @@ func TestMalformedRequests(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	f := newFake()
-	d := f.deps()
-	d.Events = slowEvents{}
-	schema, err := graphql.NewSchema(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := graphql.NewHandler(schema, graphql.HandlerConfig{Timeout: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "{ events { edges { cursor } } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	rec := &recorder{header: http.Header{}}
-	h.ServeHTTP(rec, req)
+	s := (&slowAPI{}).serve(t, graphql.HandlerConfig{Timeout: 20 * time.Millisecond})
+	r := postWithin(t, s, 5*time.Second, `{ blocked }`, nil)
 	// A timeout is the server's, not the client's fault: 503 with TIMEOUT
 	// (INTERNAL and 200 before).
-	if rec.status != http.StatusServiceUnavailable || !strings.Contains(rec.body.String(), `"code":"TIMEOUT"`) || !strings.Contains(rec.body.String(), "timed out") {
-		t.Errorf("timeout: %d %s", rec.status, rec.body.String())
+	if r.Status != http.StatusServiceUnavailable || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "TIMEOUT" || !strings.Contains(r.Raw, "timed out") {
+		t.Errorf("timeout: %d %s", r.Status, r.Raw)
 	}
-}
-
-// slowEvents blocks until the request's context ends.
-type slowEvents struct{}
-
-func (slowEvents) Events(ctx context.Context, _ graphql.EventQuery, _ graphql.Page) (graphql.Connection[graphql.EventView], error) {
-	<-ctx.Done()
-	return graphql.Connection[graphql.EventView]{}, ctx.Err()
 }
 
 func TestCacheHits(t *testing.T) {
@@ -196,8 +174,8 @@ func TestOnRequest(t *testing.T) {
 	}
 }
 
-func TestNewSchemaNeedsPorts(t *testing.T) {
-	if _, err := graphql.NewSchema(graphql.Deps{}); err == nil || !strings.Contains(err.Error(), "Commands") {
+func TestNewSchemaNeedsAnApplication(t *testing.T) {
+	if _, err := graphql.NewSchema(graphql.Deps{}); err == nil || !strings.Contains(err.Error(), "App") {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := graphql.NewHandler(gql.Schema{}, graphql.HandlerConfig{}); err == nil {

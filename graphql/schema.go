@@ -3,6 +3,7 @@ package graphql
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -11,8 +12,44 @@ import (
 	gql "github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
 
+	"github.com/kefu-crm/kefu/app"
+	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/app/query"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/loyalty"
 )
+
+// Deps are what the API is built on: the application (its commands and
+// queries) and a few settings.
+type Deps struct {
+	// App is the application the resolvers call: queries read, mutations
+	// command, then read the result once the read models show it.
+	App *app.Application
+	// Logger receives the detail of INTERNAL errors. Nil means slog.Default().
+	Logger *slog.Logger
+	// MaxFirst caps every `first` argument; a larger value is BAD_USER_INPUT.
+	// Zero means DefaultMaxFirst.
+	MaxFirst int
+}
+
+// DefaultMaxFirst is the largest page a client may ask for with `first`.
+const DefaultMaxFirst = 500
+
+// Validate reports what is missing.
+func (d Deps) Validate() error {
+	var errs []error
+	if d.App == nil {
+		errs = append(errs, errors.New("graphql: Deps.App is nil"))
+	}
+	if d.MaxFirst < 0 {
+		errs = append(errs, errors.New("graphql: Deps.MaxFirst is negative"))
+	}
+	return errors.Join(errs...)
+}
 
 // NewSchema assembles the API schema over deps. Each call builds fresh
 // types: nothing is shared between schemas.
@@ -80,7 +117,9 @@ func warmEnums(schema gql.Schema) {
 
 // builder holds the types of one schema while it is assembled.
 type builder struct {
-	d        Deps
+	app      *app.Application
+	q        query.Queries
+	c        command.Commands
 	log      *slog.Logger
 	now      func() time.Time
 	maxFirst int
@@ -98,11 +137,13 @@ type builder struct {
 	customerConn, complaintConn, followUpConn, campaignConn,
 	timelineConn, eventConn *gql.Object
 	reasonCountType, greeting *gql.Object
-	scheduleCampaign          *gql.InputObject
+
+	customerPayload, complaintPayload, followUpPayload, campaignPayload *gql.Object
+	inputs                                                              map[string]*gql.InputObject
 }
 
 func newBuilder(d Deps) *builder {
-	b := &builder{d: d, log: d.Logger, now: d.Now, maxFirst: d.MaxFirst}
+	b := &builder{app: d.App, q: d.App.Queries, c: d.App.Commands, log: d.Logger, now: d.App.Now, maxFirst: d.MaxFirst}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -119,9 +160,9 @@ func newBuilder(d Deps) *builder {
 		Description: "An amount of money: integer minor units (fen, cents) of an ISO 4217 currency.",
 		Fields: gql.Fields{
 			"amountMinor": {Type: gql.NewNonNull(gql.Int), Description: "Amount in minor units (e.g. 1999 = 19.99 CNY).",
-				Resolve: get(func(m *Money) any { return int(m.AmountMinor) })},
+				Resolve: get(func(m *query.Money) any { return int(m.AmountMinor) })},
 			"currency": {Type: gql.NewNonNull(gql.String), Description: "ISO 4217 currency code, e.g. CNY.",
-				Resolve: get(func(m *Money) any { return m.Currency })},
+				Resolve: get(func(m *query.Money) any { return m.Currency })},
 		},
 	})
 	b.moneyInput = gql.NewInputObject(gql.InputObjectConfig{
@@ -217,7 +258,7 @@ func optDate(d *calendar.Date) any {
 	return *d
 }
 
-func moneyList(ms []Money) []any {
+func moneyList(ms []query.Money) []any {
 	out := make([]any, len(ms))
 	for i := range ms {
 		out[i] = &ms[i]
@@ -255,7 +296,7 @@ type edgeSource struct {
 	node   any
 }
 
-func toConn[T any](c Connection[T]) *connSource {
+func toConn[T any](c query.Connection[T]) *connSource {
 	out := &connSource{hasNext: c.HasNextPage, total: c.TotalCount, edges: make([]edgeSource, len(c.Edges))}
 	for i := range c.Edges {
 		out.edges[i] = edgeSource{cursor: c.Edges[i].Cursor, node: &c.Edges[i].Node}
@@ -263,7 +304,7 @@ func toConn[T any](c Connection[T]) *connSource {
 	return out
 }
 
-// connection defines <Name>Connection and <Name>Edge over node.
+// connection defines <Name>query.Connection and <Name>query.Edge over node.
 func (b *builder) connection(name, what string, node gql.Output, withTotal bool) *gql.Object {
 	edge := gql.NewObject(gql.ObjectConfig{
 		Name:        name + "Edge",
@@ -302,25 +343,25 @@ func pageArgs(defaultFirst int, what string) gql.FieldConfigArgument {
 }
 
 // page reads first/after from args, enforcing the cap.
-func (b *builder) page(args map[string]any, defaultFirst int) (Page, error) {
-	p := Page{First: defaultFirst}
+func (b *builder) page(args map[string]any, defaultFirst int) (query.Page, error) {
+	p := query.Page{First: defaultFirst}
 	if v, ok := args["first"]; ok {
 		n, ok := v.(int)
 		if !ok {
-			return Page{}, badInput("first", "first must be an integer")
+			return query.Page{}, badInput("first", "first must be an integer")
 		}
 		p.First = n
 	}
 	if p.First < 0 {
-		return Page{}, badInput("first", "first must not be negative")
+		return query.Page{}, badInput("first", "first must not be negative")
 	}
 	if p.First > b.maxFirst {
-		return Page{}, badInput("first", fmt.Sprintf("first must be at most %d", b.maxFirst))
+		return query.Page{}, badInput("first", fmt.Sprintf("first must be at most %d", b.maxFirst))
 	}
 	if v, ok := args["after"]; ok {
 		s, ok := v.(string)
 		if !ok {
-			return Page{}, badInput("after", "after must be a string")
+			return query.Page{}, badInput("after", "after must be a string")
 		}
 		p.After = s
 	}
@@ -433,7 +474,7 @@ func (b *builder) scalars() {
 func ParseDateTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %q is not an RFC 3339 date-time with offset", ErrBadInput, s)
+		return time.Time{}, &aggregate.InvalidInputError{Reason: fmt.Sprintf("%q is not an RFC 3339 date-time with offset", s)}
 	}
 	return t, nil
 }
@@ -486,86 +527,105 @@ func newEnum(name, desc string, values ...enumValue) *gql.Enum {
 	return gql.NewEnum(gql.EnumConfig{Name: name, Description: desc, Values: m})
 }
 
+// domainEnum is the GraphQL enum of a domain enum: its values are the
+// domain's, in the domain's order; descs describes each of them (a value
+// without a description, or a description of no value, is a bug caught
+// when the schema is built).
+func domainEnum[V fmt.Stringer](name, desc string, values []V, descs map[string]string) *gql.Enum {
+	out := make([]enumValue, len(values))
+	for i, v := range values {
+		d, ok := descs[v.String()]
+		if !ok {
+			panic(fmt.Sprintf("graphql: enum %s: value %s has no description", name, v))
+		}
+		out[i] = enumValue{v.String(), d}
+	}
+	if len(descs) != len(values) {
+		panic(fmt.Sprintf("graphql: enum %s: %d descriptions for %d values", name, len(descs), len(values)))
+	}
+	return newEnum(name, desc, out...)
+}
+
 func (b *builder) enums() {
-	b.stage = newEnum("Stage", "Lifecycle stage of a customer (a projection; DESIGN §4). The path to watch is GRUMBLING → COMPLAINING → SILENT → LOST.",
-		enumValue{"NEW", "Registered, fewer than 2 purchases."},
-		enumValue{"ACTIVE", "Buying, no open grievance."},
-		enumValue{"LOYAL", "Buys often (≥ 5 purchase days in 365 days by default), no open grievance."},
-		enumValue{"GRUMBLING", "Voiced informal dissatisfaction (抱怨) not yet answered."},
-		enumValue{"COMPLAINING", "Has a formal complaint (投诉) open."},
-		enumValue{"SILENT", "Has a grievance and has not been in touch for 30 days (沉默)."},
-		enumValue{"DORMANT", "No grievance, but probably no longer buying (P(alive) < 0.3)."},
-		enumValue{"LOST", "Gone (丢失): silent a further 60 days, very unlikely alive, or marked lost."},
-	)
-	b.loyaltyLevel = newEnum("LoyaltyLevel", "Loyalty level derived from the loyalty score.",
-		enumValue{"NONE", "No repeat behaviour yet."},
-		enumValue{"REPEAT", "Buys repeatedly."},
-		enumValue{"LOYAL", "Loyal: repeat purchases, resistant to competitors."},
-		enumValue{"ADVOCATE", "Loyal and has referred at least one customer."},
-	)
-	b.tier = newEnum("Tier", "Service tier; customers are served differently by tier.",
-		enumValue{"STANDARD", "Standard customer."},
-		enumValue{"GOLD", "Gold customer."},
-		enumValue{"VIP", "VIP customer."},
-	)
-	b.channel = newEnum("Channel", "How a contact, complaint or greeting travelled.",
-		enumValue{"PHONE", "Telephone."},
-		enumValue{"VISIT", "In person."},
-		enumValue{"LETTER", "Letter."},
-		enumValue{"EMAIL", "E-mail."},
-		enumValue{"CHAT", "Web or app chat."},
-		enumValue{"WECHAT", "WeChat."},
-		enumValue{"SMS", "Text message."},
-	)
-	b.direction = newEnum("Direction", "Who initiated a contact.",
-		enumValue{"INBOUND", "The customer contacted us (counts as activity for the lifecycle)."},
-		enumValue{"OUTBOUND", "We contacted the customer."},
-	)
-	b.severity = newEnum("Severity", "Complaint classification.",
-		enumValue{"GENERAL", "A general complaint."},
-		enumValue{"MAJOR", "A major complaint: escalate at once; an incident report is needed before it can be resolved."},
-	)
-	b.complaintStatus = newEnum("ComplaintStatus", "Where a complaint stands in its workflow.",
-		enumValue{"OPEN", "Filed, not yet acknowledged."},
-		enumValue{"ACKNOWLEDGED", "The customer was told we are on it."},
-		enumValue{"ESCALATED", "Escalated to management with a promised reply time."},
-		enumValue{"RESOLUTION_PROPOSED", "Resolution options were offered to the customer."},
-		enumValue{"RESOLVED", "Closed with the customer's verdict (outcome)."},
-		enumValue{"DECLINED", "Declined as invalid, with a reason."},
-	)
-	b.resolutionOutcome = newEnum("ResolutionOutcome", "How the customer took a complaint's resolution.",
-		enumValue{"SATISFIED", "The customer is satisfied."},
-		enumValue{"UNSATISFIED", "The customer is not satisfied."},
-	)
-	b.recoveryStep = newEnum("RecoveryStep", "The five steps of service recovery.",
-		enumValue{"APOLOGY", "Apologise."},
-		enumValue{"URGENT_RESTORATION", "Fix the problem urgently."},
-		enumValue{"EMPATHY", "Show understanding."},
-		enumValue{"SYMBOLIC_ATONEMENT", "Compensate (may carry an amount)."},
-		enumValue{"FOLLOW_UP", "Check back that the customer is content."},
-	)
-	b.followUpReason = newEnum("FollowUpReason", "Why a follow-up was scheduled.",
-		enumValue{"RECOVERY", "After a complaint's resolution (回访)."},
-		enumValue{"HOLIDAY", "A major holiday after a recent recovery."},
-		enumValue{"WIN_BACK", "The customer went silent."},
-		enumValue{"ROUTINE", "Scheduled by hand."},
-	)
-	b.followUpStatus = newEnum("FollowUpStatus", "State of a follow-up.",
-		enumValue{"DUE", "Not done yet."},
-		enumValue{"DONE", "Completed with an outcome."},
-		enumValue{"CANCELLED", "No longer needed."},
-	)
-	b.followUpOutcome = newEnum("FollowUpOutcome", "Result of a follow-up contact.",
-		enumValue{"SATISFIED", "The customer is content."},
-		enumValue{"UNSATISFIED", "The customer is not content (another try is scheduled)."},
-		enumValue{"NO_ANSWER", "Could not reach the customer."},
-	)
-	b.campaignStatus = newEnum("CampaignStatus", "State of a greeting campaign.",
-		enumValue{"SCHEDULED", "Waiting for its send time."},
-		enumValue{"RUNNING", "Sending."},
-		enumValue{"COMPLETED", "Every customer was greeted, failed or skipped."},
-		enumValue{"CANCELLED", "Cancelled; remaining sends were stopped."},
-	)
+	b.stage = domainEnum("Stage", "Lifecycle stage of a customer (a projection; DESIGN §4). The path to watch is GRUMBLING → COMPLAINING → SILENT → LOST.", lifecycle.Stages(), map[string]string{
+		"NEW":         "Registered, fewer than 2 purchases.",
+		"ACTIVE":      "Buying, no open grievance.",
+		"LOYAL":       "Buys often (≥ 5 purchase days in 365 days by default), no open grievance.",
+		"GRUMBLING":   "Voiced informal dissatisfaction (抱怨) not yet answered.",
+		"COMPLAINING": "Has a formal complaint (投诉) open.",
+		"SILENT":      "Has a grievance and has not been in touch for 30 days (沉默).",
+		"DORMANT":     "No grievance, but probably no longer buying (P(alive) < 0.3).",
+		"LOST":        "Gone (丢失): silent a further 60 days, very unlikely alive, or marked lost.",
+	})
+	b.loyaltyLevel = domainEnum("LoyaltyLevel", "Loyalty level derived from the loyalty score.", loyalty.Levels(), map[string]string{
+		"NONE":     "No repeat behaviour yet.",
+		"REPEAT":   "Buys repeatedly.",
+		"LOYAL":    "Loyal: repeat purchases, resistant to competitors.",
+		"ADVOCATE": "Loyal and has referred at least one customer.",
+	})
+	b.tier = domainEnum("Tier", "Service tier; customers are served differently by tier.", customer.Tiers(), map[string]string{
+		"STANDARD": "Standard customer.",
+		"GOLD":     "Gold customer.",
+		"VIP":      "VIP customer.",
+	})
+	b.channel = domainEnum("Channel", "How a contact, complaint or greeting travelled.", customer.Channels(), map[string]string{
+		"PHONE":  "Telephone.",
+		"VISIT":  "In person.",
+		"LETTER": "Letter.",
+		"EMAIL":  "E-mail.",
+		"CHAT":   "Web or app chat.",
+		"WECHAT": "WeChat.",
+		"SMS":    "Text message.",
+	})
+	b.direction = domainEnum("Direction", "Who initiated a contact.", customer.Directions(), map[string]string{
+		"INBOUND":  "The customer contacted us (counts as activity for the lifecycle).",
+		"OUTBOUND": "We contacted the customer.",
+	})
+	b.severity = domainEnum("Severity", "Complaint classification.", customer.Severities(), map[string]string{
+		"GENERAL": "A general complaint.",
+		"MAJOR":   "A major complaint: escalate at once; an incident report is needed before it can be resolved.",
+	})
+	b.complaintStatus = domainEnum("ComplaintStatus", "Where a complaint stands in its workflow.", customer.ComplaintStatuses(), map[string]string{
+		"OPEN":                "Filed, not yet acknowledged.",
+		"ACKNOWLEDGED":        "The customer was told we are on it.",
+		"ESCALATED":           "Escalated to management with a promised reply time.",
+		"RESOLUTION_PROPOSED": "Resolution options were offered to the customer.",
+		"RESOLVED":            "Closed with the customer's verdict (outcome).",
+		"DECLINED":            "Declined as invalid, with a reason.",
+	})
+	b.resolutionOutcome = domainEnum("ResolutionOutcome", "How the customer took a complaint's resolution.", customer.Outcomes(), map[string]string{
+		"SATISFIED":   "The customer is satisfied.",
+		"UNSATISFIED": "The customer is not satisfied.",
+	})
+	b.recoveryStep = domainEnum("RecoveryStep", "The five steps of service recovery.", customer.RecoverySteps(), map[string]string{
+		"APOLOGY":            "Apologise.",
+		"URGENT_RESTORATION": "Fix the problem urgently.",
+		"EMPATHY":            "Show understanding.",
+		"SYMBOLIC_ATONEMENT": "Compensate (may carry an amount).",
+		"FOLLOW_UP":          "Check back that the customer is content.",
+	})
+	b.followUpReason = domainEnum("FollowUpReason", "Why a follow-up was scheduled.", customer.FollowUpReasons(), map[string]string{
+		"RECOVERY": "After a complaint's resolution (回访).",
+		"HOLIDAY":  "A major holiday after a recent recovery.",
+		"WIN_BACK": "The customer went silent.",
+		"ROUTINE":  "Scheduled by hand.",
+	})
+	b.followUpStatus = domainEnum("FollowUpStatus", "State of a follow-up.", customer.FollowUpStatuses(), map[string]string{
+		"DUE":       "Not done yet.",
+		"DONE":      "Completed with an outcome.",
+		"CANCELLED": "No longer needed.",
+	})
+	b.followUpOutcome = domainEnum("FollowUpOutcome", "Result of a follow-up contact.", customer.FollowUpOutcomes(), map[string]string{
+		"SATISFIED":   "The customer is content.",
+		"UNSATISFIED": "The customer is not content (another try is scheduled).",
+		"NO_ANSWER":   "Could not reach the customer.",
+	})
+	b.campaignStatus = domainEnum("CampaignStatus", "State of a greeting campaign.", campaign.Statuses(), map[string]string{
+		"SCHEDULED": "Waiting for its send time.",
+		"RUNNING":   "Sending.",
+		"COMPLETED": "Every customer was greeted, failed or skipped.",
+		"CANCELLED": "Cancelled; remaining sends were stopped.",
+	})
 	b.deliveryStatus = newEnum("DeliveryStatus", "Outcome of one greeting.",
 		enumValue{"SENT", "Delivered to the sender."},
 		enumValue{"FAILED", "The sender failed after its retries."},
@@ -586,4 +646,19 @@ func (b *builder) enums() {
 		enumValue{string(RoleMarketing), "Reads customers; schedules and cancels greeting campaigns."},
 		enumValue{string(RoleAnalyst), "Reads everything except personal data."},
 	)
+}
+
+// sharedInput returns the input object called name, declaring it with
+// declare the first time: one GraphQL input type serves every mutation
+// that shares its shape (ComplaintActionInput).
+func (b *builder) sharedInput(name string, declare func() *gql.InputObject) *gql.InputObject {
+	if b.inputs == nil {
+		b.inputs = map[string]*gql.InputObject{}
+	}
+	if in, ok := b.inputs[name]; ok {
+		return in
+	}
+	in := declare()
+	b.inputs[name] = in
+	return in
 }

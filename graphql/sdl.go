@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kefu-crm/kefu/app"
+
 	gql "github.com/graphql-go/graphql"
 )
 
@@ -211,16 +213,7 @@ func description(b *strings.Builder, d, indent string) {
 // SchemaSDL builds the schema kefu serves, without any store behind it,
 // and prints it (kefu schema). Its resolvers are never run.
 func SchemaSDL() (string, error) {
-	s, err := NewSchema(Deps{
-		Customers:  struct{ CustomerReader }{},
-		Complaints: struct{ ComplaintReader }{},
-		FollowUps:  struct{ FollowUpReader }{},
-		Campaigns:  struct{ CampaignReader }{},
-		Calendar:   struct{ CalendarReader }{},
-		Analytics:  struct{ AnalyticsReader }{},
-		Events:     struct{ EventReader }{},
-		Commands:   struct{ Commands }{},
-	})
+	s, err := NewSchema(Deps{App: &app.Application{}})
 	if err != nil {
 		return "", err
 	}

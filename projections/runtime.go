@@ -33,14 +33,6 @@ type Deps struct {
 	Decoder Decoder
 	// Projections are the consumers; names must be unique.
 	Projections []Projection
-	// Publisher and Subscriber carry events from the forwarder to the
-	// handlers. Both nil (the default) means an in-process gochannel that
-	// blocks each publish until every handler has acked, so the forwarder
-	// is never more than one event ahead of the slowest handler and
-	// handlers see events in log order. Give both or neither; the runtime
-	// closes only a pub/sub it created.
-	Publisher  message.Publisher
-	Subscriber message.Subscriber
 	// Logger receives the runtime's and watermill's logs; nil discards.
 	Logger *slog.Logger
 	// Clock gives the time for lag in seconds; nil means time.Now.
@@ -126,9 +118,6 @@ func New(deps Deps, cfg Config) (*Runtime, error) {
 	}
 	if len(deps.Projections) == 0 {
 		errs = append(errs, fmt.Errorf("%w: no Projections", ErrInvalidConfig))
-	}
-	if (deps.Publisher == nil) != (deps.Subscriber == nil) {
-		errs = append(errs, fmt.Errorf("%w: give both Publisher and Subscriber or neither", ErrInvalidConfig))
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
@@ -271,12 +260,13 @@ func (r *Runtime) live(ctx context.Context) (err error) {
 		// "Subscriber stopped" for every read model) are routine: DEBUG.
 		wlog = watermill.NewSlogLoggerWithLevelMapping(r.deps.Logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	}
-	pub, sub := r.deps.Publisher, r.deps.Subscriber
-	if pub == nil {
-		gc := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, wlog)
-		pub, sub = gc, gc
-		defer func() { err = errors.Join(err, gc.Close()) }()
-	}
+	// Events travel from the forwarder to the handlers over an in-process
+	// gochannel that blocks each publish until every handler has acked, so
+	// the forwarder is never more than one event ahead of the slowest
+	// handler and handlers see events in log order. Every consumer group
+	// subscribes on it; the gochannel fans each event out to all of them.
+	pubsub := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, wlog)
+	defer func() { err = errors.Join(err, pubsub.Close()) }()
 
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: r.cfg.CloseTimeout}, wlog)
 	if err != nil {
@@ -289,7 +279,7 @@ func (r *Runtime) live(ctx context.Context) (err error) {
 			return topic, nil
 		},
 		SubscriberConstructor: func(cqrs.EventGroupProcessorSubscriberConstructorParams) (message.Subscriber, error) {
-			return sub, nil
+			return pubsub, nil
 		},
 		Marshaler: marshaler{},
 		Logger:    wlog,
@@ -302,7 +292,7 @@ func (r *Runtime) live(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	bus, err := cqrs.NewEventBusWithConfig(pub, cqrs.EventBusConfig{
+	bus, err := cqrs.NewEventBusWithConfig(pubsub, cqrs.EventBusConfig{
 		GeneratePublishTopic: func(cqrs.GenerateEventPublishTopicParams) (string, error) { return topic, nil },
 		Marshaler:            marshaler{},
 		Logger:               wlog,

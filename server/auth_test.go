@@ -4,13 +4,32 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore/codec"
 )
 
-// piiKeys are the event-data keys ANALYST must never see.
-var piiKeys = []string{"name", "phone", "email", "wechat", "birthday", "summary", "description", "comment", "note"}
+// piiKeys are the event-data keys ANALYST must never see: every key any
+// customer event names personal (its PersonalData).
+var piiKeys = func() []string {
+	c, err := codec.New(codec.Options{}, codec.SpecsOf(customer.Events()))
+	if err != nil {
+		panic(err)
+	}
+	var keys []string
+	for _, t := range c.Types() {
+		for _, k := range c.PersonalKeys(t) {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}()
 
 // findKeys reports which of keys occur at any depth of v.
 func findKeys(v any, keys []string) []string {

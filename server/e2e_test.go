@@ -535,12 +535,12 @@ func TestErrorCodes(t *testing.T) {
 	for _, a := range allowed {
 		names = append(names, fmt.Sprint(a))
 	}
-	for _, want := range []string{"escalate", "propose resolution", "decline"} {
+	for _, want := range []string{"escalateComplaint", "proposeResolution", "declineComplaint"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("extensions.allowed = %v, lacks %q", names, want)
 		}
 	}
-	if slices.Contains(names, "accept resolution") || slices.Contains(names, "acknowledge") {
+	if slices.Contains(names, "acceptResolution") || slices.Contains(names, "acknowledgeComplaint") {
 		t.Errorf("extensions.allowed = %v lists a step the complaint does not accept", names)
 	}
 	// Input errors name the field at fault.

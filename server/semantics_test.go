@@ -679,3 +679,14 @@ func TestTextLimits(t *testing.T) {
 	}
 	h.ok(contact, map[string]any{"in": map[string]any{"customerId": "c1", "channel": "PHONE", "direction": "INBOUND", "agent": "mia", "summary": "line one\nline two\tand a tab"}})
 }
+
+// Naming a stage twice in a filter lists each customer once.
+func TestRepeatedStageFilter(t *testing.T) {
+	h := startServer(t, options{})
+	h.register("a1", "王芳", nil)
+	h.register("b1", "李娜", nil)
+	r := h.ok(`{ customers(filter:{stages:[NEW, NEW]}){ totalCount edges{ node{ id } } } }`, nil)
+	if n, edges := r.num("customers.totalCount"), len(r.list("customers.edges")); n != 2 || edges != 2 {
+		t.Fatalf("totalCount %d, %d edges; want 2 and 2", n, edges)
+	}
+}

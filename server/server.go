@@ -11,14 +11,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	gql "github.com/graphql-go/graphql"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kefu-crm/kefu/app"
 	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/app/query"
 	"github.com/kefu-crm/kefu/automation/erasure"
 	"github.com/kefu-crm/kefu/automation/followup"
 	"github.com/kefu-crm/kefu/automation/greeting"
@@ -122,7 +123,7 @@ type Server struct {
 
 	dir     *datadir.Dir
 	work    *calendar.WorkingCalendar
-	cmds    command.Commands
+	app     *app.Application
 	runtime *projections.Runtime
 	metrics *Metrics
 	handler http.Handler
@@ -130,18 +131,17 @@ type Server struct {
 	schema  gql.Schema
 
 	*readmodels.Set
-	// cache keeps recently read customers' decoded streams (cache.go).
-	cache  readCache
 	policy lifecycle.Policy
 
 	// ready is closed once the read models have caught up and the churn
 	// model in use agrees with the log.
 	ready chan struct{}
 
-	sched     *followup.Scheduler
-	sendRules campaign.SendRules
-	dispatch  *greeting.Dispatcher
-	outbox    *greeting.Outbox
+	sched       *followup.Scheduler
+	greetPolicy greeting.Policy
+	sendRules   campaign.SendRules
+	dispatch    *greeting.Dispatcher
+	outbox      *greeting.Outbox
 
 	// stopLogged holds the names of stopped read models already logged.
 	stopLogged sync.Map
@@ -180,29 +180,45 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// build wires the application: the read models, the queries over them,
+// the commands (which read "whose complaint is this" and "who is in the
+// book" from the read models), the process managers writing through the
+// same commands, and the API over the whole.
 func (s *Server) build(ctx context.Context) error {
-	// The handlers find complaints' and follow-ups' customers, and count
-	// campaign audiences, through read models built below: they read them
-	// late, as the scheduler reads stages.
 	var err error
-	if s.cmds, err = command.New(command.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock}, command.Deps{
-		Complaints: command.OwnersFunc(func(id string) (string, bool) { return s.Complaints.CustomerOf(id) }),
-		FollowUps: command.OwnersFunc(func(id string) (string, bool) {
-			f, ok := s.FollowUps.Find(id)
-			return f.CustomerID, ok
-		}),
-		ReplyClock: customer.ReplyClockFunc(s.work.ReplyDue),
-		Keys:       s.dir.Vault,
-		Directory:  directory{s},
-		Stages:     campaign.StageFunc(s.stageOf),
-	}); err != nil {
+	// The follow-up scheduler, built below, hears the lifecycle's stage
+	// changes (entered SILENT → win-back); none come before Run.
+	if s.Set, err = readmodels.New(s.policy, func(id string, c lifecycle.StageChange) { s.sched.StageChanged(id, c) }); err != nil {
 		return err
 	}
-	// The follow-up scheduler hears stage changes (entered SILENT →
-	// win-back) and asks for stages; the lifecycle projector is built
-	// after it, so the scheduler reads stages through s.Lifecycle late.
+	s.metrics = NewMetrics()
+	if s.greetPolicy, s.sendRules, err = greetingPolicy(s.cfg.Greetings); err != nil {
+		return err
+	}
+	queries, err := query.New(query.Deps{Set: s.Set, Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock, SendRules: s.sendRules,
+		// The dispatcher is built after the queries; a campaign sends
+		// only once Run has started it.
+		Progress: func(id string) campaign.Counts { return s.dispatch.Progress(id) }})
+	if err != nil {
+		return err
+	}
+	commands, err := command.New(command.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock, Appended: s.metrics.ObserveAppend},
+		command.Deps{
+			Complaints: command.OwnersFunc(s.Complaints.CustomerOf),
+			FollowUps: command.OwnersFunc(func(id string) (string, bool) {
+				f, ok := s.FollowUps.Find(id)
+				return f.CustomerID, ok
+			}),
+			ReplyClock: customer.ReplyClockFunc(s.work.ReplyDue),
+			Keys:       s.dir.Vault,
+			Directory:  queries.Directory,
+			Stages:     queries.Stages,
+		})
+	if err != nil {
+		return err
+	}
 	if s.sched, err = followup.New(followup.Deps{
-		Commander: followup.RepositoryCommander{Repo: s.cmds.Customers},
+		Commander: followup.RepositoryCommander{Repo: commands.Customers},
 		Calendar:  s.work,
 		Stages: followup.StageFunc(func(id string) (lifecycle.Stage, bool) {
 			st, ok := s.Lifecycle.Get(id)
@@ -213,7 +229,7 @@ func (s *Server) build(ctx context.Context) error {
 	}, followup.Config{}); err != nil {
 		return err
 	}
-	if s.Set, err = readmodels.New(s.policy, s.sched.StageChanged); err != nil {
+	if err := s.buildGreetings(commands, queries); err != nil {
 		return err
 	}
 	s.runtime, err = projections.New(projections.Deps{
@@ -229,14 +245,11 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.metrics = NewMetrics()
-	if err := s.buildGreetings(); err != nil {
-		return err
-	}
+	s.app = &app.Application{Commands: commands, Queries: queries, Projections: s.runtime, Now: s.clock}
 	if err := s.metrics.Register(s.collectors()...); err != nil {
 		return err
 	}
-	if s.schema, err = graphql.NewSchema(s.deps()); err != nil {
+	if s.schema, err = graphql.NewSchema(graphql.Deps{App: s.app, Logger: s.log}); err != nil {
 		return fmt.Errorf("server: schema: %w", err)
 	}
 	if s.gql, err = graphql.NewHandler(s.schema, graphql.HandlerConfig{
@@ -251,6 +264,10 @@ func (s *Server) build(ctx context.Context) error {
 	s.handler, err = s.routes()
 	return err
 }
+
+// App is the application the API serves (for tools and tests that drive
+// the use cases directly).
+func (s *Server) App() *app.Application { return s.app }
 
 // Schema returns the GraphQL schema (for tools that introspect it).
 func (s *Server) Schema() gql.Schema { return s.schema }
@@ -270,13 +287,6 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // finds a read model stopped on an event it could not read or the event
 // store's file damaged: kefu does not serve a partial book.
 func (s *Server) Run(ctx context.Context) error {
-	// Catching up builds the whole read-model heap at once; collecting
-	// garbage less often until then saves about a sixth of the rebuild's
-	// CPU (BENCHMARKS.md, "Projection rebuild"). The setting is restored as
-	// soon as the read models are live.
-	gcPercent := debug.SetGCPercent(400)
-	restoreGC := sync.OnceFunc(func() { debug.SetGCPercent(gcPercent) })
-	defer restoreGC()
 	if err := s.LoadChurn(s.churnFile()); err != nil {
 		s.log.Warn("saved churn model ignored", "err", err)
 	}
@@ -296,7 +306,6 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
-		restoreGC()
 		if err := s.stoppedAtStart(ctx); err != nil {
 			return err
 		}
@@ -413,18 +422,21 @@ func (s *Server) Store() eventstore.Store { return s.dir.Store }
 // Codec is the event codec.
 func (s *Server) Codec() *codec.Codec { return s.dir.Codec }
 
+// greetingPolicy is cfg's greeting policy (the default when zero) and
+// its compiled send rules.
+func greetingPolicy(cfg greeting.Policy) (greeting.Policy, campaign.SendRules, error) {
+	if cfg == (greeting.Policy{}) {
+		cfg = greeting.DefaultPolicy()
+	}
+	rules, err := cfg.Compile()
+	return cfg, rules, err
+}
+
 // buildGreetings assembles the greeting dispatcher with its sender.
-func (s *Server) buildGreetings() error {
-	policy := s.cfg.Greetings
-	if policy == (greeting.Policy{}) {
-		policy = greeting.DefaultPolicy()
-	}
-	var err error
-	if s.sendRules, err = policy.Compile(); err != nil {
-		return err
-	}
+func (s *Server) buildGreetings(commands command.Commands, queries query.Queries) error {
 	sender := s.cfg.Sender
 	if sender == nil {
+		var err error
 		if s.outbox, err = greeting.OpenOutbox(s.dir.Path, greeting.OutboxOptions{Clock: s.clock, Protector: s.dir.Vault, Logger: s.log}); err != nil {
 			return err
 		}
@@ -432,8 +444,9 @@ func (s *Server) buildGreetings() error {
 	}
 	sender = greeting.Route{Default: sender, ByChannel: s.cfg.ChannelSenders}
 	sender = instrumentedSender{next: sender, m: s.metrics}
-	s.dispatch, err = greeting.New(greeting.Config{Customers: s.cmds.Customers, CampaignStreams: s.cmds.Campaigns, Directory: directory{s},
-		Stages: greeting.StageFunc(s.stageOf), Sender: sender, Campaigns: s.Campaigns, Policy: policy,
+	var err error
+	s.dispatch, err = greeting.New(greeting.Config{Customers: commands.Customers, CampaignStreams: commands.Campaigns, Directory: queries.Directory,
+		Stages: queries.Stages, Sender: sender, Campaigns: s.Campaigns, Policy: s.greetPolicy,
 		Interval: s.cfg.DispatchInterval, Clock: s.clock, Logger: s.log})
 	return err
 }

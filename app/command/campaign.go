@@ -38,18 +38,19 @@ type ScheduleCampaign struct {
 	stages campaign.StageSource
 }
 
-// Handle schedules cmd and returns the campaign. cmd.CampaignID may be
+// Handle schedules cmd and returns where the campaign's stream stands
+// (Result.ID is the campaign's ID). cmd.CampaignID may be
 // empty (an ID is chosen). Invalid input returns a
-// *campaign.InvalidInputError and stores nothing.
+// *aggregate.InvalidInputError and stores nothing.
 //
 // With an idempotency key in ctx the campaign ID and event ID derive from
 // it (and the caller), so a repeated request — sequential or racing,
 // minutes or days later — returns the campaign the first one scheduled
 // and stores nothing. The same key with another definition
 // (campaign.Campaign.Defines) is a *KeyReuseError and stores nothing.
-func (h ScheduleCampaign) Handle(ctx context.Context, cmd campaign.Schedule) (*campaign.Campaign, error) {
+func (h ScheduleCampaign) Handle(ctx context.Context, cmd campaign.Schedule) (Result, error) {
 	if err := aggregate.CheckText(cmd); err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	now := h.repo.Now()
 	key, _ := IdempotencyKeyFrom(ctx)
@@ -60,46 +61,49 @@ func (h ScheduleCampaign) Handle(ctx context.Context, cmd campaign.Schedule) (*c
 	if cmd.CampaignID == "" {
 		cmd.CampaignID = eventID.String()
 	}
-	c, err := h.repo.Load(ctx, cmd.CampaignID)
+	c, res, err := h.repo.Current(ctx, cmd.CampaignID)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	if c.Exists() && key != "" {
-		return retried(c, cmd, key, now)
+		return retried(c, res, cmd, key, now)
 	}
 	def, err := campaign.Validate(cmd, now)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	if cmd.AudienceSize, _, err = campaign.CountAudience(ctx, h.dir, h.stages, def); err != nil {
-		return nil, fmt.Errorf("count the audience of %s: %w", cmd.CampaignID, err)
+		return Result{}, fmt.Errorf("count the audience of %s: %w", cmd.CampaignID, err)
 	}
-	_, err = h.repo.Update(ctx, cmd.CampaignID, nil, func(c *campaign.Campaign) error { return c.Schedule(cmd, now) },
+	res, err = h.repo.Update(ctx, cmd.CampaignID, nil, func(c *campaign.Campaign) error { return c.Schedule(cmd, now) },
 		Options[campaign.Event]{EventID: func(int, campaign.Event) uuid.UUID { return eventID }})
-	var pe *campaign.PreconditionError
-	if err != nil && !(key != "" && errors.As(err, &pe)) {
-		return nil, err
-	}
-	if c, err = h.repo.Load(ctx, cmd.CampaignID); err != nil || key == "" {
-		return c, err
+	var pe *aggregate.PreconditionError
+	switch {
+	case err == nil && key == "":
+		return res, nil
+	case err != nil && !(key != "" && errors.As(err, &pe)):
+		return Result{}, err
 	}
 	// A racing request with the same key may have stored its campaign
 	// first: the store then took this append as a retry of that one (the
 	// same event ID) and wrote nothing, or this one found it scheduled.
-	return retried(c, cmd, key, now)
+	if c, res, err = h.repo.Current(ctx, cmd.CampaignID); err != nil {
+		return Result{}, err
+	}
+	return retried(c, res, cmd, key, now)
 }
 
 // retried answers a scheduling request whose idempotency key already
-// scheduled campaign c: c when the request defines it, else the request's
-// own input error, else a *KeyReuseError.
-func retried(c *campaign.Campaign, cmd campaign.Schedule, key string, now time.Time) (*campaign.Campaign, error) {
+// scheduled campaign c (its stream at res): res when the request defines
+// it, else the request's own input error, else a *KeyReuseError.
+func retried(c *campaign.Campaign, res Result, cmd campaign.Schedule, key string, now time.Time) (Result, error) {
 	if c.Defines(cmd) {
-		return c, nil
+		return res, nil
 	}
 	if _, err := campaign.Validate(cmd, now); err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	return nil, &KeyReuseError{Kind: "campaign", ID: c.ID(), Key: key}
+	return Result{}, &KeyReuseError{Kind: "campaign", ID: c.ID(), Key: key}
 }
 
 // CancelCampaign stops a campaign's remaining sends (those already handed
@@ -107,17 +111,14 @@ func retried(c *campaign.Campaign, cmd campaign.Schedule, key string, now time.T
 type CancelCampaign struct{ repo *Campaigns }
 
 // Handle records GreetingCampaignCancelled on campaignID.
-func (h CancelCampaign) Handle(ctx context.Context, campaignID string, cmd campaign.Cancel) (*campaign.Campaign, error) {
+func (h CancelCampaign) Handle(ctx context.Context, campaignID string, cmd campaign.Cancel) (Result, error) {
 	if err := aggregate.CheckText(cmd); err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	if _, err := h.repo.Update(ctx, campaignID, nil, func(c *campaign.Campaign) error {
+	return h.repo.Update(ctx, campaignID, nil, func(c *campaign.Campaign) error {
 		if !c.Exists() {
-			return &campaign.NotFoundError{Kind: "campaign", ID: campaignID}
+			return &aggregate.NotFoundError{Kind: "campaign", ID: campaignID}
 		}
 		return c.Cancel(cmd, h.repo.Now())
-	}); err != nil {
-		return nil, err
-	}
-	return h.repo.Load(ctx, campaignID)
+	})
 }

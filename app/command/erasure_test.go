@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
@@ -161,7 +162,7 @@ func TestAfterErasureEveryPersonalFieldReadsErased(t *testing.T) {
 		t.Fatalf("other customer: %v, %v", c2, err)
 	}
 	// Erasing again is refused by the domain, and still makes sure the key is gone.
-	if _, err := f.cmds.EraseCustomer.Handle(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "again"}); !errors.Is(err, customer.ErrFailedPrecondition) {
+	if _, err := f.cmds.EraseCustomer.Handle(t.Context(), "c1", nil, customer.Erase{By: "admin", Reason: "again"}); !errors.Is(err, aggregate.ErrFailedPrecondition) {
 		t.Fatalf("second erase: %v", err)
 	}
 }

@@ -119,6 +119,10 @@ type Config struct {
 	// exponential backoff, when its context has no earlier deadline; 0
 	// means 10s.
 	RetryFor time.Duration
+	// Appended, if set, hears how long each Update that appended took,
+	// from its last load to the durable append (decide, encode, append,
+	// fsync) — a metric's hook.
+	Appended func(time.Duration)
 }
 
 // Validate reports every problem of c.
@@ -148,6 +152,7 @@ type Repository[A Aggregate[E], E any] struct {
 	clock       func() time.Time
 	maxAttempts int
 	retryFor    time.Duration
+	appended    func(time.Duration)
 }
 
 // NewRepository returns a repository of kind over cfg's store and codec.
@@ -158,7 +163,7 @@ func NewRepository[A Aggregate[E], E any](kind Kind[A, E], cfg Config) (*Reposit
 	if kind.Name == "" || kind.Category == "" || kind.Rehydrate == nil {
 		return nil, fmt.Errorf("%w: a Kind needs a name, a category and Rehydrate", ErrInvalidConfig)
 	}
-	r := &Repository[A, E]{kind: kind, store: cfg.Store, codec: cfg.Codec, clock: cfg.Clock, maxAttempts: cfg.MaxAttempts, retryFor: cfg.RetryFor}
+	r := &Repository[A, E]{kind: kind, store: cfg.Store, codec: cfg.Codec, clock: cfg.Clock, maxAttempts: cfg.MaxAttempts, retryFor: cfg.RetryFor, appended: cfg.Appended}
 	if r.clock == nil {
 		r.clock = time.Now
 	}
@@ -237,6 +242,26 @@ func (r *Repository[A, E]) Load(ctx context.Context, id string) (A, error) {
 	return l.a, err
 }
 
+// Current is the aggregate as Load returns it, with where its stream
+// stands (a Result with no Events): what a caller that found the
+// aggregate already written — a retried request — waits for.
+func (r *Repository[A, E]) Current(ctx context.Context, id string) (A, Result, error) {
+	l, err := r.load(ctx, id)
+	if err != nil {
+		return l.a, Result{}, err
+	}
+	return l.a, l.result(id), nil
+}
+
+// result is where the loaded stream stands.
+func (l loaded[A]) result(id string) Result {
+	res := Result{ID: id}
+	if n := len(l.events); n > 0 {
+		res.Revision, res.Position = l.events[n-1].Event.Revision, l.events[n-1].Event.Position
+	}
+	return res
+}
+
 // Options tune one Update or Encode.
 type Options[E any] struct {
 	// EventID, when set, names the i-th appended event (deterministic IDs
@@ -275,6 +300,7 @@ func (r *Repository[A, E]) Update(ctx context.Context, id string, expected *uint
 	key := ScopeKey(ctx, clientKey)
 	meta := metadataFrom(ctx)
 	for attempt := 1; ; attempt++ {
+		start := time.Now()
 		l, err := r.load(ctx, id)
 		if err != nil {
 			return Result{}, err
@@ -293,11 +319,7 @@ func (r *Repository[A, E]) Update(ctx context.Context, id string, expected *uint
 		}
 		changes := l.a.Changes()
 		if len(changes) == 0 {
-			res := Result{ID: id, Revision: rev}
-			if n := len(l.events); n > 0 {
-				res.Position = l.events[n-1].Event.Position
-			}
-			return res, nil
+			return l.result(id), nil
 		}
 		sa, err := r.encode(ctx, id, rev, exists, changes, key, meta, opt)
 		if err != nil {
@@ -338,6 +360,9 @@ func (r *Repository[A, E]) Update(ctx context.Context, id string, expected *uint
 				return res, r.sameRequest(id, clientKey, meta.RequestHash, res)
 			}
 			return Result{}, fmt.Errorf("%s %s: %w: idempotency key %q", r.kind.Name, id, eventstore.ErrIdempotency, clientKey)
+		}
+		if r.appended != nil {
+			r.appended(time.Since(start))
 		}
 		return appended(id, sa, changes, first, res, meta), nil
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/memstore"
@@ -52,9 +53,9 @@ func TestDomainErrorsPassThrough(t *testing.T) {
 		cmd  customer.LogContact
 		want error
 	}{
-		{"unknown customer", "nobody", contact("hi"), customer.ErrNotFound},
-		{"invalid input", "c1", customer.LogContact{Agent: "a"}, customer.ErrInvalidInput},
-		{"invalid customer id", "bad/id", contact("hi"), customer.ErrInvalidInput},
+		{"unknown customer", "nobody", contact("hi"), aggregate.ErrNotFound},
+		{"invalid input", "c1", customer.LogContact{Agent: "a"}, aggregate.ErrInvalidInput},
+		{"invalid customer id", "bad/id", contact("hi"), aggregate.ErrInvalidInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +65,7 @@ func TestDomainErrorsPassThrough(t *testing.T) {
 			}
 		})
 	}
-	if _, err := f.cmds.RegisterCustomer.Handle(t.Context(), "c1", registration()); !errors.Is(err, customer.ErrFailedPrecondition) {
+	if _, err := f.cmds.RegisterCustomer.Handle(t.Context(), "c1", registration()); !errors.Is(err, aggregate.ErrFailedPrecondition) {
 		t.Fatalf("second registration: %v, want ErrFailedPrecondition", err)
 	}
 	if c, err := f.repo.Load(t.Context(), "nobody"); err != nil || c.Registered() {

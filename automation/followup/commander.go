@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -48,7 +49,7 @@ func Decide(c *customer.Customer, a Action, now time.Time) error {
 	if a.RetryOf != "" {
 		orig, ok := c.FollowUp(a.RetryOf)
 		if !ok {
-			return &customer.NotFoundError{Kind: "follow-up", ID: a.RetryOf}
+			return &aggregate.NotFoundError{Kind: "follow-up", ID: a.RetryOf}
 		}
 		cmd.Reason, cmd.ComplaintID, cmd.Owner = orig.Reason, orig.ComplaintID, orig.Owner
 	}

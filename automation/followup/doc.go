@@ -41,7 +41,7 @@
 // follow-up ID is a pure function of the history, so when an action is
 // repeated — a crash between a command and the next checkpoint, a rebuild
 // from zero, a second scheduler — the aggregate already has that ID and
-// refuses it (customer.PreconditionError); the Commander turns that into
+// refuses it (aggregate.PreconditionError); the Commander turns that into
 // ErrAlreadyScheduled and the action counts as done. Commands also carry an
 // idempotency key ("followup/<id>"), so even a lost response is a retry,
 // not a second event. A FollowUpScheduled seen in the log cancels the

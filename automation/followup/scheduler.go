@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/projections"
@@ -61,7 +62,7 @@ type Commander interface {
 	// Schedule records the follow-up a describes. It returns nil when it
 	// was recorded, an error matching ErrAlreadyScheduled when the
 	// customer already has a follow-up with that ID, a domain refusal
-	// (customer.ErrFailedPrecondition, ErrNotFound, ErrInvalidInput) that
+	// (aggregate.ErrFailedPrecondition, ErrNotFound, ErrInvalidInput) that
 	// retrying cannot fix, or any other error for a failure worth
 	// retrying later.
 	Schedule(ctx context.Context, a Action) error
@@ -445,7 +446,7 @@ func (s *Scheduler) execute(ctx context.Context, now time.Time) error {
 			s.finish(a, func(st *Stats) { st.Scheduled++ }, true)
 		case errors.Is(err, ErrAlreadyScheduled):
 			s.finish(a, func(st *Stats) { st.Already++ }, true)
-		case errors.Is(err, customer.ErrFailedPrecondition), errors.Is(err, customer.ErrNotFound), errors.Is(err, customer.ErrInvalidInput):
+		case errors.Is(err, aggregate.ErrFailedPrecondition), errors.Is(err, aggregate.ErrNotFound), errors.Is(err, aggregate.ErrInvalidInput):
 			s.log.WarnContext(ctx, "follow-up refused", "customer", a.CustomerID, "followUp", a.FollowUpID, "err", err)
 			s.finish(a, func(st *Stats) { st.Refused++ }, false)
 		default:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/eventstore"
 )
@@ -146,7 +147,7 @@ func TestScheduleIdempotencyKey(t *testing.T) {
 	// Bad input under a used key is bad input, not a conflict.
 	bad := cmd("one")
 	bad.Templates[0].Body = "{{nme}}"
-	if _, err := e.svc.Schedule(e.ctx, bad, "k1"); !errors.Is(err, campaign.ErrInvalidInput) {
+	if _, err := e.svc.Schedule(e.ctx, bad, "k1"); !errors.Is(err, aggregate.ErrInvalidInput) {
 		t.Errorf("bad input under a used key: %v, want ErrInvalidInput", err)
 	}
 

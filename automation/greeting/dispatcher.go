@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -507,7 +508,7 @@ func (d *Dispatcher) updateCampaign(ctx context.Context, id, step string, fn fun
 			return codec.DeterministicID(command.NamespaceCampaign, id+"/"+e.EventType())
 		},
 	})
-	if errors.Is(err, campaign.ErrFailedPrecondition) {
+	if errors.Is(err, aggregate.ErrFailedPrecondition) {
 		return nil // already done (or cancelled) by someone else
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
@@ -232,7 +233,7 @@ func TestCancellationStopsRemainingSends(t *testing.T) {
 	if st, _ := campaignStatus(t, e, id); st != campaign.StatusCancelled {
 		t.Fatalf("status %s", st)
 	}
-	if _, err := e.svc.Cancel(e.ctx, id, campaign.Cancel{By: "m", Reason: "again"}); !errors.Is(err, campaign.ErrFailedPrecondition) {
+	if _, err := e.svc.Cancel(e.ctx, id, campaign.Cancel{By: "m", Reason: "again"}); !errors.Is(err, aggregate.ErrFailedPrecondition) {
 		t.Fatalf("second cancel: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -205,17 +206,24 @@ func (s *service) Schedule(ctx context.Context, cmd campaign.Schedule, key strin
 	if key != "" {
 		ctx = command.WithIdempotencyKey(ctx, key)
 	}
-	return s.cmds.ScheduleCampaign.Handle(ctx, cmd)
+	res, err := s.cmds.ScheduleCampaign.Handle(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return s.cmds.Campaigns.Load(ctx, res.ID)
 }
 
 func (s *service) Cancel(ctx context.Context, id string, cmd campaign.Cancel) (*campaign.Campaign, error) {
-	return s.cmds.CancelCampaign.Handle(ctx, id, cmd)
+	if _, err := s.cmds.CancelCampaign.Handle(ctx, id, cmd); err != nil {
+		return nil, err
+	}
+	return s.cmds.Campaigns.Load(ctx, id)
 }
 
 func (s *service) Load(ctx context.Context, id string) (*campaign.Campaign, error) {
 	c, err := s.cmds.Campaigns.Load(ctx, id)
 	if err == nil && !c.Exists() {
-		err = &campaign.NotFoundError{Kind: "campaign", ID: id}
+		err = &aggregate.NotFoundError{Kind: "campaign", ID: id}
 	}
 	return c, err
 }

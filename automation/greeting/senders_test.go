@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/campaign"
 )
 
@@ -274,10 +275,10 @@ func TestPreview(t *testing.T) {
 		t.Fatal("preview recorded something")
 	}
 	cmd.Templates[0].Body = "{{nme}}"
-	if _, err := e.svc.Preview(e.ctx, cmd); !errors.Is(err, campaign.ErrInvalidInput) {
+	if _, err := e.svc.Preview(e.ctx, cmd); !errors.Is(err, aggregate.ErrInvalidInput) {
 		t.Fatalf("bad template: %v", err)
 	}
-	if _, err := e.svc.Schedule(e.ctx, cmd, ""); !errors.Is(err, campaign.ErrInvalidInput) {
+	if _, err := e.svc.Schedule(e.ctx, cmd, ""); !errors.Is(err, aggregate.ErrInvalidInput) {
 		t.Fatalf("bad schedule: %v", err)
 	}
 	// idempotent scheduling

@@ -90,7 +90,7 @@ func TestCampaignThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err := greeting.New(greeting.Config{Customers: cmds.Customers, CampaignStreams: cmds.Campaigns, Directory: dir2, Stages: stages{}, Sender: ob,
-		Campaigns: lister{c.ID()}, Workers: workers})
+		Campaigns: lister{c.ID}, Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestCampaignThroughput(t *testing.T) {
 	written := ioWriteBytes() - written0
 	close(stopSampling)
 	<-sampled
-	p := d.Progress(c.ID())
+	p := d.Progress(c.ID)
 	if p.Sent != n || ob.Len() != n {
 		t.Fatalf("sent %d, outbox %d, want %d", p.Sent, ob.Len(), n)
 	}

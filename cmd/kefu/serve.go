@@ -245,8 +245,9 @@ func seedDemo(ctx context.Context, e *env, path string, customers int) error {
 
 // tuneGC trades memory for CPU the way a long-running server with a large,
 // stable heap of read models wants: collect at 4× the live heap rather
-// than 2× (about a quarter less CPU per request under load — BENCHMARKS.md,
-// "API under load"), bounded by a soft limit of 60% of the machine's
+// than 2× (about a quarter less CPU per request under load and a sixth
+// less on a rebuild — BENCHMARKS.md, "API under load" and "Projection
+// rebuild"), bounded by a soft limit of 60% of the machine's
 // memory so the heap never grows past what the machine has. GOGC and
 // GOMEMLIMIT in the environment override both.
 func tuneGC(e *env) {

@@ -58,6 +58,9 @@ type InvalidInputError struct {
 }
 
 func (e *InvalidInputError) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
 	return fmt.Sprintf("invalid %s: %s", e.Field, e.Reason)
 }
 

@@ -17,8 +17,8 @@
 //   - a custom label with a date.
 //
 // The package is pure: no I/O. Verbs validate, check the state, and record
-// one event or return a typed error (*InvalidInputError, *NotFoundError,
-// *PreconditionError) and record nothing.
+// one event or return a typed error (*aggregate.InvalidInputError, *aggregate.NotFoundError,
+// *aggregate.PreconditionError) and record nothing.
 package campaign
 
 import (
@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kefu-crm/kefu/domain/stage"
 
 	"github.com/kefu-crm/kefu/domain/aggregate"
 
@@ -57,9 +59,7 @@ const (
 )
 
 // Stages a template or audience may name (the lifecycle stages).
-func Stages() []string {
-	return []string{"NEW", "ACTIVE", "LOYAL", "GRUMBLING", "COMPLAINING", "SILENT", "DORMANT", "LOST"}
-}
+func Stages() []string { return stage.Names() }
 
 // Channels a greeting template may use.
 func Channels() []string { return []string{"SMS", "WECHAT", "EMAIL"} }
@@ -74,6 +74,14 @@ const (
 	StatusCompleted Status = "COMPLETED"
 	StatusCancelled Status = "CANCELLED"
 )
+
+// Statuses lists the statuses in the order a campaign goes through them.
+func Statuses() []Status {
+	return []Status{StatusScheduled, StatusRunning, StatusCompleted, StatusCancelled}
+}
+
+// String returns the status's name.
+func (s Status) String() string { return string(s) }
 
 // Schedule is the command that opens a campaign.
 type Schedule struct {
@@ -136,7 +144,7 @@ func New(id string) (*Campaign, error) {
 
 // Rehydrate rebuilds a campaign from its history, oldest first, without
 // re-running the verbs' validation. It refuses only a history that cannot
-// be a campaign stream (ErrCorruptHistory).
+// be a campaign stream (aggregate.ErrCorruptHistory).
 func Rehydrate(id string, history []Historic) (*Campaign, error) {
 	c, err := New(id)
 	if err != nil {
@@ -144,13 +152,13 @@ func Rehydrate(id string, history []Historic) (*Campaign, error) {
 	}
 	for i, h := range history {
 		if h.Event == nil {
-			return nil, fmt.Errorf("%w: campaign %s revision %d: nil event", ErrCorruptHistory, id, h.Revision)
+			return nil, fmt.Errorf("%w: campaign %s revision %d: nil event", aggregate.ErrCorruptHistory, id, h.Revision)
 		}
 		if h.Revision != uint64(i) {
-			return nil, fmt.Errorf("%w: campaign %s: event %d has revision %d", ErrCorruptHistory, id, i, h.Revision)
+			return nil, fmt.Errorf("%w: campaign %s: event %d has revision %d", aggregate.ErrCorruptHistory, id, i, h.Revision)
 		}
 		if _, ok := h.Event.(*GreetingCampaignScheduled); ok != (i == 0) {
-			return nil, fmt.Errorf("%w: campaign %s: %s at revision %d", ErrCorruptHistory, id, h.Event.EventType(), i)
+			return nil, fmt.Errorf("%w: campaign %s: %s at revision %d", aggregate.ErrCorruptHistory, id, h.Event.EventType(), i)
 		}
 		c.apply(h.Event, h.OccurredAt)
 		c.loadedRev, c.loadedExists = h.Revision, true
@@ -222,14 +230,14 @@ func (c *Campaign) Schedule(cmd Schedule, now time.Time) error {
 		return err
 	}
 	if c.def != nil {
-		return &PreconditionError{Action: "schedule campaign " + c.id, Reason: "the campaign is already scheduled"}
+		return &aggregate.PreconditionError{Action: "schedule campaign " + c.id, Reason: "the campaign is already scheduled"}
 	}
 	c.record(e, now)
 	return nil
 }
 
 // Validate checks a Schedule command and returns the event it would record
-// (used by Schedule and by previews). Errors are *InvalidInputError.
+// (used by Schedule and by previews). Errors are *aggregate.InvalidInputError.
 func Validate(cmd Schedule, now time.Time) (*GreetingCampaignScheduled, error) {
 	today := calendar.DateOf(now.UTC())
 	e := &GreetingCampaignScheduled{
@@ -474,10 +482,10 @@ func cloneMap(m map[string]int) map[string]int {
 
 func (c *Campaign) check(action string, allowed ...Status) error {
 	if c.def == nil {
-		return &NotFoundError{Kind: "campaign", ID: c.id}
+		return &aggregate.NotFoundError{Kind: "campaign", ID: c.id}
 	}
 	if !slices.Contains(allowed, c.status) {
-		return &PreconditionError{Action: action + " " + c.id, Reason: "the campaign is " + string(c.status)}
+		return &aggregate.PreconditionError{Action: action + " " + c.id, Reason: "the campaign is " + string(c.status)}
 	}
 	return nil
 }

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/campaign"
-	"github.com/kefu-crm/kefu/domain/customer"
 )
 
 var now = time.Date(2025, 1, 10, 3, 0, 0, 0, time.UTC)
@@ -60,21 +60,21 @@ func TestSchedule(t *testing.T) {
 					t.Errorf("audienceSize %d, want 42", e.AudienceSize)
 				}
 			}},
-		{name: "negative audience count", edit: func(s *campaign.Schedule) { s.AudienceSize = -1 }, wantErr: campaign.ErrInvalidInput},
+		{name: "negative audience count", edit: func(s *campaign.Schedule) { s.AudienceSize = -1 }, wantErr: aggregate.ErrInvalidInput},
 		{name: "unknown holiday", edit: func(s *campaign.Schedule) { s.Occasion = "CN:nope" }, wantErr: calendar.ErrUnknownHoliday},
-		{name: "unknown calendar", edit: func(s *campaign.Schedule) { s.Occasion = "XX:nope" }, wantErr: campaign.ErrInvalidInput},
-		{name: "sendAtLocal not HH:MM", edit: func(s *campaign.Schedule) { s.SendAtLocal = "9:00" }, wantErr: campaign.ErrInvalidInput},
-		{name: "sendAtLocal 24:00", edit: func(s *campaign.Schedule) { s.SendAtLocal = "24:00" }, wantErr: campaign.ErrInvalidInput},
-		{name: "unknown placeholder", edit: func(s *campaign.Schedule) { s.Templates[1].Body = "hi {{first_name}}" }, wantErr: campaign.ErrInvalidInput},
-		{name: "unclosed placeholder", edit: func(s *campaign.Schedule) { s.Templates[1].Body = "hi {{name" }, wantErr: campaign.ErrInvalidInput},
-		{name: "empty templates", edit: func(s *campaign.Schedule) { s.Templates = nil }, wantErr: campaign.ErrInvalidInput},
-		{name: "bad channel", edit: func(s *campaign.Schedule) { s.Templates[0].Channel = "VISIT" }, wantErr: campaign.ErrInvalidInput},
-		{name: "bad stage", edit: func(s *campaign.Schedule) { s.Audience.Stages = []string{"HAPPY"} }, wantErr: campaign.ErrInvalidInput},
-		{name: "bad tier", edit: func(s *campaign.Schedule) { s.Audience.Tiers = []string{"PLATINUM"} }, wantErr: customer.ErrInvalidInput},
-		{name: "custom without date", edit: func(s *campaign.Schedule) { s.Occasion = "Sale" }, wantErr: campaign.ErrInvalidInput},
-		{name: "past date", edit: func(s *campaign.Schedule) { s.Date = calendar.MustParse("2024-02-10") }, wantErr: campaign.ErrInvalidInput},
-		{name: "window on a holiday", edit: func(s *campaign.Schedule) { s.WindowDays = 3 }, wantErr: campaign.ErrInvalidInput},
-		{name: "no name", edit: func(s *campaign.Schedule) { s.Name = " " }, wantErr: campaign.ErrInvalidInput},
+		{name: "unknown calendar", edit: func(s *campaign.Schedule) { s.Occasion = "XX:nope" }, wantErr: aggregate.ErrInvalidInput},
+		{name: "sendAtLocal not HH:MM", edit: func(s *campaign.Schedule) { s.SendAtLocal = "9:00" }, wantErr: aggregate.ErrInvalidInput},
+		{name: "sendAtLocal 24:00", edit: func(s *campaign.Schedule) { s.SendAtLocal = "24:00" }, wantErr: aggregate.ErrInvalidInput},
+		{name: "unknown placeholder", edit: func(s *campaign.Schedule) { s.Templates[1].Body = "hi {{first_name}}" }, wantErr: aggregate.ErrInvalidInput},
+		{name: "unclosed placeholder", edit: func(s *campaign.Schedule) { s.Templates[1].Body = "hi {{name" }, wantErr: aggregate.ErrInvalidInput},
+		{name: "empty templates", edit: func(s *campaign.Schedule) { s.Templates = nil }, wantErr: aggregate.ErrInvalidInput},
+		{name: "bad channel", edit: func(s *campaign.Schedule) { s.Templates[0].Channel = "VISIT" }, wantErr: aggregate.ErrInvalidInput},
+		{name: "bad stage", edit: func(s *campaign.Schedule) { s.Audience.Stages = []string{"HAPPY"} }, wantErr: aggregate.ErrInvalidInput},
+		{name: "bad tier", edit: func(s *campaign.Schedule) { s.Audience.Tiers = []string{"PLATINUM"} }, wantErr: aggregate.ErrInvalidInput},
+		{name: "custom without date", edit: func(s *campaign.Schedule) { s.Occasion = "Sale" }, wantErr: aggregate.ErrInvalidInput},
+		{name: "past date", edit: func(s *campaign.Schedule) { s.Date = calendar.MustParse("2024-02-10") }, wantErr: aggregate.ErrInvalidInput},
+		{name: "window on a holiday", edit: func(s *campaign.Schedule) { s.WindowDays = 3 }, wantErr: aggregate.ErrInvalidInput},
+		{name: "no name", edit: func(s *campaign.Schedule) { s.Name = " " }, wantErr: aggregate.ErrInvalidInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestSchedule(t *testing.T) {
 			err = c.Schedule(cmd, now)
 			// then
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || !errors.Is(err, campaign.ErrInvalidInput) {
+				if !errors.Is(err, tt.wantErr) || !errors.Is(err, aggregate.ErrInvalidInput) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
 				if len(c.Changes()) != 0 || c.Exists() {
@@ -134,11 +134,11 @@ func TestLifecycle(t *testing.T) {
 		wantStatus campaign.Status
 	}{
 		{"start", nil, func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, nil, campaign.StatusRunning},
-		{"start twice", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, campaign.ErrFailedPrecondition, campaign.StatusRunning},
+		{"start twice", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, aggregate.ErrFailedPrecondition, campaign.StatusRunning},
 		{"complete running", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, nil, campaign.StatusCompleted},
-		{"complete before start", nil, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
+		{"complete before start", nil, func(c *campaign.Campaign) error { return c.Complete(counts, "d", now) }, aggregate.ErrFailedPrecondition, campaign.StatusScheduled},
 		{"complete with inconsistent counts", func(c *campaign.Campaign) error { return c.Start("d", 0, now) },
-			func(c *campaign.Campaign) error { return c.Complete(campaign.Counts{Skipped: 2}, "d", now) }, campaign.ErrInvalidInput, campaign.StatusRunning},
+			func(c *campaign.Campaign) error { return c.Complete(campaign.Counts{Skipped: 2}, "d", now) }, aggregate.ErrInvalidInput, campaign.StatusRunning},
 		{"complete with exclusions", func(c *campaign.Campaign) error { return c.Start("d", 3, now) },
 			func(c *campaign.Campaign) error {
 				return c.Complete(campaign.Counts{Sent: 1, AudienceSize: 1, Excluded: 2, ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 1, "TIER_EXCLUDED": 1}}, "d", now)
@@ -146,16 +146,16 @@ func TestLifecycle(t *testing.T) {
 		{"complete with inconsistent exclusions", func(c *campaign.Campaign) error { return c.Start("d", 0, now) },
 			func(c *campaign.Campaign) error {
 				return c.Complete(campaign.Counts{Excluded: 2, ExcludedByReason: map[string]int{"STAGE_EXCLUDED": 1}}, "d", now)
-			}, campaign.ErrInvalidInput, campaign.StatusRunning},
-		{"start with a negative audience", nil, func(c *campaign.Campaign) error { return c.Start("d", -1, now) }, campaign.ErrInvalidInput, campaign.StatusScheduled},
+			}, aggregate.ErrInvalidInput, campaign.StatusRunning},
+		{"start with a negative audience", nil, func(c *campaign.Campaign) error { return c.Start("d", -1, now) }, aggregate.ErrInvalidInput, campaign.StatusScheduled},
 		{"cancel scheduled", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
 		{"cancel running", func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "typo"}, now) }, nil, campaign.StatusCancelled},
-		{"cancel without reason", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m"}, now) }, campaign.ErrInvalidInput, campaign.StatusScheduled},
+		{"cancel without reason", nil, func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m"}, now) }, aggregate.ErrInvalidInput, campaign.StatusScheduled},
 		{"cancel cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
-			func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
+			func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) }, aggregate.ErrFailedPrecondition, campaign.StatusCancelled},
 		{"start cancelled", func(c *campaign.Campaign) error { return c.Cancel(campaign.Cancel{By: "m", Reason: "x"}, now) },
-			func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, campaign.ErrFailedPrecondition, campaign.StatusCancelled},
-		{"reschedule", nil, func(c *campaign.Campaign) error { s := valid(); return c.Schedule(s, now) }, campaign.ErrFailedPrecondition, campaign.StatusScheduled},
+			func(c *campaign.Campaign) error { return c.Start("d", 0, now) }, aggregate.ErrFailedPrecondition, campaign.StatusCancelled},
+		{"reschedule", nil, func(c *campaign.Campaign) error { s := valid(); return c.Schedule(s, now) }, aggregate.ErrFailedPrecondition, campaign.StatusScheduled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,13 +246,13 @@ func TestDefines(t *testing.T) {
 
 func TestNotFoundAndCorrupt(t *testing.T) {
 	c, _ := campaign.New("c1")
-	if err := c.Start("d", 0, now); !errors.Is(err, campaign.ErrNotFound) {
+	if err := c.Start("d", 0, now); !errors.Is(err, aggregate.ErrNotFound) {
 		t.Errorf("start unknown: %v", err)
 	}
-	if _, err := campaign.Rehydrate("c1", []campaign.Historic{{Event: &campaign.GreetingCampaignStarted{}}}); !errors.Is(err, campaign.ErrCorruptHistory) {
+	if _, err := campaign.Rehydrate("c1", []campaign.Historic{{Event: &campaign.GreetingCampaignStarted{}}}); !errors.Is(err, aggregate.ErrCorruptHistory) {
 		t.Errorf("rehydrate: %v", err)
 	}
-	if _, err := campaign.New("bad id"); !errors.Is(err, campaign.ErrInvalidInput) {
+	if _, err := campaign.New("bad id"); !errors.Is(err, aggregate.ErrInvalidInput) {
 		t.Errorf("new: %v", err)
 	}
 }
@@ -278,7 +278,7 @@ func FuzzParseTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		err := campaign.ParseTemplate("body", body)
 		if err != nil {
-			if !errors.Is(err, campaign.ErrInvalidInput) {
+			if !errors.Is(err, aggregate.ErrInvalidInput) {
 				t.Fatalf("untyped error %v", err)
 			}
 			return

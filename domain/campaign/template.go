@@ -13,7 +13,7 @@ const (
 
 // ParseTemplate checks a template body: every "{{" opens a placeholder
 // closed by "}}", and the only placeholders are {{name}} and {{occasion}}
-// (spaces inside the braces are allowed). It returns an *InvalidInputError
+// (spaces inside the braces are allowed). It returns an *aggregate.InvalidInputError
 // for field.
 func ParseTemplate(field, body string) error {
 	rest := body

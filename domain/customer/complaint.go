@@ -3,6 +3,8 @@ package customer
 import (
 	"slices"
 	"time"
+
+	"github.com/kefu-crm/kefu/domain/aggregate"
 )
 
 // The complaint state machine
@@ -57,11 +59,6 @@ var (
 	ComplaintStatusResolved           = ComplaintStatus{"RESOLVED"}
 	ComplaintStatusDeclined           = ComplaintStatus{"DECLINED"}
 )
-
-// ParseComplaintStatus parses a status name.
-func ParseComplaintStatus(s string) (ComplaintStatus, error) {
-	return parseEnum[complaintStatusKind](s)
-}
 
 // ComplaintStatuses lists the statuses in order.
 func ComplaintStatuses() []ComplaintStatus { return enumValues[complaintStatusKind]() }
@@ -334,52 +331,56 @@ func (cp *complaint) addCompensation(m Money) {
 
 // --- the rules of the state machine ---
 
-// complaintAction names a step on a complaint as PreconditionError.Allowed
-// lists it.
-type complaintAction string
+// ComplaintStep names a step on a complaint as aggregate.PreconditionError.Allowed
+// lists it (and an API names the command that takes it).
+type ComplaintStep string
 
+// The steps of a complaint.
 const (
-	actAcknowledge complaintAction = "acknowledge"
-	actEscalate    complaintAction = "escalate"
-	actDecline     complaintAction = "decline"
-	actPropose     complaintAction = "propose resolution"
-	actAccept      complaintAction = "accept resolution"
-	actResolve     complaintAction = "resolve"
-	actRecovery    complaintAction = "take recovery step"
-	actIncident    complaintAction = "file incident report"
-	actTransfer    complaintAction = "transfer"
-	actReopen      complaintAction = "reopen"
+	StepAcknowledge ComplaintStep = "acknowledge"
+	StepEscalate    ComplaintStep = "escalate"
+	StepDecline     ComplaintStep = "decline"
+	StepPropose     ComplaintStep = "propose resolution"
+	StepAccept      ComplaintStep = "accept resolution"
+	StepResolve     ComplaintStep = "resolve"
+	StepRecovery    ComplaintStep = "take recovery step"
+	StepIncident    ComplaintStep = "file incident report"
+	StepTransfer    ComplaintStep = "transfer"
+	StepReopen      ComplaintStep = "reopen"
 )
 
-var allComplaintActions = [...]complaintAction{
-	actAcknowledge, actEscalate, actDecline, actPropose, actAccept, actResolve,
-	actRecovery, actIncident, actTransfer, actReopen,
+// ComplaintSteps are every step of a complaint.
+func ComplaintSteps() []ComplaintStep { return allComplaintActions[:] }
+
+var allComplaintActions = [...]ComplaintStep{
+	StepAcknowledge, StepEscalate, StepDecline, StepPropose, StepAccept, StepResolve,
+	StepRecovery, StepIncident, StepTransfer, StepReopen,
 }
 
 // can reports whether the complaint's state allows the action and, when it
 // does not, why. It is the single statement of the state machine: both the
 // verbs and the allowed-steps lists come from it.
-func (cp *complaint) can(a complaintAction) (ok bool, reason string) {
+func (cp *complaint) can(a ComplaintStep) (ok bool, reason string) {
 	s := cp.status
 	major := cp.severity == SeverityMajor
 	notIn := func() (bool, string) { return false, "the complaint is " + s.String() }
 	switch a {
-	case actAcknowledge:
+	case StepAcknowledge:
 		if s != ComplaintStatusOpen {
 			return notIn()
 		}
-	case actEscalate:
+	case StepEscalate:
 		if s == ComplaintStatusOpen {
 			return false, "the complaint is not acknowledged yet"
 		}
 		if s != ComplaintStatusAcknowledged && s != ComplaintStatusEscalated {
 			return notIn()
 		}
-	case actDecline:
+	case StepDecline:
 		if s != ComplaintStatusOpen && s != ComplaintStatusAcknowledged && s != ComplaintStatusEscalated {
 			return notIn()
 		}
-	case actPropose:
+	case StepPropose:
 		if s == ComplaintStatusOpen {
 			return false, "the complaint is not acknowledged yet"
 		}
@@ -389,14 +390,14 @@ func (cp *complaint) can(a complaintAction) (ok bool, reason string) {
 		if major && !cp.escalated {
 			return false, "a MAJOR complaint must be escalated first"
 		}
-	case actAccept:
+	case StepAccept:
 		if s != ComplaintStatusResolutionProposed {
 			return false, "no resolution is proposed (the complaint is " + s.String() + ")"
 		}
 		if cp.accepted >= 0 {
 			return false, "an option was already accepted; propose again to offer new options"
 		}
-	case actResolve:
+	case StepResolve:
 		if s == ComplaintStatusOpen {
 			return false, "the complaint is not acknowledged yet"
 		}
@@ -409,18 +410,18 @@ func (cp *complaint) can(a complaintAction) (ok bool, reason string) {
 		if major && !cp.incidentReport {
 			return false, "a MAJOR complaint needs an incident report first"
 		}
-	case actRecovery, actTransfer:
+	case StepRecovery, StepTransfer:
 		if !isOpen(s) {
 			return notIn()
 		}
-	case actIncident:
+	case StepIncident:
 		if !isOpen(s) {
 			return notIn()
 		}
 		if !cp.escalated {
 			return false, "the complaint was not escalated"
 		}
-	case actReopen:
+	case StepReopen:
 		if isOpen(s) {
 			return notIn()
 		}
@@ -440,7 +441,7 @@ func (cp *complaint) allowed() []string {
 }
 
 // AllowedSteps lists the steps a complaint accepts now (the same names a
-// PreconditionError lists), or nil when there is no such complaint.
+// aggregate.PreconditionError lists), or nil when there is no such complaint.
 func (c *Customer) AllowedSteps(complaintID string) []string {
 	cp := c.complaints[complaintID]
 	if cp == nil {
@@ -451,7 +452,7 @@ func (c *Customer) AllowedSteps(complaintID string) []string {
 
 // step looks up a complaint for a step and checks the customer and the
 // state machine; the returned complaint accepts the action.
-func (c *Customer) step(id string, a complaintAction, at time.Time) (*complaint, error) {
+func (c *Customer) step(id string, a ComplaintStep, at time.Time) (*complaint, error) {
 	if err := c.checkActive(string(a) + " complaint " + id); err != nil {
 		return nil, err
 	}
@@ -463,7 +464,7 @@ func (c *Customer) step(id string, a complaintAction, at time.Time) (*complaint,
 		return nil, err
 	}
 	if ok, reason := cp.can(a); !ok {
-		return nil, &PreconditionError{Action: string(a) + " complaint " + id, Reason: reason, Allowed: cp.allowed()}
+		return nil, &aggregate.PreconditionError{Action: string(a) + " complaint " + id, Reason: reason, Allowed: cp.allowed()}
 	}
 	return cp, nil
 }
@@ -480,7 +481,7 @@ func (cp *complaint) notBefore(at time.Time) error {
 func (c *Customer) complaint(id string) (*complaint, error) {
 	cp := c.complaints[id]
 	if cp == nil {
-		return nil, &NotFoundError{Kind: "complaint", ID: id}
+		return nil, &aggregate.NotFoundError{Kind: "complaint", ID: id}
 	}
 	return cp, nil
 }
@@ -516,7 +517,7 @@ func (c *Customer) FileComplaint(cmd FileComplaint, clock ReplyClock, now time.T
 		return err
 	}
 	if _, dup := c.complaints[cmd.ComplaintID]; dup {
-		return &PreconditionError{Action: action, Reason: "a complaint with this id already exists"}
+		return &aggregate.PreconditionError{Action: action, Reason: "a complaint with this id already exists"}
 	}
 	c.record(&ComplaintFiled{
 		ComplaintID: cmd.ComplaintID, Channel: cmd.Channel, Category: cmd.Category,
@@ -528,7 +529,7 @@ func (c *Customer) FileComplaint(cmd FileComplaint, clock ReplyClock, now time.T
 
 // AcknowledgeComplaint records ComplaintAcknowledged (from OPEN).
 func (c *Customer) AcknowledgeComplaint(cmd AcknowledgeComplaint, now time.Time) error {
-	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actAcknowledge,
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, StepAcknowledge,
 		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By)),
 		&ComplaintAcknowledged{ComplaintID: cmd.ComplaintID, By: cmd.By, Note: cmd.Note})
 }
@@ -557,7 +558,7 @@ func (c *Customer) EscalateComplaint(cmd EscalateComplaint, now time.Time) error
 	case p.Sub(at) > MaxComplaintWindow:
 		return invalid("promisedReplyBy", "%s is more than 30 days after the escalation (%s)", p.Format(time.RFC3339), at.Format(time.RFC3339))
 	}
-	if _, err := c.step(cmd.ComplaintID, actEscalate, at); err != nil {
+	if _, err := c.step(cmd.ComplaintID, StepEscalate, at); err != nil {
 		return err
 	}
 	c.record(&ComplaintEscalated{ComplaintID: cmd.ComplaintID, By: cmd.By, To: cmd.To, Reason: cmd.Reason, PromisedReplyBy: cmd.PromisedReplyBy}, at)
@@ -567,7 +568,7 @@ func (c *Customer) EscalateComplaint(cmd EscalateComplaint, now time.Time) error
 // DeclineComplaint records ComplaintDeclined (from OPEN, ACKNOWLEDGED or
 // ESCALATED).
 func (c *Customer) DeclineComplaint(cmd DeclineComplaint, now time.Time) error {
-	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actDecline,
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, StepDecline,
 		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By), required("reason", cmd.Reason)),
 		&ComplaintDeclined{ComplaintID: cmd.ComplaintID, By: cmd.By, Reason: cmd.Reason})
 }
@@ -587,12 +588,12 @@ func (c *Customer) TransferComplaint(cmd TransferComplaint, now time.Time) error
 	); err != nil {
 		return err
 	}
-	cp, err := c.step(cmd.ComplaintID, actTransfer, at)
+	cp, err := c.step(cmd.ComplaintID, StepTransfer, at)
 	if err != nil {
 		return err
 	}
 	if cp.owner == cmd.To {
-		return &PreconditionError{Action: "transfer complaint " + cmd.ComplaintID, Reason: cmd.To + " already owns it", Allowed: cp.allowed()}
+		return &aggregate.PreconditionError{Action: "transfer complaint " + cmd.ComplaintID, Reason: cmd.To + " already owns it", Allowed: cp.allowed()}
 	}
 	c.record(&ComplaintTransferred{ComplaintID: cmd.ComplaintID, By: cmd.By, From: cp.owner, To: cmd.To, Reason: cmd.Reason}, at)
 	return nil
@@ -620,7 +621,7 @@ func (c *Customer) ProposeResolution(cmd ProposeResolution, now time.Time) error
 			return invalid("options", "option %d repeats %q", i, o)
 		}
 	}
-	if _, err := c.step(cmd.ComplaintID, actPropose, at); err != nil {
+	if _, err := c.step(cmd.ComplaintID, StepPropose, at); err != nil {
 		return err
 	}
 	c.record(&ResolutionProposed{ComplaintID: cmd.ComplaintID, By: cmd.By, Options: slices.Clone(cmd.Options)}, at)
@@ -640,7 +641,7 @@ func (c *Customer) AcceptResolution(cmd AcceptResolution, now time.Time) error {
 	if cmd.OptionIndex < 0 {
 		return invalid("optionIndex", "%d is negative", cmd.OptionIndex)
 	}
-	cp, err := c.step(cmd.ComplaintID, actAccept, at)
+	cp, err := c.step(cmd.ComplaintID, StepAccept, at)
 	if err != nil {
 		return err
 	}
@@ -672,7 +673,7 @@ func (c *Customer) TakeRecoveryStep(cmd TakeRecoveryStep, now time.Time) error {
 		m := *cmd.Compensation
 		comp = &m
 	}
-	if _, err := c.step(cmd.ComplaintID, actRecovery, at); err != nil {
+	if _, err := c.step(cmd.ComplaintID, StepRecovery, at); err != nil {
 		return err
 	}
 	c.record(&RecoveryStepTaken{ComplaintID: cmd.ComplaintID, Step: cmd.Step, By: cmd.By, Note: cmd.Note, Compensation: comp}, at)
@@ -683,7 +684,7 @@ func (c *Customer) TakeRecoveryStep(cmd TakeRecoveryStep, now time.Time) error {
 // or RESOLUTION_PROPOSED; a MAJOR complaint needs an escalation and an
 // incident report).
 func (c *Customer) ResolveComplaint(cmd ResolveComplaint, now time.Time) error {
-	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actResolve,
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, StepResolve,
 		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By), requiredEnum("outcome", cmd.Outcome)),
 		&ComplaintResolved{ComplaintID: cmd.ComplaintID, By: cmd.By, Outcome: cmd.Outcome, Note: cmd.Note})
 }
@@ -691,7 +692,7 @@ func (c *Customer) ResolveComplaint(cmd ResolveComplaint, now time.Time) error {
 // ReopenComplaint records ComplaintReopened (from RESOLVED or DECLINED); the
 // complaint returns to ACKNOWLEDGED.
 func (c *Customer) ReopenComplaint(cmd ReopenComplaint, now time.Time) error {
-	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actReopen,
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, StepReopen,
 		firstErr(requiredID("complaintId", cmd.ComplaintID), required("by", cmd.By)),
 		&ComplaintReopened{ComplaintID: cmd.ComplaintID, By: cmd.By, Note: cmd.Note})
 }
@@ -699,7 +700,7 @@ func (c *Customer) ReopenComplaint(cmd ReopenComplaint, now time.Time) error {
 // FileIncidentReport records IncidentReportFiled (while open, after an
 // escalation). Every part of the report is required.
 func (c *Customer) FileIncidentReport(cmd FileIncidentReport, now time.Time) error {
-	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, actIncident,
+	return c.complaintStep(cmd.OccurredAt, now, cmd.ComplaintID, StepIncident,
 		firstErr(
 			requiredID("complaintId", cmd.ComplaintID),
 			required("by", cmd.By),
@@ -717,7 +718,7 @@ func (c *Customer) FileIncidentReport(cmd FileIncidentReport, now time.Time) err
 // complaintStep is the shape the plain complaint verbs share: resolve the
 // business time, refuse bad arguments (argsErr), ask the state machine
 // whether the action is allowed now, record the event.
-func (c *Customer) complaintStep(occurred, now time.Time, complaintID string, a complaintAction, argsErr error, e Event) error {
+func (c *Customer) complaintStep(occurred, now time.Time, complaintID string, a ComplaintStep, argsErr error, e Event) error {
 	at, err := c.occurredAt(occurred, now)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -40,7 +41,7 @@ func TestFileComplaint(t *testing.T) {
 		ReplyDueAt: now.Add(4*time.Hour + 30*time.Minute),
 	}
 	bad := func(name string, mod func(*customer.FileComplaint)) tc {
-		return tc{name: name, given: []step{register()}, when: fc(mod), wantErr: customer.ErrInvalidInput}
+		return tc{name: name, given: []step{register()}, when: fc(mod), wantErr: aggregate.ErrInvalidInput}
 	}
 	run(t, []tc{
 		{name: "file", given: []step{register()}, when: fc(func(*customer.FileComplaint) {}),
@@ -72,8 +73,8 @@ func TestFileComplaint(t *testing.T) {
 				ReplyDueAt: now.Add(time.Hour), ReplyDueProvisional: true,
 			}}},
 		{name: "duplicate id", given: []step{register(), file("c1", customer.SeverityGeneral)},
-			when: fc(func(*customer.FileComplaint) {}), wantErr: customer.ErrFailedPrecondition},
-		{name: "unknown customer", when: fc(func(*customer.FileComplaint) {}), wantErr: customer.ErrNotFound},
+			when: fc(func(*customer.FileComplaint) {}), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "unknown customer", when: fc(func(*customer.FileComplaint) {}), wantErr: aggregate.ErrNotFound},
 		bad("bad id", func(f *customer.FileComplaint) { f.ComplaintID = "c 1" }),
 		bad("empty id", func(f *customer.FileComplaint) { f.ComplaintID = "" }),
 		bad("no channel", func(f *customer.FileComplaint) { f.Channel = customer.Channel{} }),
@@ -82,13 +83,13 @@ func TestFileComplaint(t *testing.T) {
 		bad("no description", func(f *customer.FileComplaint) { f.Description = "" }),
 		bad("no owner", func(f *customer.FileComplaint) { f.Owner = "" }),
 		bad("future", func(f *customer.FileComplaint) { f.OccurredAt = now.Add(time.Hour) }),
-		{name: "reply due not after filing", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "reply due not after filing", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				clock := customer.ReplyClockFunc(func(f time.Time) (time.Time, bool) { return f, false })
 				return c.FileComplaint(customer.FileComplaint{ComplaintID: "c1", Channel: customer.ChannelPhone, Category: "x",
 					Severity: customer.SeverityGeneral, Description: "x", Owner: "x"}, clock, now)
 			}},
-		{name: "nil clock", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "nil clock", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.FileComplaint(customer.FileComplaint{ComplaintID: "c1", Channel: customer.ChannelPhone, Category: "x",
 					Severity: customer.SeverityGeneral, Description: "x", Owner: "x"}, nil, now)
@@ -120,11 +121,11 @@ func TestComplaintStateMachine(t *testing.T) {
 		return tc{name: name, given: given, when: when, then: then}
 	}
 	refused := func(name string, given []step, when step, allowed ...string) tc {
-		return tc{name: name, given: given, when: when, wantErr: customer.ErrFailedPrecondition,
+		return tc{name: name, given: given, when: when, wantErr: aggregate.ErrFailedPrecondition,
 			check: func(t *testing.T, c *customer.Customer) {
 				// The refusal names the allowed next steps.
 				err := when(c)
-				var pe *customer.PreconditionError
+				var pe *aggregate.PreconditionError
 				if !errors.As(err, &pe) {
 					t.Fatalf("err = %v", err)
 				}
@@ -223,10 +224,10 @@ func TestComplaintStepsRefuseBadInput(t *testing.T) {
 		}
 	}
 	inv := func(name string, when step) tc {
-		return tc{name: name, given: given, when: when, wantErr: customer.ErrInvalidInput}
+		return tc{name: name, given: given, when: when, wantErr: aggregate.ErrInvalidInput}
 	}
 	nf := func(name string, when step) tc {
-		return tc{name: name, given: given, when: when, wantErr: customer.ErrNotFound}
+		return tc{name: name, given: given, when: when, wantErr: aggregate.ErrNotFound}
 	}
 	run(t, []tc{
 		{name: "escalate: promise in 30 days exactly", given: given,
@@ -267,8 +268,8 @@ func TestComplaintStepsRefuseBadInput(t *testing.T) {
 		inv("incident: no cause", func(c *customer.Customer) error {
 			return c.FileIncidentReport(customer.FileIncidentReport{ComplaintID: "c1", By: "m", Impact: "i", Handling: "h", CorrectiveActions: "c"}, now)
 		}),
-		{name: "accept: index out of range", given: append(given, propose("c1", "a", "b")), when: accept("c1", 2), wantErr: customer.ErrInvalidInput},
-		{name: "accept: negative index", given: append(given, propose("c1", "a", "b")), when: accept("c1", -1), wantErr: customer.ErrInvalidInput},
+		{name: "accept: index out of range", given: append(given, propose("c1", "a", "b")), when: accept("c1", 2), wantErr: aggregate.ErrInvalidInput},
+		{name: "accept: negative index", given: append(given, propose("c1", "a", "b")), when: accept("c1", -1), wantErr: aggregate.ErrInvalidInput},
 	})
 }
 
@@ -294,11 +295,11 @@ func TestRecoverySteps(t *testing.T) {
 					t.Errorf("compensation = %v, steps = %d", cp.Compensation, len(cp.RecoverySteps))
 				}
 			}},
-		{name: "compensation with another step", given: given, when: recovery("c1", customer.StepApology, cny(1)), wantErr: customer.ErrInvalidInput},
-		{name: "negative compensation", given: given, when: recovery("c1", customer.StepSymbolicAtonement, cny(-1)), wantErr: customer.ErrInvalidInput},
-		{name: "bad currency", given: given, when: recovery("c1", customer.StepSymbolicAtonement, &customer.Money{AmountMinor: 1, Currency: "元"}), wantErr: customer.ErrInvalidInput},
-		{name: "no step", given: given, when: recovery("c1", customer.RecoveryStep{}, nil), wantErr: customer.ErrInvalidInput},
-		{name: "declined complaint", given: append(given, decline("c1")), when: recovery("c1", customer.StepApology, nil), wantErr: customer.ErrFailedPrecondition},
+		{name: "compensation with another step", given: given, when: recovery("c1", customer.StepApology, cny(1)), wantErr: aggregate.ErrInvalidInput},
+		{name: "negative compensation", given: given, when: recovery("c1", customer.StepSymbolicAtonement, cny(-1)), wantErr: aggregate.ErrInvalidInput},
+		{name: "bad currency", given: given, when: recovery("c1", customer.StepSymbolicAtonement, &customer.Money{AmountMinor: 1, Currency: "元"}), wantErr: aggregate.ErrInvalidInput},
+		{name: "no step", given: given, when: recovery("c1", customer.RecoveryStep{}, nil), wantErr: aggregate.ErrInvalidInput},
+		{name: "declined complaint", given: append(given, decline("c1")), when: recovery("c1", customer.StepApology, nil), wantErr: aggregate.ErrFailedPrecondition},
 	})
 }
 
@@ -319,10 +320,10 @@ func TestTransferComplaint(t *testing.T) {
 			}},
 		{name: "second transfer records the current owner as from", given: append(given, transfer("agent-li")), when: transfer("agent-wu"),
 			then: []customer.Event{&customer.ComplaintTransferred{ComplaintID: "c1", By: "mgr-wang", From: "agent-li", To: "agent-wu", Reason: "leave"}}},
-		{name: "to the current owner", given: given, when: transfer("agent-zhang"), wantErr: customer.ErrFailedPrecondition},
-		{name: "closed complaint", given: append(given, decline("c1")), when: transfer("agent-li"), wantErr: customer.ErrFailedPrecondition},
-		{name: "no target", given: given, when: transfer(""), wantErr: customer.ErrInvalidInput},
-		{name: "no reason", given: given, wantErr: customer.ErrInvalidInput,
+		{name: "to the current owner", given: given, when: transfer("agent-zhang"), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "closed complaint", given: append(given, decline("c1")), when: transfer("agent-li"), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "no target", given: given, when: transfer(""), wantErr: aggregate.ErrInvalidInput},
+		{name: "no reason", given: given, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.TransferComplaint(customer.TransferComplaint{ComplaintID: "c1", By: "m", To: "x"}, now)
 			}},

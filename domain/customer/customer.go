@@ -5,8 +5,8 @@
 // The package is pure: it does no I/O and imports only the standard
 // library. Verb methods (Register, LogContact, FileComplaint, …) validate
 // their command, check the aggregate's rules, and either record one event or
-// return a typed error (*InvalidInputError, *NotFoundError,
-// *PreconditionError) and record nothing. State changes only in apply, which
+// return a typed error (*aggregate.InvalidInputError, *aggregate.NotFoundError,
+// *aggregate.PreconditionError) and record nothing. State changes only in apply, which
 // both the verbs and Rehydrate use; Rehydrate does not re-run validation.
 package customer
 
@@ -88,7 +88,7 @@ func New(id string) (*Customer, error) {
 //
 // It refuses only a history that cannot be a stream: an invalid id, a nil
 // event, revisions that are not 0, 1, 2, … in order, or a first event that is
-// not CustomerRegistered (errors match ErrCorruptHistory). An empty history
+// not CustomerRegistered (errors match aggregate.ErrCorruptHistory). An empty history
 // yields the aggregate of a customer that does not exist, like New.
 func Rehydrate(id string, history []Historic) (*Customer, error) {
 	c, err := New(id)
@@ -97,14 +97,14 @@ func Rehydrate(id string, history []Historic) (*Customer, error) {
 	}
 	for i, h := range history {
 		if h.Event == nil {
-			return nil, fmt.Errorf("%w: customer %s revision %d: nil event", ErrCorruptHistory, id, h.Revision)
+			return nil, fmt.Errorf("%w: customer %s revision %d: nil event", aggregate.ErrCorruptHistory, id, h.Revision)
 		}
 		if h.Revision != uint64(i) {
-			return nil, fmt.Errorf("%w: customer %s: event %d has revision %d, want %d", ErrCorruptHistory, id, i, h.Revision, i)
+			return nil, fmt.Errorf("%w: customer %s: event %d has revision %d, want %d", aggregate.ErrCorruptHistory, id, i, h.Revision, i)
 		}
 		if i == 0 {
 			if _, ok := h.Event.(*CustomerRegistered); !ok {
-				return nil, fmt.Errorf("%w: customer %s: first event is %s, want %s", ErrCorruptHistory, id, h.Event.EventType(), TypeCustomerRegistered)
+				return nil, fmt.Errorf("%w: customer %s: first event is %s, want %s", aggregate.ErrCorruptHistory, id, h.Event.EventType(), TypeCustomerRegistered)
 			}
 		}
 		c.apply(h.Event, h.OccurredAt)
@@ -341,7 +341,7 @@ func (c *Customer) Register(cmd Register, now time.Time) error {
 		return err
 	}
 	if c.registered {
-		return &PreconditionError{Action: "register customer " + c.id, Reason: "the customer is already registered"}
+		return &aggregate.PreconditionError{Action: "register customer " + c.id, Reason: "the customer is already registered"}
 	}
 	c.record(&CustomerRegistered{
 		CustomerID: c.id, Name: cmd.Name, Phone: cmd.Phone, Email: cmd.Email, WeChat: cmd.WeChat,
@@ -481,7 +481,7 @@ func (c *Customer) RecordPurchase(cmd RecordPurchase, now time.Time) error {
 		return err
 	}
 	if _, dup := c.orders[cmd.OrderID]; dup {
-		return &PreconditionError{Action: "record purchase " + cmd.OrderID, Reason: "the order is already recorded"}
+		return &aggregate.PreconditionError{Action: "record purchase " + cmd.OrderID, Reason: "the order is already recorded"}
 	}
 	c.record(&PurchaseMade{OrderID: cmd.OrderID, Amount: cmd.Amount, Items: slices.Clone(cmd.Items)}, at)
 	return nil
@@ -504,7 +504,7 @@ func (c *Customer) RecordReferral(cmd RecordReferral, now time.Time) error {
 		return err
 	}
 	if slices.Contains(c.referrals, cmd.ReferredCustomerID) {
-		return &PreconditionError{Action: "record referral of " + cmd.ReferredCustomerID, Reason: "the referral is already recorded"}
+		return &aggregate.PreconditionError{Action: "record referral of " + cmd.ReferredCustomerID, Reason: "the referral is already recorded"}
 	}
 	c.record(&ReferralMade{ReferredCustomerID: cmd.ReferredCustomerID}, at)
 	return nil
@@ -557,7 +557,7 @@ func (c *Customer) RecordSatisfaction(cmd RecordSatisfaction, now time.Time) err
 // RecordGreetingSent records GreetingSent. The customer must have marketing
 // consent, and a campaign's outcome (sent, failed or skipped) is recorded at
 // most once per customer: a second record for the same campaign is refused
-// with a PreconditionError (check Greeting first to treat it as done).
+// with a aggregate.PreconditionError (check Greeting first to treat it as done).
 func (c *Customer) RecordGreetingSent(cmd RecordGreetingSent, now time.Time) error {
 	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
@@ -577,7 +577,7 @@ func (c *Customer) RecordGreetingSent(cmd RecordGreetingSent, now time.Time) err
 		return err
 	}
 	if !c.consent {
-		return &PreconditionError{Action: action, Reason: "the customer has no marketing consent", Allowed: []string{"record greeting skipped"}}
+		return &aggregate.PreconditionError{Action: action, Reason: "the customer has no marketing consent", Allowed: []string{"record greeting skipped"}}
 	}
 	c.record(&GreetingSent{CampaignID: cmd.CampaignID, Occasion: cmd.Occasion, Channel: cmd.Channel, Template: cmd.Template, Attempts: cmd.Attempts}, at)
 	return nil
@@ -630,7 +630,7 @@ func (c *Customer) checkGreeting(action, campaignID string) error {
 		return err
 	}
 	if g, dup := c.greetings[campaignID]; dup {
-		return &PreconditionError{Action: action, Reason: "the campaign's greeting is already recorded as " + g.Status.String()}
+		return &aggregate.PreconditionError{Action: action, Reason: "the campaign's greeting is already recorded as " + g.Status.String()}
 	}
 	return nil
 }
@@ -648,7 +648,7 @@ func (c *Customer) MarkLost(cmd MarkLost, now time.Time) error {
 		return err
 	}
 	if c.markedLost {
-		return &PreconditionError{Action: "mark customer lost", Reason: "the customer is already marked lost", Allowed: []string{"win back"}}
+		return &aggregate.PreconditionError{Action: "mark customer lost", Reason: "the customer is already marked lost", Allowed: []string{"win back"}}
 	}
 	c.record(&CustomerMarkedLost{Reason: cmd.Reason, By: cmd.By}, at)
 	return nil
@@ -669,7 +669,7 @@ func (c *Customer) WinBack(cmd WinBack, now time.Time) error {
 		return err
 	}
 	if !c.markedLost {
-		return &PreconditionError{Action: "win back customer", Reason: "the customer is not marked lost", Allowed: []string{"mark lost"}}
+		return &aggregate.PreconditionError{Action: "win back customer", Reason: "the customer is not marked lost", Allowed: []string{"mark lost"}}
 	}
 	c.record(&CustomerWonBack{Reason: cmd.Reason}, at)
 	return nil
@@ -702,10 +702,10 @@ func (c *Customer) Erase(cmd Erase, now time.Time) error {
 		return err
 	}
 	if !c.registered {
-		return &NotFoundError{Kind: "customer", ID: c.id}
+		return &aggregate.NotFoundError{Kind: "customer", ID: c.id}
 	}
 	if c.erased {
-		return &PreconditionError{Action: "erase customer " + c.id, Reason: "the customer is already erased"}
+		return &aggregate.PreconditionError{Action: "erase customer " + c.id, Reason: "the customer is already erased"}
 	}
 	c.record(&CustomerErased{By: cmd.By, Reason: cmd.Reason}, at)
 	return nil
@@ -715,10 +715,10 @@ func (c *Customer) Erase(cmd Erase, now time.Time) error {
 // erased.
 func (c *Customer) checkActive(action string) error {
 	if !c.registered {
-		return &NotFoundError{Kind: "customer", ID: c.id}
+		return &aggregate.NotFoundError{Kind: "customer", ID: c.id}
 	}
 	if c.erased {
-		return &PreconditionError{Action: action, Reason: "the customer was erased; nothing may be recorded after erasure"}
+		return &aggregate.PreconditionError{Action: action, Reason: "the customer was erased; nothing may be recorded after erasure"}
 	}
 	return nil
 }

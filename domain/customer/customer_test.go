@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -17,7 +18,7 @@ func TestNew(t *testing.T) {
 	}
 	for _, id := range []string{"", "a b", "a/b", "é", strings.Repeat("x", 65), "a\n"} {
 		_, err := customer.New(id)
-		if !errors.Is(err, customer.ErrInvalidInput) {
+		if !errors.Is(err, aggregate.ErrInvalidInput) {
 			t.Errorf("New(%q) = %v, want invalid input", id, err)
 		}
 	}
@@ -30,7 +31,7 @@ func TestRegister(t *testing.T) {
 		Locale: "zh-CN", Birthday: "1990-05-01", MarketingConsent: true,
 	}
 	bad := func(name string, mod func(*customer.Register)) tc {
-		return tc{name: name, when: register(mod), wantErr: customer.ErrInvalidInput}
+		return tc{name: name, when: register(mod), wantErr: aggregate.ErrInvalidInput}
 	}
 	run(t, []tc{
 		{name: "new customer", when: register(), then: []customer.Event{want},
@@ -50,7 +51,7 @@ func TestRegister(t *testing.T) {
 					t.Errorf("registeredAt = %v, want now", c.RegisteredAt())
 				}
 			}},
-		{name: "already registered", given: []step{register()}, when: register(), wantErr: customer.ErrFailedPrecondition},
+		{name: "already registered", given: []step{register()}, when: register(), wantErr: aggregate.ErrFailedPrecondition},
 		bad("future occurredAt", func(r *customer.Register) { r.OccurredAt = now.Add(time.Second) }),
 		bad("empty name", func(r *customer.Register) { r.Name = "  " }),
 		bad("no tier", func(r *customer.Register) { r.Tier = customer.Tier{} }),
@@ -85,17 +86,17 @@ func TestUpdateProfile(t *testing.T) {
 			when: func(c *customer.Customer) error {
 				return c.UpdateProfile(customer.UpdateProfile{Locale: ptr("zh-CN")}, now)
 			}},
-		{name: "no field", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "no field", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error { return c.UpdateProfile(customer.UpdateProfile{}, now) }},
-		{name: "clear name", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "clear name", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.UpdateProfile(customer.UpdateProfile{Name: ptr("")}, now)
 			}},
-		{name: "bad timezone", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "bad timezone", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.UpdateProfile(customer.UpdateProfile{Timezone: ptr("Nowhere/Town")}, now)
 			}},
-		{name: "unknown customer", wantErr: customer.ErrNotFound,
+		{name: "unknown customer", wantErr: aggregate.ErrNotFound,
 			when: func(c *customer.Customer) error {
 				return c.UpdateProfile(customer.UpdateProfile{Name: ptr("x")}, now)
 			}},
@@ -114,11 +115,11 @@ func TestSetMarketingConsent(t *testing.T) {
 					t.Error("consent still true")
 				}
 			}},
-		{name: "future", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "future", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.SetMarketingConsent(customer.SetMarketingConsent{Consent: true, OccurredAt: now.Add(time.Hour)}, now)
 			}},
-		{name: "unknown customer", wantErr: customer.ErrNotFound,
+		{name: "unknown customer", wantErr: aggregate.ErrNotFound,
 			when: func(c *customer.Customer) error {
 				return c.SetMarketingConsent(customer.SetMarketingConsent{Consent: true}, now)
 			}},
@@ -154,24 +155,24 @@ func TestLogContact(t *testing.T) {
 					t.Errorf("repeatContacts = %d, want 0", cp.RepeatContacts)
 				}
 			}},
-		{name: "unknown complaint", given: []step{register()}, wantErr: customer.ErrNotFound,
+		{name: "unknown complaint", given: []step{register()}, wantErr: aggregate.ErrNotFound,
 			when: lc(func(l *customer.LogContact) { l.ComplaintID = "nope" })},
-		{name: "bad complaint id", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "bad complaint id", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: lc(func(l *customer.LogContact) { l.ComplaintID = "no pe" })},
-		{name: "no channel", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "no channel", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: lc(func(l *customer.LogContact) { l.Channel = customer.Channel{} })},
-		{name: "no direction", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "no direction", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: lc(func(l *customer.LogContact) { l.Direction = customer.Direction{} })},
-		{name: "no agent", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "no agent", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: lc(func(l *customer.LogContact) { l.Agent = "" })},
-		{name: "future", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "future", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: lc(func(l *customer.LogContact) { l.OccurredAt = now.Add(time.Minute) })},
-		{name: "before the registration", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "before the registration", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: lc(func(l *customer.LogContact) { l.OccurredAt = now.AddDate(-3, 0, 0) })},
 		{name: "backfill is fine", given: []step{register()},
 			when: lc(func(l *customer.LogContact) { l.OccurredAt = now.AddDate(0, 0, -30) }),
 			then: []customer.Event{&customer.ContactLogged{Channel: customer.ChannelWeChat, Direction: customer.Inbound, Agent: "agent-zhang", Summary: "asked"}}},
-		{name: "unknown customer", wantErr: customer.ErrNotFound, when: lc(func(*customer.LogContact) {})},
+		{name: "unknown customer", wantErr: aggregate.ErrNotFound, when: lc(func(*customer.LogContact) {})},
 	})
 }
 
@@ -192,18 +193,18 @@ func TestRecordPurchase(t *testing.T) {
 			}},
 		{name: "zero amount is fine", given: []step{register()}, when: buy("o-1", customer.Money{Currency: "USD"}),
 			then: []customer.Event{&customer.PurchaseMade{OrderID: "o-1", Amount: customer.Money{Currency: "USD"}, Items: []string{"rice"}}}},
-		{name: "negative amount", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "negative amount", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: buy("o-1", customer.Money{AmountMinor: -1, Currency: "CNY"})},
-		{name: "lower-case currency", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "lower-case currency", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: buy("o-1", customer.Money{AmountMinor: 1, Currency: "cny"})},
-		{name: "long currency", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "long currency", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: buy("o-1", customer.Money{AmountMinor: 1, Currency: "CNYY"})},
-		{name: "no order id", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: buy("", ok)},
-		{name: "empty item", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "no order id", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: buy("", ok)},
+		{name: "empty item", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.RecordPurchase(customer.RecordPurchase{OrderID: "o", Amount: ok, Items: []string{""}}, now)
 			}},
-		{name: "order recorded twice", given: []step{register(), buy("o-1", ok)}, wantErr: customer.ErrFailedPrecondition, when: buy("o-1", ok)},
+		{name: "order recorded twice", given: []step{register(), buy("o-1", ok)}, wantErr: aggregate.ErrFailedPrecondition, when: buy("o-1", ok)},
 	})
 }
 
@@ -221,10 +222,10 @@ func TestRecordReferral(t *testing.T) {
 					t.Errorf("referrals = %v", r)
 				}
 			}},
-		{name: "self", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: ref(custID)},
-		{name: "bad id", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: ref("a b")},
-		{name: "twice", given: []step{register(), ref("cust-2")}, wantErr: customer.ErrFailedPrecondition, when: ref("cust-2")},
-		{name: "unknown customer", wantErr: customer.ErrNotFound, when: ref("cust-2")},
+		{name: "self", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: ref(custID)},
+		{name: "bad id", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: ref("a b")},
+		{name: "twice", given: []step{register(), ref("cust-2")}, wantErr: aggregate.ErrFailedPrecondition, when: ref("cust-2")},
+		{name: "unknown customer", wantErr: aggregate.ErrNotFound, when: ref("cust-2")},
 	})
 }
 
@@ -237,8 +238,8 @@ func TestVoiceGrumble(t *testing.T) {
 	run(t, []tc{
 		{name: "grumble", given: []step{register()}, when: g(customer.ChannelChat, "slow"),
 			then: []customer.Event{&customer.GrumbleVoiced{Channel: customer.ChannelChat, Summary: "slow"}}},
-		{name: "no summary", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: g(customer.ChannelChat, "")},
-		{name: "no channel", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: g(customer.Channel{}, "slow")},
+		{name: "no summary", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: g(customer.ChannelChat, "")},
+		{name: "no channel", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: g(customer.Channel{}, "slow")},
 	})
 }
 
@@ -257,9 +258,9 @@ func TestRecordSatisfaction(t *testing.T) {
 					t.Errorf("survey scores = %v", cp.SurveyScores)
 				}
 			}},
-		{name: "score 0", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: sat(0, "")},
-		{name: "score 6", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: sat(6, "")},
-		{name: "unknown complaint", given: []step{register()}, wantErr: customer.ErrNotFound, when: sat(3, "c9")},
+		{name: "score 0", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: sat(0, "")},
+		{name: "score 6", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: sat(6, "")},
+		{name: "unknown complaint", given: []step{register()}, wantErr: aggregate.ErrNotFound, when: sat(3, "c9")},
 	})
 }
 
@@ -288,12 +289,12 @@ func TestGreetings(t *testing.T) {
 					t.Errorf("greeting = %+v, %v", g, ok)
 				}
 			}},
-		{name: "sent without consent", given: []step{noConsent}, wantErr: customer.ErrFailedPrecondition, when: sent("camp-1")},
+		{name: "sent without consent", given: []step{noConsent}, wantErr: aggregate.ErrFailedPrecondition, when: sent("camp-1")},
 		{name: "sent after consent withdrawn", given: []step{register(), func(c *customer.Customer) error {
 			return c.SetMarketingConsent(customer.SetMarketingConsent{Consent: false}, now)
-		}}, wantErr: customer.ErrFailedPrecondition, when: sent("camp-1")},
-		{name: "same campaign twice", given: []step{register(), sent("camp-1")}, wantErr: customer.ErrFailedPrecondition, when: sent("camp-1")},
-		{name: "sent after failed", given: []step{register(), failed("camp-1")}, wantErr: customer.ErrFailedPrecondition, when: sent("camp-1")},
+		}}, wantErr: aggregate.ErrFailedPrecondition, when: sent("camp-1")},
+		{name: "same campaign twice", given: []step{register(), sent("camp-1")}, wantErr: aggregate.ErrFailedPrecondition, when: sent("camp-1")},
+		{name: "sent after failed", given: []step{register(), failed("camp-1")}, wantErr: aggregate.ErrFailedPrecondition, when: sent("camp-1")},
 		{name: "another campaign", given: []step{register(), sent("camp-1")}, when: sent("camp-2"),
 			then: []customer.Event{&customer.GreetingSent{CampaignID: "camp-2", Occasion: "CN:spring_festival", Channel: customer.ChannelSMS, Template: 1}}},
 		{name: "failed", given: []step{register()}, when: failed("camp-1"),
@@ -305,17 +306,17 @@ func TestGreetings(t *testing.T) {
 					t.Errorf("greeting = %+v", g)
 				}
 			}},
-		{name: "skipped twice", given: []step{noConsent, skipped("camp-1")}, wantErr: customer.ErrFailedPrecondition, when: skipped("camp-1")},
-		{name: "bad campaign id", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: sent("")},
-		{name: "negative template", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "skipped twice", given: []step{noConsent, skipped("camp-1")}, wantErr: aggregate.ErrFailedPrecondition, when: skipped("camp-1")},
+		{name: "bad campaign id", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: sent("")},
+		{name: "negative template", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.RecordGreetingSent(customer.RecordGreetingSent{CampaignID: "x", Occasion: "o", Channel: customer.ChannelSMS, Template: -1}, now)
 			}},
-		{name: "failed without reason", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "failed without reason", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.RecordGreetingFailed(customer.RecordGreetingFailed{CampaignID: "x", Occasion: "o", Channel: customer.ChannelSMS}, now)
 			}},
-		{name: "sent to an erased customer", given: []step{register(), erase()}, wantErr: customer.ErrFailedPrecondition, when: sent("camp-1")},
+		{name: "sent to an erased customer", given: []step{register(), erase()}, wantErr: aggregate.ErrFailedPrecondition, when: sent("camp-1")},
 	})
 }
 
@@ -331,8 +332,8 @@ func TestLostAndWonBack(t *testing.T) {
 					t.Error("not marked lost")
 				}
 			}},
-		{name: "mark lost twice", given: []step{register(), markLost()}, wantErr: customer.ErrFailedPrecondition, when: markLost()},
-		{name: "mark lost without reason", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "mark lost twice", given: []step{register(), markLost()}, wantErr: aggregate.ErrFailedPrecondition, when: markLost()},
+		{name: "mark lost without reason", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error { return c.MarkLost(customer.MarkLost{By: "x"}, now) }},
 		{name: "win back", given: []step{register(), markLost()}, when: winBack,
 			then: []customer.Event{&customer.CustomerWonBack{Reason: "ordered again"}},
@@ -341,7 +342,7 @@ func TestLostAndWonBack(t *testing.T) {
 					t.Error("still marked lost")
 				}
 			}},
-		{name: "win back a customer not marked lost", given: []step{register()}, wantErr: customer.ErrFailedPrecondition, when: winBack},
+		{name: "win back a customer not marked lost", given: []step{register()}, wantErr: aggregate.ErrFailedPrecondition, when: winBack},
 		{name: "lost again after win back", given: []step{register(), markLost(), winBack}, when: markLost(),
 			then: []customer.Event{&customer.CustomerMarkedLost{Reason: "moved away", By: "am-li"}}},
 	})
@@ -361,8 +362,8 @@ func TestFlagConduct(t *testing.T) {
 					t.Error("not flagged")
 				}
 			}},
-		{name: "no note", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: flag(customer.SeverityGeneral, "")},
-		{name: "no severity", given: []step{register()}, wantErr: customer.ErrInvalidInput, when: flag(customer.Severity{}, "x")},
+		{name: "no note", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: flag(customer.SeverityGeneral, "")},
+		{name: "no severity", given: []step{register()}, wantErr: aggregate.ErrInvalidInput, when: flag(customer.Severity{}, "x")},
 	})
 }
 
@@ -376,9 +377,9 @@ func TestErase(t *testing.T) {
 					t.Errorf("personal data kept after erasure: %q %q %q %q %q", c.Name(), c.Phone(), c.Email(), c.Birthday(), cp.Description)
 				}
 			}},
-		{name: "erase twice", given: []step{register(), erase()}, wantErr: customer.ErrFailedPrecondition, when: erase()},
-		{name: "erase unknown", wantErr: customer.ErrNotFound, when: erase()},
-		{name: "erase without reason", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "erase twice", given: []step{register(), erase()}, wantErr: aggregate.ErrFailedPrecondition, when: erase()},
+		{name: "erase unknown", wantErr: aggregate.ErrNotFound, when: erase()},
+		{name: "erase without reason", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error { return c.Erase(customer.Erase{By: "admin"}, now) }},
 	})
 }
@@ -438,7 +439,7 @@ func TestNothingAfterErasure(t *testing.T) {
 	}
 	var cases []tc
 	for name, v := range verbs {
-		cases = append(cases, tc{name: name, given: given, when: v, wantErr: customer.ErrFailedPrecondition})
+		cases = append(cases, tc{name: name, given: given, when: v, wantErr: aggregate.ErrFailedPrecondition})
 	}
 	run(t, cases)
 }

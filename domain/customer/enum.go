@@ -1,6 +1,10 @@
 package customer
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/kefu-crm/kefu/domain/aggregate"
+)
 
 // enum is a closed set of string values. K is a tag type that names the set
 // and lists its values; each exported enum type below is enum[K] for its own
@@ -44,7 +48,7 @@ func parseEnum[K enumKind](s string) (enum[K], error) {
 			return enum[K]{v}, nil
 		}
 	}
-	return enum[K]{}, &InvalidInputError{Field: k.kindName(), Reason: fmt.Sprintf("%q is not one of %v", s, k.kindValues())}
+	return enum[K]{}, &aggregate.InvalidInputError{Field: k.kindName(), Reason: fmt.Sprintf("%q is not one of %v", s, k.kindValues())}
 }
 
 func enumValues[K enumKind]() []enum[K] {
@@ -166,7 +170,7 @@ var (
 )
 
 // Parsing constructors: the only way to turn outside text into an enum.
-// They return an *InvalidInputError naming the field and the allowed values.
+// They return an *aggregate.InvalidInputError naming the field and the allowed values.
 func ParseTier(s string) (Tier, error)                     { return parseEnum[tierKind](s) }
 func ParseChannel(s string) (Channel, error)               { return parseEnum[channelKind](s) }
 func ParseDirection(s string) (Direction, error)           { return parseEnum[directionKind](s) }
@@ -180,6 +184,9 @@ func ParseFollowUpOutcome(s string) (FollowUpOutcome, error) {
 
 // Value lists, in declaration order (for API enums and tests).
 func Tiers() []Tier                       { return enumValues[tierKind]() }
+func Directions() []Direction             { return enumValues[directionKind]() }
+func Severities() []Severity              { return enumValues[severityKind]() }
+func Outcomes() []Outcome                 { return enumValues[outcomeKind]() }
 func Channels() []Channel                 { return enumValues[channelKind]() }
 func RecoverySteps() []RecoveryStep       { return enumValues[recoveryStepKind]() }
 func FollowUpReasons() []FollowUpReason   { return enumValues[followUpReasonKind]() }

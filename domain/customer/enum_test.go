@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -51,7 +52,7 @@ func TestParseEnums(t *testing.T) {
 			}
 			// given an undeclared value, then an InvalidInputError
 			for _, s := range []string{"", "gold", "UNKNOWN"} {
-				var inv *customer.InvalidInputError
+				var inv *aggregate.InvalidInputError
 				if _, err := tt.parse(s); !errors.As(err, &inv) {
 					t.Errorf("parse(%q): %v, want *InvalidInputError", s, err)
 				}

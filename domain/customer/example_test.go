@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -23,7 +24,7 @@ func ExampleNew() {
 	}, sla, now)
 
 	err := c.ResolveComplaint(customer.ResolveComplaint{ComplaintID: "c-1", By: "agent-han", Outcome: customer.Satisfied}, now)
-	fmt.Println(errors.Is(err, customer.ErrFailedPrecondition), err)
+	fmt.Println(errors.Is(err, aggregate.ErrFailedPrecondition), err)
 
 	_ = c.AcknowledgeComplaint(customer.AcknowledgeComplaint{ComplaintID: "c-1", By: "agent-han"}, now)
 	_ = c.ResolveComplaint(customer.ResolveComplaint{ComplaintID: "c-1", By: "agent-han", Outcome: customer.Satisfied}, now)

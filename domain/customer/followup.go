@@ -1,6 +1,10 @@
 package customer
 
-import "time"
+import (
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/aggregate"
+)
 
 // FollowUpStatus is where a follow-up is: DUE until completed (DONE) or
 // cancelled (CANCELLED).
@@ -21,8 +25,8 @@ var (
 	FollowUpStatusCancelled = FollowUpStatus{"CANCELLED"}
 )
 
-// ParseFollowUpStatus parses a status name.
-func ParseFollowUpStatus(s string) (FollowUpStatus, error) { return parseEnum[followUpStatusKind](s) }
+// FollowUpStatuses lists the statuses in declaration order.
+func FollowUpStatuses() []FollowUpStatus { return enumValues[followUpStatusKind]() }
 
 // FollowUp is a read-only copy of a follow-up's state.
 type FollowUp struct {
@@ -82,7 +86,7 @@ func (c *Customer) FollowUps() []FollowUp {
 }
 
 // ScheduleFollowUp records FollowUpScheduled. The id must be new for this
-// customer: scheduling an id again is refused with a PreconditionError (a
+// customer: scheduling an id again is refused with a aggregate.PreconditionError (a
 // process manager deriving ids deterministically checks FollowUp first, or
 // treats that refusal as "already done"). The due time may lie in the past
 // (a backfill, or an overdue item). Owner defaults to the complaint's
@@ -128,10 +132,10 @@ func (c *Customer) ScheduleFollowUp(cmd ScheduleFollowUp, now time.Time) error {
 		owner = c.accountManager
 	}
 	if owner == "" {
-		return &PreconditionError{Action: action, Reason: "no owner given and the customer has no account manager"}
+		return &aggregate.PreconditionError{Action: action, Reason: "no owner given and the customer has no account manager"}
 	}
 	if _, dup := c.followUps[cmd.FollowUpID]; dup {
-		return &PreconditionError{Action: action, Reason: "a follow-up with this id already exists"}
+		return &aggregate.PreconditionError{Action: action, Reason: "a follow-up with this id already exists"}
 	}
 	c.record(&FollowUpScheduled{
 		FollowUpID: cmd.FollowUpID, ComplaintID: cmd.ComplaintID, Reason: cmd.Reason,
@@ -180,10 +184,10 @@ func (c *Customer) dueFollowUp(action, id string, at time.Time) (*followUp, erro
 	}
 	f := c.followUps[id]
 	if f == nil {
-		return nil, &NotFoundError{Kind: "follow-up", ID: id}
+		return nil, &aggregate.NotFoundError{Kind: "follow-up", ID: id}
 	}
 	if f.status != FollowUpStatusDue {
-		return nil, &PreconditionError{Action: action, Reason: "the follow-up is " + f.status.String() + ", not DUE"}
+		return nil, &aggregate.PreconditionError{Action: action, Reason: "the follow-up is " + f.status.String() + ", not DUE"}
 	}
 	if at.Before(f.scheduledAt) {
 		return nil, invalid("occurredAt", "%s is before follow-up %s was scheduled (%s)", at.Format(time.RFC3339), id, f.scheduledAt.In(at.Location()).Format(time.RFC3339))

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -30,20 +31,20 @@ func TestScheduleFollowUp(t *testing.T) {
 			when: schedule("f1", "c1", ""), then: []customer.Event{ev("f1", "c1", "agent-li")}},
 		{name: "owner defaults to the account manager", given: []step{register()},
 			when: schedule("f1", "", ""), then: []customer.Event{ev("f1", "", "am-li")}},
-		{name: "no owner at all", given: []step{noAM}, when: schedule("f1", "", ""), wantErr: customer.ErrFailedPrecondition},
-		{name: "duplicate id", given: []step{register(), schedule("f1", "", "")}, when: schedule("f1", "", ""), wantErr: customer.ErrFailedPrecondition},
-		{name: "unknown complaint", given: []step{register()}, when: schedule("f1", "c9", ""), wantErr: customer.ErrNotFound},
-		{name: "bad id", given: []step{register()}, when: schedule("f 1", "", ""), wantErr: customer.ErrInvalidInput},
-		{name: "blank owner", given: []step{register()}, when: schedule("f1", "", "  "), wantErr: customer.ErrInvalidInput},
-		{name: "no due time", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "no owner at all", given: []step{noAM}, when: schedule("f1", "", ""), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "duplicate id", given: []step{register(), schedule("f1", "", "")}, when: schedule("f1", "", ""), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "unknown complaint", given: []step{register()}, when: schedule("f1", "c9", ""), wantErr: aggregate.ErrNotFound},
+		{name: "bad id", given: []step{register()}, when: schedule("f 1", "", ""), wantErr: aggregate.ErrInvalidInput},
+		{name: "blank owner", given: []step{register()}, when: schedule("f1", "", "  "), wantErr: aggregate.ErrInvalidInput},
+		{name: "no due time", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.ScheduleFollowUp(customer.ScheduleFollowUp{FollowUpID: "f1", Reason: customer.ReasonRoutine}, now)
 			}},
-		{name: "no reason", given: []step{register()}, wantErr: customer.ErrInvalidInput,
+		{name: "no reason", given: []step{register()}, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.ScheduleFollowUp(customer.ScheduleFollowUp{FollowUpID: "f1", DueAt: due}, now)
 			}},
-		{name: "unknown customer", when: schedule("f1", "", "x"), wantErr: customer.ErrNotFound},
+		{name: "unknown customer", when: schedule("f1", "", "x"), wantErr: aggregate.ErrNotFound},
 	})
 }
 
@@ -68,10 +69,10 @@ func TestCompleteAndCancelFollowUp(t *testing.T) {
 					t.Errorf("follow-up = %+v", f)
 				}
 			}},
-		{name: "complete twice", given: append(given, complete("f1", customer.FollowUpNoAnswer)), when: complete("f1", customer.FollowUpSatisfied), wantErr: customer.ErrFailedPrecondition},
-		{name: "complete cancelled", given: append(given, cancel("f1")), when: complete("f1", customer.FollowUpSatisfied), wantErr: customer.ErrFailedPrecondition},
-		{name: "complete unknown", given: given, when: complete("f9", customer.FollowUpSatisfied), wantErr: customer.ErrNotFound},
-		{name: "complete without outcome", given: given, when: complete("f1", customer.FollowUpOutcome{}), wantErr: customer.ErrInvalidInput},
+		{name: "complete twice", given: append(given, complete("f1", customer.FollowUpNoAnswer)), when: complete("f1", customer.FollowUpSatisfied), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "complete cancelled", given: append(given, cancel("f1")), when: complete("f1", customer.FollowUpSatisfied), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "complete unknown", given: given, when: complete("f9", customer.FollowUpSatisfied), wantErr: aggregate.ErrNotFound},
+		{name: "complete without outcome", given: given, when: complete("f1", customer.FollowUpOutcome{}), wantErr: aggregate.ErrInvalidInput},
 		{name: "cancel", given: given, when: cancel("f1"),
 			then: []customer.Event{&customer.FollowUpCancelled{FollowUpID: "f1", By: "am-li", Reason: "customer moved"}},
 			check: func(t *testing.T, c *customer.Customer) {
@@ -79,9 +80,9 @@ func TestCompleteAndCancelFollowUp(t *testing.T) {
 					t.Errorf("follow-up = %+v", f)
 				}
 			}},
-		{name: "cancel done", given: append(given, complete("f1", customer.FollowUpSatisfied)), when: cancel("f1"), wantErr: customer.ErrFailedPrecondition},
-		{name: "cancel unknown", given: given, when: cancel("f9"), wantErr: customer.ErrNotFound},
-		{name: "cancel without reason", given: given, wantErr: customer.ErrInvalidInput,
+		{name: "cancel done", given: append(given, complete("f1", customer.FollowUpSatisfied)), when: cancel("f1"), wantErr: aggregate.ErrFailedPrecondition},
+		{name: "cancel unknown", given: given, when: cancel("f9"), wantErr: aggregate.ErrNotFound},
+		{name: "cancel without reason", given: given, wantErr: aggregate.ErrInvalidInput,
 			when: func(c *customer.Customer) error {
 				return c.CancelFollowUp(customer.CancelFollowUp{FollowUpID: "f1", By: "x"}, now)
 			}},

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -206,7 +207,7 @@ func checkSequence(t *testing.T, data []byte) {
 				t.Fatalf("%s refused (%v) but recorded %d events", name, err, added)
 			}
 			k := 0
-			for _, s := range []error{customer.ErrInvalidInput, customer.ErrNotFound, customer.ErrFailedPrecondition} {
+			for _, s := range []error{aggregate.ErrInvalidInput, aggregate.ErrNotFound, aggregate.ErrFailedPrecondition} {
 				if errors.Is(err, s) {
 					k++
 				}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -85,26 +86,26 @@ func run(t *testing.T, cases []tc) {
 func assertTyped(t *testing.T, err error) {
 	t.Helper()
 	var (
-		ii *customer.InvalidInputError
-		nf *customer.NotFoundError
-		pe *customer.PreconditionError
+		ii *aggregate.InvalidInputError
+		nf *aggregate.NotFoundError
+		pe *aggregate.PreconditionError
 	)
 	n := 0
 	if errors.As(err, &ii) {
 		n++
-		if !errors.Is(err, customer.ErrInvalidInput) || ii.Field == "" {
+		if !errors.Is(err, aggregate.ErrInvalidInput) || ii.Field == "" {
 			t.Errorf("InvalidInputError %v: no field or wrong sentinel", err)
 		}
 	}
 	if errors.As(err, &nf) {
 		n++
-		if !errors.Is(err, customer.ErrNotFound) || nf.Kind == "" {
+		if !errors.Is(err, aggregate.ErrNotFound) || nf.Kind == "" {
 			t.Errorf("NotFoundError %v: no kind or wrong sentinel", err)
 		}
 	}
 	if errors.As(err, &pe) {
 		n++
-		if !errors.Is(err, customer.ErrFailedPrecondition) || pe.Reason == "" {
+		if !errors.Is(err, aggregate.ErrFailedPrecondition) || pe.Reason == "" {
 			t.Errorf("PreconditionError %v: no reason or wrong sentinel", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -143,11 +144,11 @@ func given(t *testing.T, steps []step) *customer.Customer {
 // that nothing was recorded since before.
 func refusedAt(t *testing.T, c *customer.Customer, before int, err error, what string) {
 	t.Helper()
-	var ie *customer.InvalidInputError
+	var ie *aggregate.InvalidInputError
 	switch {
 	case err == nil:
 		t.Errorf("accepted; want an invalid occurredAt (%s)", what)
-	case !errors.Is(err, customer.ErrInvalidInput) || !errors.As(err, &ie) || ie.Field != "occurredAt":
+	case !errors.Is(err, aggregate.ErrInvalidInput) || !errors.As(err, &ie) || ie.Field != "occurredAt":
 		t.Errorf("err = %v (%T), want an invalid occurredAt", err, err)
 	case !strings.Contains(err.Error(), what):
 		t.Errorf("err = %q does not say %q", err, what)

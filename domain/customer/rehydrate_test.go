@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
 
@@ -92,7 +93,7 @@ func TestRehydrateReproducesState(t *testing.T) {
 	}
 	// A rebuilt aggregate decides like the live one.
 	err = rebuilt.ResolveComplaint(customer.ResolveComplaint{ComplaintID: "c1", By: "x", Outcome: customer.Satisfied}, now)
-	if !errors.Is(err, customer.ErrFailedPrecondition) {
+	if !errors.Is(err, aggregate.ErrFailedPrecondition) {
 		t.Errorf("resolve a resolved complaint after rebuild: %v", err)
 	}
 	if err := rebuilt.ReopenComplaint(customer.ReopenComplaint{ComplaintID: "c1", By: "x"}, now); err != nil {
@@ -136,11 +137,11 @@ func TestRehydrateRefusesCorruptHistory(t *testing.T) {
 		"first not register": {{Event: &customer.ConductFlagged{}, Revision: 0}},
 	}
 	for name, h := range cases {
-		if _, err := customer.Rehydrate(custID, h); !errors.Is(err, customer.ErrCorruptHistory) {
+		if _, err := customer.Rehydrate(custID, h); !errors.Is(err, aggregate.ErrCorruptHistory) {
 			t.Errorf("%s: err = %v, want ErrCorruptHistory", name, err)
 		}
 	}
-	if _, err := customer.Rehydrate("bad id", nil); !errors.Is(err, customer.ErrInvalidInput) {
+	if _, err := customer.Rehydrate("bad id", nil); !errors.Is(err, aggregate.ErrInvalidInput) {
 		t.Errorf("bad id: err = %v", err)
 	}
 	c, err := customer.Rehydrate(custID, nil)

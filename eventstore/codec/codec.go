@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -167,6 +168,8 @@ type spec struct {
 	// plan decodes the common plain JSON of the type without the general
 	// decoder; nil when the type has fields it cannot handle.
 	plan *plan
+	// personal are the JSON keys of the type's personal data.
+	personal []string
 }
 
 // Codec encodes and decodes events of the types it was built with. It is
@@ -235,9 +238,56 @@ func (c *Codec) add(s Spec) error {
 		return fmt.Errorf("%w: types %q and %q share Go type %v", ErrInvalidSpec, other.Type, s.Type, t)
 	}
 	sp := &spec{Spec: s, goType: t, plan: newPlan(t.Elem())}
+	if p, ok := s.New().(Personal); ok {
+		sp.personal = PersonalKeys(p)
+	}
 	c.specs[s.Type] = sp
 	c.byGoType[t] = sp
 	return nil
+}
+
+// PersonalKeys are the JSON keys of the personal data of eventType's data
+// (nil for an event without personal data, or a type the codec does not
+// know): what a reader without access to personal data must not be shown.
+// They are the fields the event's PersonalData() returns.
+func (c *Codec) PersonalKeys(eventType string) []string {
+	if sp := c.specs[eventType]; sp != nil {
+		return sp.personal
+	}
+	return nil
+}
+
+// PersonalKeys names the JSON keys of the fields whose addresses p's
+// PersonalData returns. p must point to a struct; its optional (*string)
+// fields are set first, so that PersonalData returns them too.
+func PersonalKeys(p Personal) []string {
+	v := reflect.ValueOf(p)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	st := v.Elem()
+	for i := range st.NumField() {
+		if f := st.Field(i); f.CanSet() && f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.String && f.IsNil() {
+			f.Set(reflect.New(f.Type().Elem()))
+		}
+	}
+	var keys []string
+	for _, ptr := range p.PersonalData() {
+		for i := range st.NumField() {
+			f := st.Field(i)
+			if !f.CanSet() || (f.Addr().Interface() != any(ptr) && !(f.Kind() == reflect.Pointer && f.Interface() == any(ptr))) {
+				continue
+			}
+			name, _, _ := strings.Cut(st.Type().Field(i).Tag.Get("json"), ",")
+			if name == "" {
+				name = st.Type().Field(i).Name
+			}
+			if name != "-" {
+				keys = append(keys, name)
+			}
+		}
+	}
+	return keys
 }
 
 // Types lists the registered type names (in no particular order).

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -402,4 +403,39 @@ func TestDecodeWithOptionsAndOpen(t *testing.T) {
 			t.Fatalf("Open of a purchase: %+v, %v", p, err)
 		}
 	})
+}
+
+// personalEvent has personal data in a plain field, an optional one and a
+// field the JSON leaves out.
+type personalEvent struct {
+	Name   string  `json:"name"`
+	Note   *string `json:"note,omitempty"`
+	Tier   string  `json:"tier"`
+	Secret string  `json:"-"`
+}
+
+func (e *personalEvent) PersonalData() []*string {
+	out := []*string{&e.Name, &e.Secret}
+	if e.Note != nil {
+		out = append(out, e.Note)
+	}
+	return out
+}
+
+// The personal keys are the JSON names of what PersonalData returns,
+// optional fields included; the codec knows them per type.
+func TestPersonalKeys(t *testing.T) {
+	if got := codec.PersonalKeys(&personalEvent{}); !slices.Equal(got, []string{"name", "note"}) {
+		t.Errorf("PersonalKeys = %v, want [name note]", got)
+	}
+	c, err := codec.New(codec.Options{}, []codec.Spec{{Type: "P", Version: 1, New: func() any { return &personalEvent{} }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.PersonalKeys("P"); !slices.Equal(got, []string{"name", "note"}) {
+		t.Errorf("Codec.PersonalKeys(P) = %v", got)
+	}
+	if got := c.PersonalKeys("Unknown"); got != nil {
+		t.Errorf("an unknown type has personal keys %v", got)
+	}
 }

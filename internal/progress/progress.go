@@ -48,13 +48,6 @@ func New(w io.Writer, label string, total int64, unit string, opts ...Option) *B
 	return b
 }
 
-// SetTotal changes the total (e.g. once it becomes known).
-func (b *Bar) SetTotal(total int64) {
-	b.mu.Lock()
-	b.total = total
-	b.mu.Unlock()
-}
-
 // Add counts n more items done and redraws when due.
 func (b *Bar) Add(n int64) {
 	d := b.done.Add(n)

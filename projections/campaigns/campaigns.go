@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -259,7 +260,7 @@ func (m *Model) List(after string, first int) (Page, error) {
 	if after != "" {
 		p, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
-			return Page{}, fmt.Errorf("campaigns: bad cursor %q: %w", after, campaign.ErrInvalidInput)
+			return Page{}, fmt.Errorf("campaigns: bad cursor %q: %w", after, aggregate.ErrInvalidInput)
 		}
 		afterPos = p
 	}

@@ -96,7 +96,7 @@ func TestCountsFromTheLog(t *testing.T) {
 		t.Fatalf("active %v", ids)
 	}
 	// the audience is known from the scheduling on
-	if c, _ := m.Get(first.ID()); c.AudienceSize != 5 || c.Status != campaign.StatusScheduled {
+	if c, _ := m.Get(first.ID); c.AudienceSize != 5 || c.Status != campaign.StatusScheduled {
 		t.Fatalf("scheduled: %+v, want audienceSize 5", c)
 	}
 	// when the first campaign runs and completes
@@ -111,18 +111,18 @@ func TestCountsFromTheLog(t *testing.T) {
 		feed()
 	}
 	// then the read model's counts include the erased skip from Completed
-	c, ok := m.Get(first.ID())
+	c, ok := m.Get(first.ID)
 	if !ok || c.Status != campaign.StatusCompleted || c.Sent != 3 || c.Skipped != 2 || c.AudienceSize != 5 ||
 		c.SkippedByReason["NO_CONSENT"] != 1 || c.SkippedByReason["ERASED"] != 1 || c.StartedAt == nil {
 		t.Fatalf("campaign %+v", c)
 	}
 	// and campaigns list newest first
 	p, err := m.List("", 1)
-	if err != nil || len(p.Items) != 1 || p.Items[0].ID != second.ID() || !p.HasNextPage || p.TotalCount != 2 {
+	if err != nil || len(p.Items) != 1 || p.Items[0].ID != second.ID || !p.HasNextPage || p.TotalCount != 2 {
 		t.Fatalf("page %+v %v", p, err)
 	}
 	p2, _ := m.List(p.Cursors[0], 5)
-	if len(p2.Items) != 1 || p2.Items[0].ID != first.ID() || p2.HasNextPage {
+	if len(p2.Items) != 1 || p2.Items[0].ID != first.ID || p2.HasNextPage {
 		t.Fatalf("page 2 %+v", p2)
 	}
 	// a rebuild from zero gives the same digest

@@ -28,7 +28,7 @@ type Purchases struct {
 // For BG/NBD (x = Days−1 > 0, t_x = Last−First and T = t−First in model
 // units) P(alive) = 1 / (1 + a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)), so it
 // falls below p at T* = (α+t_x)·((1/p−1)(b+x−1)/a)^(1/(r+x)) − α — a closed
-// form; ChurnFunc adapts a model that only offers P(alive).
+// form.
 type ChurnView interface {
 	// FittedOn is the number of customers with purchases the model was
 	// fitted on.
@@ -40,58 +40,6 @@ type ChurnView interface {
 	// P(alive) < p, and false when it never falls below p (e.g. a single
 	// purchase day in BG/NBD, where P(alive) stays 1).
 	FallsBelow(h Purchases, p float64) (time.Time, bool)
-}
-
-// ChurnFunc adapts a P(alive) function to a ChurnView, finding
-// FallsBelow by bisection to the second (about 35 evaluations). Prefer a
-// closed form where the model has one.
-type ChurnFunc struct {
-	// Fitted is the number of customers with purchases the model was
-	// fitted on.
-	Fitted int
-	// P is P(alive at t | h). It must not increase with t.
-	P func(h Purchases, t time.Time) float64
-	// Horizon bounds the search after h.Last; zero means 100 years.
-	Horizon time.Duration
-}
-
-// FittedOn returns f.Fitted.
-func (f ChurnFunc) FittedOn() int { return f.Fitted }
-
-// PAlive calls f.P.
-func (f ChurnFunc) PAlive(h Purchases, t time.Time) float64 { return f.P(h, t) }
-
-// FallsBelow bisects over whole seconds after h.Last.
-func (f ChurnFunc) FallsBelow(h Purchases, p float64) (time.Time, bool) {
-	if h.Days == 0 {
-		return time.Time{}, false
-	}
-	below := func(sec int64) bool { return f.P(h, h.Last.Add(time.Duration(sec)*time.Second)) < p }
-	if below(0) {
-		return h.Last, true
-	}
-	horizon := f.Horizon
-	if horizon <= 0 {
-		horizon = 100 * 366 * Day
-	}
-	maxSec := int64(horizon / time.Second)
-	hi := int64(Day / time.Second)
-	for !below(hi) {
-		if hi >= maxSec {
-			return time.Time{}, false
-		}
-		hi = min(hi*2, maxSec)
-	}
-	lo := int64(0) // not below at lo, below at hi
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		if below(mid) {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return h.Last.Add(time.Duration(hi) * time.Second), true
 }
 
 // never is the "no deadline" instant in the state's int64 clock.

@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"fmt"
 	"time"
+
+	"github.com/kefu-crm/kefu/domain/stage"
 )
 
 // Stage is a customer's lifecycle stage (DESIGN §4). It is a small integer,
@@ -28,7 +30,16 @@ const (
 // NumStages is one more than the largest Stage, for arrays indexed by Stage.
 const NumStages = int(StageLost) + 1
 
-var stageNames = [NumStages]string{"", "NEW", "ACTIVE", "LOYAL", "GRUMBLING", "COMPLAINING", "SILENT", "DORMANT", "LOST"}
+// stageNames are the stages' names: stage.Names() after StageNone's "".
+var stageNames = func() [NumStages]string {
+	names := stage.Names()
+	if len(names) != NumStages-1 {
+		panic(fmt.Sprintf("lifecycle: %d stages, %d names", NumStages-1, len(names)))
+	}
+	var out [NumStages]string
+	copy(out[1:], names)
+	return out
+}()
 
 // String returns the stage's name as written in the API ("SILENT"); the
 // zero Stage prints as "".

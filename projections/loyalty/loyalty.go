@@ -16,8 +16,6 @@ import (
 var (
 	// ErrInvalidConfig: a Config field is missing or out of range.
 	ErrInvalidConfig = errors.New("invalid loyalty config")
-	// ErrUnknownLevel: a level name that is not one of the levels.
-	ErrUnknownLevel = errors.New("unknown loyalty level")
 )
 
 // ConfigError names the wrong Config field. It matches ErrInvalidConfig.
@@ -53,14 +51,13 @@ func (l Level) String() string {
 	return fmt.Sprintf("Level(%d)", uint8(l))
 }
 
-// ParseLevel turns a level name into a Level.
-func ParseLevel(name string) (Level, error) {
-	for i, n := range levelNames {
-		if n == name {
-			return Level(i), nil
-		}
+// Levels lists the levels, lowest first.
+func Levels() []Level {
+	out := make([]Level, len(levelNames))
+	for i := range out {
+		out[i] = Level(i)
 	}
-	return LevelNone, fmt.Errorf("%w: %q", ErrUnknownLevel, name)
+	return out
 }
 
 // MarshalText writes the level's name.

@@ -1,4 +1,4 @@
-package server
+package query
 
 import (
 	"context"
@@ -6,13 +6,61 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/projections/complaints"
+	"github.com/kefu-crm/kefu/projections/customers"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/loyalty"
 )
+
+// stream reads and decodes a customer's whole stream (personal data opened
+// or marked erased), through the read cache. A customer without events is
+// NOT_FOUND. The slice is shared: callers must not modify it.
+func (s *core) stream(ctx context.Context, id string) ([]codec.Decoded, error) {
+	e, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return e.evs, nil
+}
+
+// snapshot is one customer folded from their stream up to an instant.
+type snapshot struct {
+	book    *customers.Model
+	compl   *complaints.Model
+	facts   []lifecycle.Fact
+	stage   lifecycle.Result
+	version uint64
+}
+
+// fold folds a customer's decoded stream, keeping events that occurred at
+// or before asOf (all when asOf is nil), and evaluates the lifecycle at t.
+func (s *core) fold(id string, evs []codec.Decoded, asOf *time.Time, t time.Time) (*snapshot, error) {
+	sn := &snapshot{book: customers.New(), compl: complaints.New()}
+	for _, d := range evs {
+		e, ok := d.Payload.(customer.Event)
+		if !ok || (asOf != nil && d.Event.OccurredAt.After(*asOf)) {
+			continue
+		}
+		sn.book.Apply(d.Event, e)
+		sn.compl.Apply(d.Event, e)
+		sn.facts = append(sn.facts, lifecycle.Fact{At: d.Event.OccurredAt, Event: e})
+		sn.version = d.Event.Revision
+	}
+	if len(sn.facts) == 0 {
+		return nil, notFound("customer", id)
+	}
+	res, err := lifecycle.StageAt(sn.facts, t, s.Policy(), s.Churn.View())
+	if err != nil {
+		return nil, err
+	}
+	sn.stage = res
+	return sn, nil
+}
 
 // readCacheSize bounds how many customers' decoded streams are kept. A
 // 50-event stream decodes to roughly 40 KB, so the cache stays under
@@ -116,12 +164,12 @@ func (c *readCache) drop(id string) {
 // load returns a customer's decoded stream, from the cache when no event
 // was appended since it was cached. A customer without events is
 // NOT_FOUND.
-func (s *Server) load(ctx context.Context, id string) (*streamEntry, error) {
+func (s *core) load(ctx context.Context, id string) (*streamEntry, error) {
 	if !customer.ValidID(id) {
 		return nil, notFound("customer", id)
 	}
 	stream := eventstore.StreamID(customer.StreamCategory, id)
-	last, err := s.dir.Store.ReadStream(ctx, stream, eventstore.StreamRead{Direction: eventstore.Backward, From: eventstore.End, Limit: 1})
+	last, err := s.store.ReadStream(ctx, stream, eventstore.StreamRead{Direction: eventstore.Backward, From: eventstore.End, Limit: 1})
 	if errors.Is(err, eventstore.ErrStreamNotFound) || (err == nil && len(last) == 0) {
 		return nil, notFound("customer", id)
 	}
@@ -145,7 +193,7 @@ func (s *Server) load(ctx context.Context, id string) (*streamEntry, error) {
 		e.parts = slices.Clone(older.parts)
 		older.mu.Unlock()
 	}
-	raw, err := s.dir.Store.ReadStream(ctx, stream, read)
+	raw, err := s.store.ReadStream(ctx, stream, read)
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
 		return nil, notFound("customer", id)
 	}
@@ -161,7 +209,7 @@ func (s *Server) load(ctx context.Context, id string) (*streamEntry, error) {
 	}
 	erased := false
 	for _, ev := range raw {
-		d, err := s.dir.Codec.Decode(ctx, ev)
+		d, err := s.codec.Decode(ctx, ev)
 		if err != nil {
 			return nil, err
 		}

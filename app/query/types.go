@@ -1,77 +1,12 @@
-package graphql
+package query
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/kefu-crm/kefu/domain/calendar"
 )
-
-// Deps are the ports the API is built on. Resolvers read views through the
-// readers only; mutations go through Commands only. Every port returns plain
-// view structs defined in this package, so an adapter over a read model is a
-// field-by-field copy.
-//
-// Errors returned by a port are mapped to extensions.code with errors.Is
-// against ErrBadInput, ErrNotFound, ErrConflict, ErrPrecondition and
-// ErrForbidden; anything else is INTERNAL (logged, not shown).
-type Deps struct {
-	Customers  CustomerReader
-	Complaints ComplaintReader
-	FollowUps  FollowUpReader
-	Campaigns  CampaignReader
-	Calendar   CalendarReader
-	Analytics  AnalyticsReader
-	Events     EventReader
-	Commands   Commands
-
-	// Logger receives the detail of INTERNAL errors. Nil means slog.Default().
-	Logger *slog.Logger
-	// Now is the clock used to refuse occurredAt in the future. Nil means time.Now.
-	Now func() time.Time
-	// MaxFirst caps every `first` argument; a larger value is BAD_USER_INPUT.
-	// Zero means DefaultMaxFirst.
-	MaxFirst int
-}
-
-// DefaultMaxFirst is the largest page a client may ask for with `first`.
-const DefaultMaxFirst = 500
-
-// Validate reports every missing port.
-func (d Deps) Validate() error {
-	var errs []error
-	if d.Customers == nil {
-		errs = append(errs, errors.New("graphql: Deps.Customers is nil"))
-	}
-	if d.Complaints == nil {
-		errs = append(errs, errors.New("graphql: Deps.Complaints is nil"))
-	}
-	if d.FollowUps == nil {
-		errs = append(errs, errors.New("graphql: Deps.FollowUps is nil"))
-	}
-	if d.Campaigns == nil {
-		errs = append(errs, errors.New("graphql: Deps.Campaigns is nil"))
-	}
-	if d.Calendar == nil {
-		errs = append(errs, errors.New("graphql: Deps.Calendar is nil"))
-	}
-	if d.Analytics == nil {
-		errs = append(errs, errors.New("graphql: Deps.Analytics is nil"))
-	}
-	if d.Events == nil {
-		errs = append(errs, errors.New("graphql: Deps.Events is nil"))
-	}
-	if d.Commands == nil {
-		errs = append(errs, errors.New("graphql: Deps.Commands is nil"))
-	}
-	if d.MaxFirst < 0 {
-		errs = append(errs, errors.New("graphql: Deps.MaxFirst is negative"))
-	}
-	return errors.Join(errs...)
-}
 
 // ---- Paging ----
 
@@ -97,75 +32,10 @@ type Connection[T any] struct {
 	TotalCount  int
 }
 
-// ---- Readers ----
-
-// CustomerReader serves customers and what hangs off a customer.
-type CustomerReader interface {
-	// Customer returns the customer now (asOf nil) or recomputed from its
-	// stream as of asOf. Unknown → an error matching ErrNotFound.
-	Customer(ctx context.Context, id string, asOf *time.Time) (CustomerView, error)
-	// Customers lists customers matching q, in a stable order.
-	Customers(ctx context.Context, q CustomerQuery, p Page) (Connection[CustomerView], error)
-	// Timeline pages through the events of one customer's stream.
-	Timeline(ctx context.Context, customerID string, q TimelineQuery, p Page) (Connection[TimelineEntryView], error)
-	// Greetings lists the greetings sent, failed or skipped for a customer.
-	Greetings(ctx context.Context, customerID string, asOf *time.Time) ([]GreetingView, error)
-	// ExpectedPurchases is the BG/NBD expected number of purchases in the
-	// next horizonDays; nil when the customer has no purchases or no model.
-	ExpectedPurchases(ctx context.Context, customerID string, asOf *time.Time, horizonDays int) (*float64, error)
-}
-
-// ComplaintReader serves complaints.
-type ComplaintReader interface {
-	// Complaint returns one complaint; unknown → ErrNotFound.
-	Complaint(ctx context.Context, id string) (ComplaintView, error)
-	// Complaints lists complaints matching q, oldest filed first.
-	Complaints(ctx context.Context, q ComplaintQuery, p Page) (Connection[ComplaintView], error)
-}
-
-// FollowUpReader serves the follow-up queue.
-type FollowUpReader interface {
-	// FollowUps lists follow-ups matching q, oldest due first.
-	FollowUps(ctx context.Context, q FollowUpQuery, p Page) (Connection[FollowUpView], error)
-}
-
-// CampaignReader serves greeting campaigns.
-type CampaignReader interface {
-	// Campaign returns one campaign; unknown → ErrNotFound.
-	Campaign(ctx context.Context, id string) (CampaignView, error)
-	// Campaigns lists campaigns, newest first.
-	Campaigns(ctx context.Context, p Page) (Connection[CampaignView], error)
-	// PreviewCampaign evaluates the audience of a campaign that is not
-	// scheduled: how many customers would be greeted, how many skipped and why.
-	PreviewCampaign(ctx context.Context, in ScheduleGreetingCampaignInput) (CampaignPreviewView, error)
-}
-
-// CalendarReader serves the built-in holiday calendars.
-type CalendarReader interface {
-	// Holidays lists the occasions of a calendar (e.g. "CN") between two
-	// dates, inclusive. Unknown calendar → ErrBadInput.
-	Holidays(ctx context.Context, calendarName string, from, to calendar.Date) ([]HolidayView, error)
-}
-
-// AnalyticsReader serves the analysts' and managers' reports.
-type AnalyticsReader interface {
-	// LifecycleReport: populations and transitions per bucket ("DAY", "WEEK", "MONTH").
-	LifecycleReport(ctx context.Context, from, to time.Time, bucket string) (LifecycleReportView, error)
-	// ChurnModel: the BG/NBD fit as of asOf (nil = now) in unit "DAY" or "WEEK".
-	ChurnModel(ctx context.Context, asOf *time.Time, unit string) (ChurnModelView, error)
-	// ServiceReport: the manager's complaint-handling summary over [from, to).
-	ServiceReport(ctx context.Context, from, to time.Time) (ServiceReportView, error)
-}
-
-// EventReader serves raw history in global order.
-type EventReader interface {
-	Events(ctx context.Context, q EventQuery, p Page) (Connection[EventView], error)
-}
-
 // ---- Queries ----
 
-// CustomerQuery is the customers(filter) input; nil/empty = no constraint.
-type CustomerQuery struct {
+// CustomerFilter is the customers(filter) input; nil/empty = no constraint.
+type CustomerFilter struct {
 	Stages           []string
 	Tiers            []string
 	AccountManager   *string
@@ -175,16 +45,16 @@ type CustomerQuery struct {
 	Search *string
 }
 
-// TimelineQuery selects and orders a customer's events.
-type TimelineQuery struct {
+// TimelineFilter selects and orders a customer's events.
+type TimelineFilter struct {
 	Types       []string
 	OldestFirst bool
 	AsOf        *time.Time
 }
 
-// ComplaintQuery is the complaints(filter) input plus the customer scope
+// ComplaintFilter is the complaints(filter) input plus the customer scope
 // used by Customer.complaints and Customer.openComplaints.
-type ComplaintQuery struct {
+type ComplaintFilter struct {
 	CustomerID string // "" = all customers
 	AsOf       *time.Time
 	Statuses   []string
@@ -201,8 +71,8 @@ func OpenStatuses() []string {
 	return []string{"OPEN", "ACKNOWLEDGED", "ESCALATED", "RESOLUTION_PROPOSED"}
 }
 
-// FollowUpQuery is the followUps(filter) input plus a customer scope.
-type FollowUpQuery struct {
+// FollowUpFilter is the followUps(filter) input plus a customer scope.
+type FollowUpFilter struct {
 	CustomerID string // "" = all customers
 	Owner      *string
 	Status     *string
@@ -210,8 +80,8 @@ type FollowUpQuery struct {
 	Reasons    []string
 }
 
-// EventQuery is the events(filter) input.
-type EventQuery struct {
+// EventFilter is the events(filter) input.
+type EventFilter struct {
 	StreamID *string
 	Types    []string
 	From     *time.Time
@@ -226,9 +96,9 @@ type Money struct {
 	Currency    string
 }
 
-// CustomerView is a customer as the API shows it. PII fields are pointers:
+// Customer is a customer as the API shows it. PII fields are pointers:
 // nil when absent or erased. Enum fields hold the GraphQL value names.
-type CustomerView struct {
+type Customer struct {
 	ID               string
 	Name             *string
 	Phone            *string
@@ -245,12 +115,12 @@ type CustomerView struct {
 	RegisteredAt     time.Time
 	Stage            string
 	StageSince       time.Time
-	StageHistory     []StageChangeView
+	StageHistory     []StageChange
 	LastInboundAt    *time.Time
 	LastPurchaseAt   *time.Time
 	PurchaseCount    int
 	LifetimeValue    []Money
-	Loyalty          LoyaltyView
+	Loyalty          Loyalty
 	// Version is the stream revision of the last event.
 	Version int
 	// AsOf is set when the view was recomputed as of a past instant; the
@@ -266,25 +136,25 @@ type CustomerView struct {
 	Details func(ctx context.Context) (CustomerDetails, error)
 }
 
-// CustomerDetails are the parts of a CustomerView that cost a fold of the
-// customer's stream (see CustomerView.Details).
+// CustomerDetails are the parts of a Customer that cost a fold of the
+// customer's stream (see Customer.Details).
 type CustomerDetails struct {
 	Stage        string
 	StageSince   time.Time
-	StageHistory []StageChangeView
-	Loyalty      LoyaltyView
+	StageHistory []StageChange
+	Loyalty      Loyalty
 }
 
-// StageChangeView is one lifecycle transition.
-type StageChangeView struct {
+// StageChange is one lifecycle transition.
+type StageChange struct {
 	From   *string
 	To     string
 	At     time.Time
 	Reason string
 }
 
-// LoyaltyView is the loyalty read model of one customer.
-type LoyaltyView struct {
+// Loyalty is the loyalty read model of one customer.
+type Loyalty struct {
 	Score               int
 	Level               string
 	Referrals           int
@@ -297,8 +167,8 @@ type LoyaltyView struct {
 	PAliveFn func(ctx context.Context) (*float64, error)
 }
 
-// TimelineEntryView is one event of a customer's stream.
-type TimelineEntryView struct {
+// TimelineEntry is one event of a customer's stream.
+type TimelineEntry struct {
 	EventID    string
 	Type       string
 	Revision   int
@@ -312,10 +182,13 @@ type TimelineEntryView struct {
 	SafeSummary string
 	// Data is the event's JSON data (PII already decrypted or marked erased).
 	Data json.RawMessage
+	// Personal are the keys of Data that hold personal data (the fields the
+	// event's PersonalData names): not for callers who may not see PII.
+	Personal []string
 }
 
-// ComplaintView is a complaint as the API shows it.
-type ComplaintView struct {
+// Complaint is a complaint as the API shows it.
+type Complaint struct {
 	ID                  string
 	CustomerID          string
 	Status              string
@@ -333,7 +206,7 @@ type ComplaintView struct {
 	PromisedReplyBy     *time.Time
 	ResolutionOptions   []string
 	AcceptedOption      *string
-	RecoverySteps       []RecoveryStepView
+	RecoverySteps       []RecoveryStep
 	Compensation        []Money
 	Outcome             *string
 	ResolvedAt          *time.Time
@@ -344,16 +217,16 @@ type ComplaintView struct {
 	Version int
 }
 
-// RecoveryStepView is one recorded service-recovery step.
-type RecoveryStepView struct {
+// RecoveryStep is one recorded service-recovery step.
+type RecoveryStep struct {
 	Step string
 	At   time.Time
 	By   string
 	Note *string
 }
 
-// FollowUpView is one follow-up.
-type FollowUpView struct {
+// FollowUp is one follow-up.
+type FollowUp struct {
 	ID          string
 	CustomerID  string
 	ComplaintID *string
@@ -365,8 +238,8 @@ type FollowUpView struct {
 	Note        *string
 }
 
-// HolidayView is one occasion of a calendar.
-type HolidayView struct {
+// Holiday is one occasion of a calendar.
+type Holiday struct {
 	Calendar  string
 	Key       string
 	Name      string
@@ -374,8 +247,8 @@ type HolidayView struct {
 	Date      calendar.Date
 }
 
-// GreetingView is one greeting outcome on a customer.
-type GreetingView struct {
+// Greeting is one greeting outcome on a customer.
+type Greeting struct {
 	CampaignID *string
 	Occasion   string
 	Channel    string
@@ -384,15 +257,15 @@ type GreetingView struct {
 	At         time.Time
 }
 
-// CampaignView is a greeting campaign and its delivery counts.
-type CampaignView struct {
+// Campaign is a greeting campaign and its delivery counts.
+type Campaign struct {
 	ID              string
 	Name            string
 	Occasion        string
 	Date            *calendar.Date
 	SendAtLocal     string
 	Status          string
-	Audience        AudienceView
+	Audience        Audience
 	AudienceSize    int
 	Sent            int
 	Failed          int
@@ -405,8 +278,8 @@ type CampaignView struct {
 	CreatedBy        string
 }
 
-// AudienceView is who a campaign is for.
-type AudienceView struct {
+// Audience is who a campaign is for.
+type Audience struct {
 	Stages                []string
 	Tiers                 []string
 	AccountManager        *string
@@ -419,8 +292,8 @@ type ReasonCount struct {
 	Count  int
 }
 
-// CampaignPreviewView is what a campaign would do if it ran now.
-type CampaignPreviewView struct {
+// CampaignPreview is what a campaign would do if it ran now.
+type CampaignPreview struct {
 	// Evaluated is the number of customers the campaign covers (account
 	// manager, occasion window): AudienceSize + Excluded.
 	Evaluated int
@@ -439,13 +312,13 @@ type CampaignPreviewView struct {
 	ExcludedByReason []ReasonCount
 }
 
-// LifecycleReportView is the funnel report.
-type LifecycleReportView struct {
-	Buckets []LifecycleBucketView
+// LifecycleReport is the funnel report.
+type LifecycleReport struct {
+	Buckets []LifecycleBucket
 }
 
-// LifecycleBucketView is one bucket of the lifecycle report.
-type LifecycleBucketView struct {
+// LifecycleBucket is one bucket of the lifecycle report.
+type LifecycleBucket struct {
 	Start       time.Time
 	Population  []StageCount
 	Transitions []TransitionCount
@@ -464,8 +337,8 @@ type TransitionCount struct {
 	Count int
 }
 
-// ChurnModelView is a fitted BG/NBD model.
-type ChurnModelView struct {
+// ChurnModel is a fitted BG/NBD model.
+type ChurnModel struct {
 	Unit          string
 	AsOf          time.Time
 	Customers     int
@@ -476,8 +349,8 @@ type ChurnModelView struct {
 	LogLikelihood float64
 }
 
-// ServiceReportView is the manager's complaint-handling summary.
-type ServiceReportView struct {
+// ServiceReport is the manager's complaint-handling summary.
+type ServiceReport struct {
 	From, To   time.Time
 	Complaints int
 	ByCategory []KeyCount
@@ -500,8 +373,8 @@ type KeyCount struct {
 	Count int
 }
 
-// EventView is one stored event.
-type EventView struct {
+// Event is one stored event.
+type Event struct {
 	EventID    string
 	StreamID   string
 	Type       string
@@ -510,5 +383,8 @@ type EventView struct {
 	OccurredAt time.Time
 	RecordedAt time.Time
 	Data       json.RawMessage
-	Metadata   json.RawMessage
+	// Personal are the keys of Data that hold personal data (see
+	// TimelineEntry.Personal).
+	Personal []string
+	Metadata json.RawMessage
 }

@@ -1,0 +1,403 @@
+package query
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kefu-crm/kefu/domain/aggregate"
+	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/projections/churn"
+	"github.com/kefu-crm/kefu/projections/complaints"
+	"github.com/kefu-crm/kefu/projections/customers"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+)
+
+// Customer serves a customer now from the customer book, with the parts
+// that cost a fold of the stream (stage, its history, loyalty) computed
+// only when a resolver asks for them (CustomerView.Details); as of a past
+// instant, the whole view is folded from the stream at once.
+func (h Customers) Get(ctx context.Context, id string, asOf *time.Time) (Customer, error) {
+	if asOf == nil {
+		if c, ok := h.Customers.Get(id); ok {
+			return h.liveCustomerView(c), nil
+		}
+	}
+	evs, err := h.stream(ctx, id)
+	if err != nil {
+		return Customer{}, err
+	}
+	now := h.clock()
+	t := now
+	if asOf != nil {
+		if asOf.After(now) {
+			return Customer{}, &aggregate.InvalidInputError{Field: "asOf", Reason: "is in the future"}
+		}
+		t = *asOf
+	}
+	sn, err := h.fold(id, evs, asOf, t)
+	if err != nil {
+		return Customer{}, err
+	}
+	c, _ := sn.book.Get(id)
+	v := h.customerView(c, sn.stage.Stage, sn.stage.Since, sn.stage.Changes)
+	v.Version = int(sn.version)
+	v.Loyalty = h.loyaltyView(c, sn.compl.OfCustomer(id), sn.facts, t)
+	if asOf != nil {
+		at := *asOf
+		v.AsOf = &at
+	}
+	return v, nil
+}
+
+// liveCustomerView maps the book's entry of a customer now and sets the
+// loaders of the costly parts.
+func (s *core) liveCustomerView(c customers.Customer) Customer {
+	v := s.customerView(c, lifecycle.StageNone, time.Time{}, nil)
+	v.Stage = ""
+	d := &lazyDetails{s: s, id: c.ID}
+	v.Details = d.get
+	return v
+}
+
+// lazyDetails computes a customer's stage, stage history and loyalty now,
+// once, on first use: StageAt and the loyalty score over the customer's
+// stream (through the read cache), as the eager path does. pAlive is
+// deferred further, to when it is selected.
+type lazyDetails struct {
+	s  *core
+	id string
+
+	once sync.Once
+	v    CustomerDetails
+	err  error
+}
+
+func (d *lazyDetails) get(ctx context.Context) (CustomerDetails, error) {
+	d.once.Do(func() { d.v, d.err = d.s.detailsNow(ctx, d.id) })
+	return d.v, d.err
+}
+
+// detailsNow folds a customer's stream and evaluates their stage and
+// loyalty at the clock's now.
+func (s *core) detailsNow(ctx context.Context, id string) (CustomerDetails, error) {
+	evs, err := s.stream(ctx, id)
+	if err != nil {
+		return CustomerDetails{}, err
+	}
+	t := s.clock()
+	sn, err := s.fold(id, evs, nil, t)
+	if err != nil {
+		return CustomerDetails{}, err
+	}
+	c, _ := sn.book.Get(id)
+	d := CustomerDetails{Stage: sn.stage.Stage.String(), StageSince: sn.stage.Since,
+		StageHistory: stageHistory(sn.stage.Changes)}
+	d.Loyalty = s.loyaltyScore(c, sn.compl.OfCustomer(id), sn.facts, t)
+	facts := sn.facts
+	d.Loyalty.PAliveFn = func(context.Context) (*float64, error) {
+		if p, ok := s.pAlive(facts, t); ok {
+			return &p, nil
+		}
+		return nil, nil
+	}
+	return d, nil
+}
+
+// customerView maps the book's entry; stage history is given by the
+// caller (from StageAt over the stream).
+func (s *core) customerView(c customers.Customer, stage lifecycle.Stage, since time.Time, changes []lifecycle.StageChange) Customer {
+	v := Customer{
+		ID: c.ID, Tier: c.Tier.String(), Timezone: c.Timezone, Locale: c.Locale,
+		MarketingConsent: c.MarketingConsent, Erased: c.Erased, ConductFlagged: c.ConductFlagged,
+		RegisteredAt: c.RegisteredAt, Stage: stage.String(), StageSince: since,
+		LastInboundAt: c.LastInboundAt, LastPurchaseAt: c.LastPurchaseAt, PurchaseCount: c.PurchaseCount,
+		Version: int(c.Version),
+	}
+	if !c.Erased {
+		v.Name, v.Phone, v.Email = strPtr(c.Name), strPtr(c.Phone), strPtr(c.Email)
+		if d, err := calendar.Parse(c.Birthday); err == nil {
+			v.Birthday = &d
+		}
+	}
+	v.Segment, v.AccountManager = strPtr(c.Segment), strPtr(c.AccountManager)
+	for _, m := range c.LifetimeValue {
+		v.LifetimeValue = append(v.LifetimeValue, Money{AmountMinor: m.AmountMinor, Currency: m.Currency})
+	}
+	v.StageHistory = stageHistory(changes)
+	return v
+}
+
+// stageHistory maps lifecycle stage changes to their views.
+func stageHistory(changes []lifecycle.StageChange) []StageChange {
+	var out []StageChange
+	for _, ch := range changes {
+		sc := StageChange{To: ch.To.String(), At: ch.At, Reason: ch.Reason}
+		if ch.From != lifecycle.StageNone {
+			f := ch.From.String()
+			sc.From = &f
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// loyaltyView scores a customer at t from their facts (the same fold the
+// live loyalty read model runs).
+func (s *core) loyaltyView(c customers.Customer, cs []complaints.Complaint, facts []lifecycle.Fact, t time.Time) Loyalty {
+	v := s.loyaltyScore(c, cs, facts, t)
+	if p, ok := s.pAlive(facts, t); ok {
+		v.PAlive = &p
+	}
+	return v
+}
+
+// loyaltyScore is loyaltyView without pAlive.
+func (s *core) loyaltyScore(c customers.Customer, cs []complaints.Complaint, facts []lifecycle.Fact, t time.Time) Loyalty {
+	rules, _ := s.cache.rules()
+	sc := rules.ScoreAt(facts, t)
+	v := Loyalty{Score: sc.Points, Level: sc.Level.String(), Referrals: c.Referrals}
+	if c.CSATCount > 0 {
+		avg := float64(c.CSATSum) / float64(c.CSATCount)
+		v.CSATAverage = &avg
+	}
+	for _, k := range cs {
+		if k.Outcome != nil && *k.Outcome == customer.Satisfied {
+			v.RecoveredComplaints++
+		}
+	}
+	return v
+}
+
+// purchasesOf reduces facts up to t to the churn model's inputs, counting
+// distinct UTC purchase days like the lifecycle does.
+func (s *core) purchasesOf(facts []lifecycle.Fact, t time.Time) lifecycle.Purchases {
+	var st lifecycle.State
+	_, rules := s.cache.rules()
+	for _, f := range facts {
+		if !f.At.After(t) {
+			st.Apply(rules, f, nil)
+		}
+	}
+	return st.Purchases()
+}
+
+func (s *core) pAlive(facts []lifecycle.Fact, t time.Time) (float64, bool) {
+	m, _ := s.Churn.Model()
+	if m == nil {
+		return 0, false
+	}
+	h := s.purchasesOf(facts, t)
+	if h.Days == 0 {
+		return 0, false
+	}
+	p := m.PAlive(churn.SummaryOf(h, t))
+	return p, !math.IsNaN(p)
+}
+
+func (h Customers) ExpectedPurchases(ctx context.Context, id string, asOf *time.Time, horizonDays int) (*float64, error) {
+	if horizonDays < 0 {
+		return nil, &aggregate.InvalidInputError{Field: "horizonDays", Reason: "is negative"}
+	}
+	m, _ := h.Churn.Model()
+	if m == nil {
+		return nil, nil
+	}
+	e, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t := h.clock()
+	if asOf != nil {
+		t = *asOf
+	}
+	ph := h.purchasesOf(e.facts, t)
+	if ph.Days == 0 {
+		return nil, nil
+	}
+	x := m.ExpectedPurchases(churn.SummaryOf(ph, t), float64(horizonDays))
+	if math.IsNaN(x) {
+		return nil, nil
+	}
+	return &x, nil
+}
+
+func (h Customers) List(ctx context.Context, q CustomerFilter, p Page) (Connection[Customer], error) {
+	s := h.core
+	var stages []lifecycle.Stage
+	for _, name := range q.Stages {
+		st, err := lifecycle.ParseStage(name)
+		if err != nil {
+			return Connection[Customer]{}, &aggregate.InvalidInputError{Field: "filter.stages", Reason: err.Error()}
+		}
+		stages = append(stages, st)
+	}
+	var ids []string
+	switch {
+	case q.AccountManager != nil:
+		ids = s.Customers.OfAccountManager(*q.AccountManager)
+	case len(stages) > 0:
+		for _, st := range slices.Compact(slices.Sorted(slices.Values(stages))) {
+			ids = append(ids, s.Lifecycle.InStage(st)...)
+		}
+		slices.Sort(ids)
+	default:
+		ids = s.Customers.IDs()
+	}
+	after, err := decodeCursor(p.After)
+	if err != nil {
+		return Connection[Customer]{}, err
+	}
+	var out Connection[Customer]
+	for _, id := range ids {
+		c, ok := s.Customers.Get(id)
+		if !ok || !h.matches(c, q, stages) {
+			continue
+		}
+		out.TotalCount++
+		if after != "" && id <= after {
+			continue
+		}
+		if len(out.Edges) == p.First {
+			out.HasNextPage = true
+			continue
+		}
+		v, err := h.Get(ctx, id, nil)
+		if err != nil {
+			return Connection[Customer]{}, err
+		}
+		out.Edges = append(out.Edges, Edge[Customer]{Cursor: encodeCursor(id), Node: v})
+	}
+	return out, nil
+}
+
+func (h Customers) matches(c customers.Customer, q CustomerFilter, stages []lifecycle.Stage) bool {
+	s := h.core
+	if len(q.Tiers) > 0 && !slices.Contains(q.Tiers, c.Tier.String()) {
+		return false
+	}
+	if q.AccountManager != nil && c.AccountManager != *q.AccountManager {
+		return false
+	}
+	if len(stages) > 0 {
+		st, ok := s.Lifecycle.Get(c.ID)
+		if !ok || !slices.Contains(stages, st.Stage) {
+			return false
+		}
+	}
+	if q.MinLoyaltyScore != nil {
+		sc, ok := s.Loyalty.Get(c.ID)
+		if !ok || sc.Points < *q.MinLoyaltyScore {
+			return false
+		}
+	}
+	if q.HasOpenComplaint != nil {
+		open := false
+		for _, k := range s.Complaints.OfCustomer(c.ID) {
+			if !k.Status.Closed() {
+				open = true
+				break
+			}
+		}
+		if open != *q.HasOpenComplaint {
+			return false
+		}
+	}
+	if q.Search != nil && !customers.Matches(&c, *q.Search) {
+		return false
+	}
+	return true
+}
+
+func (h Customers) Greetings(ctx context.Context, id string, asOf *time.Time) ([]Greeting, error) {
+	var c customers.Customer
+	if asOf == nil {
+		var ok bool
+		if c, ok = h.Customers.Get(id); !ok {
+			return nil, notFound("customer", id)
+		}
+	} else {
+		evs, err := h.stream(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		sn, err := h.fold(id, evs, asOf, *asOf)
+		if err != nil {
+			return nil, err
+		}
+		c, _ = sn.book.Get(id)
+	}
+	out := make([]Greeting, 0, len(c.Greetings))
+	for _, g := range c.Greetings {
+		v := Greeting{CampaignID: strPtr(g.CampaignID), Occasion: g.Occasion, Channel: g.Channel.String(), Status: g.Status, Reason: strPtr(g.Reason), At: g.At}
+		if v.Channel == "" { // a skip recorded before skips kept their channel
+			v.Channel = customer.ChannelSMS.String()
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Timeline pages through a customer's events; the cursor is the revision.
+func (h Customers) Timeline(ctx context.Context, id string, q TimelineFilter, p Page) (Connection[TimelineEntry], error) {
+	e, err := h.load(ctx, id)
+	if err != nil {
+		return Connection[TimelineEntry]{}, err
+	}
+	after := int64(-1)
+	if p.After != "" {
+		c, err := decodeCursor(p.After)
+		if err != nil {
+			return Connection[TimelineEntry]{}, err
+		}
+		if after, err = strconv.ParseInt(c, 10, 64); err != nil {
+			return Connection[TimelineEntry]{}, badCursor()
+		}
+	}
+	n := len(e.evs)
+	var out Connection[TimelineEntry]
+	for k := range n {
+		i := k
+		if !q.OldestFirst {
+			i = n - 1 - k // newest first; the cached slice is shared, never reversed
+		}
+		d := e.evs[i]
+		if (q.AsOf != nil && d.Event.OccurredAt.After(*q.AsOf)) || (len(q.Types) > 0 && !slices.Contains(q.Types, d.Event.Type)) {
+			continue
+		}
+		out.TotalCount++
+		rev := int64(d.Event.Revision)
+		if after >= 0 && ((q.OldestFirst && rev <= after) || (!q.OldestFirst && rev >= after)) {
+			continue
+		}
+		if len(out.Edges) == p.First {
+			out.HasNextPage = true
+			continue
+		}
+		part, err := e.part(i)
+		if err != nil {
+			return Connection[TimelineEntry]{}, err
+		}
+		out.Edges = append(out.Edges, Edge[TimelineEntry]{
+			Cursor: encodeCursor(strconv.FormatInt(rev, 10)),
+			Node: TimelineEntry{
+				EventID: d.Event.ID.String(), Type: d.Event.Type, Revision: int(d.Event.Revision),
+				Position: strconv.FormatUint(uint64(d.Event.Position), 10), OccurredAt: d.Event.OccurredAt,
+				RecordedAt: d.Event.RecordedAt, Summary: part.full, SafeSummary: part.safe, Data: part.data,
+				Personal: h.codec.PersonalKeys(d.Event.Type),
+			},
+		})
+	}
+	return out, nil
+}
