@@ -40,8 +40,9 @@ import (
 type Config struct {
 	// DataDir is the data directory (created when missing).
 	DataDir string
-	// StoreURL, when set (esdb://…), keeps events and keys in
-	// EventStoreDB/KurrentDB; DataDir then holds checkpoints and the outbox.
+	// StoreURL, when set (esdb://… or postgres://…), keeps events and keys
+	// in EventStoreDB/KurrentDB or PostgreSQL; DataDir then holds
+	// checkpoints and the outbox.
 	StoreURL string
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +121,22 @@ var (
 // a key=value DSN, as libpq takes them), creates the schema's tables when
 // they are missing, and starts the store's writer and listener. ctx bounds
 // the connection and the schema setup; the store lives until Close.
+//
+// A URL may name the schema with the parameter schema=NAME (kefu's, not
+// libpq's: it is removed before connecting); Options.Schema, when set,
+// must agree with it.
 func Open(ctx context.Context, connString string, opts Options) (*Store, error) {
+	connString, schema, err := SplitSchema(connString)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case schema == "":
+	case opts.Schema == "":
+		opts.Schema = schema
+	case opts.Schema != schema:
+		return nil, fmt.Errorf("postgres: the connection string names schema %q, the options %q", schema, opts.Schema)
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -158,6 +175,35 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	go s.writer()
 	go s.listen()
 	return s, nil
+}
+
+// IsURL reports whether s is a PostgreSQL connection URL (postgres:// or
+// postgresql://), as `kefu serve --store` tells the backends apart.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// SplitSchema removes kefu's schema=NAME parameter from a connection URL
+// and returns it ("" when absent); a key=value DSN is returned as it is.
+func SplitSchema(connString string) (conn, schema string, err error) {
+	if !IsURL(connString) {
+		return connString, "", nil
+	}
+	u, err := url.Parse(connString)
+	if err != nil {
+		return "", "", fmt.Errorf("postgres: connection URL: %w", err)
+	}
+	q := u.Query()
+	if !q.Has("schema") {
+		return connString, "", nil
+	}
+	schema = q.Get("schema")
+	if !schemaSyntax.MatchString(schema) {
+		return "", "", fmt.Errorf("postgres: schema %q in the connection URL: want [a-z_][a-z0-9_]{0,47}", schema)
+	}
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	return u.String(), schema, nil
 }
 
 // Schema returns the DDL Open runs for schema (idempotent).
