@@ -163,8 +163,8 @@ func TestCDNOWNextPurchase(t *testing.T) {
 	}
 	residual /= float64(len(rows))
 
-	t.Logf("CDNOW: %d customers, %d bought again between %s and %s; prior r=%.4f α=%.4f (population mean interval %.2f d; pooled mean of intervals %.2f d)",
-		len(all), len(rows), holdoutStart.Format(time.DateOnly), end.Format(time.DateOnly), prior.R, prior.Alpha, prior.MeanInterval(), popMean)
+	t.Logf("CDNOW: %d customers, %d bought again between %s and %s; prior r=%.4f α=%.4f on %d repeat customers, %d intervals (population mean interval %.2f d; pooled mean of intervals %.2f d)",
+		len(all), len(rows), holdoutStart.Format(time.DateOnly), end.Format(time.DateOnly), prior.R, prior.Alpha, prior.Customers, ivN, prior.MeanInterval(), popMean)
 	t.Logf("%-50s %12s %22s", "method", "MAE (days)", "MAE, not before cutoff")
 	for i, me := range methods {
 		t.Logf("%-50s %12.2f %22.2f", me.name, scores[i].raw, scores[i].clamped)
