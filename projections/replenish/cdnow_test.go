@@ -151,7 +151,7 @@ func TestCDNOWNextPurchase(t *testing.T) {
 	}
 
 	// And, for the record, the forecast the same gamma–exponential model
-	// makes when it is also told that no purchase happened between the
+	// makes (taking k = 1, the exponential case) when it is also told that no purchase happened between the
 	// last one and the cutoff (memoryless waiting time from the cutoff).
 	var residual float64
 	for _, r := range rows {
@@ -163,8 +163,8 @@ func TestCDNOWNextPurchase(t *testing.T) {
 	}
 	residual /= float64(len(rows))
 
-	t.Logf("CDNOW: %d customers, %d bought again between %s and %s; prior r=%.4f α=%.4f on %d repeat customers, %d intervals (population mean interval %.2f d; pooled mean of intervals %.2f d)",
-		len(all), len(rows), holdoutStart.Format(time.DateOnly), end.Format(time.DateOnly), prior.R, prior.Alpha, prior.Customers, ivN, prior.MeanInterval(), popMean)
+	t.Logf("CDNOW: %d customers, %d bought again between %s and %s; prior r=%.4f α=%.4f k=%.4f on %d repeat customers, %d intervals (population mean interval %.2f d; pooled mean of intervals %.2f d)",
+		len(all), len(rows), holdoutStart.Format(time.DateOnly), end.Format(time.DateOnly), prior.R, prior.Alpha, prior.K, prior.Customers, ivN, prior.MeanInterval(), popMean)
 	t.Logf("%-50s %12s %22s", "method", "MAE (days)", "MAE, not before cutoff")
 	for i, me := range methods {
 		t.Logf("%-50s %12.2f %22.2f", me.name, scores[i].raw, scores[i].clamped)

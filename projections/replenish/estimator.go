@@ -16,17 +16,32 @@ var (
 )
 
 // History is one customer's purchases of one category: Intervals is the
-// number of inter-purchase intervals (purchase days − 1) and Span the days
-// from the first purchase day to the last (the intervals' sum).
+// number of inter-purchase intervals (purchase days − 1), Span the days
+// from the first purchase day to the last (the intervals' sum) and LogSum
+// the sum of the intervals' natural logarithms (days).
 type History struct {
 	Intervals int
 	Span      float64
+	LogSum    float64
 }
 
-// Prior is a category's population of purchase rates: Gamma(shape R,
-// rate Alpha) in purchases per day, fitted on Customers histories.
+// HistoryOf summarises sorted, distinct purchase days (day numbers).
+func HistoryOf(days []int32) History {
+	var h History
+	for i := 1; i < len(days); i++ {
+		x := float64(days[i] - days[i-1])
+		h.Intervals++
+		h.Span += x
+		h.LogSum += math.Log(x)
+	}
+	return h
+}
+
+// Prior is a category's population: intervals are Gamma(shape K, rate λ)
+// with each customer's λ drawn from Gamma(shape R, rate Alpha), in days;
+// fitted on Customers histories.
 type Prior struct {
-	R, Alpha float64
+	R, Alpha, K float64
 	// Customers is how many histories (with at least one interval) the
 	// prior was fitted on.
 	Customers int
@@ -34,22 +49,23 @@ type Prior struct {
 	LogLikelihood float64
 }
 
-// MeanInterval is the population mean interval α/(r−1) in days.
-func (p Prior) MeanInterval() float64 { return p.Alpha / (p.R - 1) }
+// MeanInterval is the population mean interval K·α/(R−1) in days.
+func (p Prior) MeanInterval() float64 { return p.K * p.Alpha / (p.R - 1) }
 
 // Estimate is the posterior mean interval of a customer with history h,
 // in days, and the credibility weight of their own intervals (0 with no
 // interval, towards 1 with many): see the package documentation.
 func (p Prior) Estimate(h History) (interval, confidence float64) {
-	n := float64(h.Intervals)
-	interval = (p.Alpha + h.Span) / (p.R + n - 1)
-	confidence = n / (n + p.R - 1)
+	kn := p.K * float64(h.Intervals)
+	interval = p.K * (p.Alpha + h.Span) / (p.R + kn - 1)
+	confidence = kn / (kn + p.R - 1)
 	return interval, confidence
 }
 
 // logLikelihood is Σ log L_i over the histories with an interval.
-func logLikelihood(r, alpha float64, hs []History) float64 {
+func logLikelihood(r, alpha, k float64, hs []History) float64 {
 	lgR, _ := math.Lgamma(r)
+	lgK, _ := math.Lgamma(k)
 	lnA := math.Log(alpha)
 	var ll float64
 	for _, h := range hs {
@@ -57,80 +73,114 @@ func logLikelihood(r, alpha float64, hs []History) float64 {
 			continue
 		}
 		n := float64(h.Intervals)
-		lg, _ := math.Lgamma(r + n)
-		ll += lg - lgR + r*lnA - (r+n)*math.Log(alpha+h.Span)
+		lg, _ := math.Lgamma(r + k*n)
+		ll += (k-1)*h.LogSum - n*lgK + lg - lgR + r*lnA - (r+k*n)*math.Log(alpha+h.Span)
 	}
 	return ll
 }
 
-// Parameter bounds of the fit, in its coordinates u = ln(r−1), v = ln α.
-const (
-	minU, maxU = -10.0, 10.0
-	minV, maxV = -10.0, 20.0
+// LogLikelihood is the log marginal likelihood of the histories (those
+// with an interval) under p.
+func LogLikelihood(p Prior, hs []History) float64 { return logLikelihood(p.R, p.Alpha, p.K, hs) }
+
+// The fit's coordinates are (ln(r−1), ln α, ln k), kept inside these
+// bounds.
+var (
+	lower = [3]float64{-10, -10, -5}
+	upper = [3]float64{10, 20, 6}
 )
 
-// FitPrior fits the gamma prior by maximum likelihood over the histories
-// with at least one interval; it needs minCustomers of them (at least 2).
-// The fit is deterministic (Nelder–Mead from a moment-based start).
+// FitPrior fits the prior by maximum likelihood over the histories with
+// at least one interval; it needs minCustomers of them (at least 2). The
+// fit is deterministic (Nelder–Mead from a moment-based start).
 func FitPrior(hs []History, minCustomers int) (Prior, error) {
 	minCustomers = max(minCustomers, 2)
-	var k int
+	var n int
 	var sumMean float64
 	for _, h := range hs {
 		if h.Intervals >= 1 {
-			k++
+			n++
 			sumMean += h.Span / float64(h.Intervals)
 		}
 	}
-	if k < minCustomers {
-		return Prior{}, fmt.Errorf("%w: %d (need %d)", ErrTooFewCustomers, k, minCustomers)
+	if n < minCustomers {
+		return Prior{}, fmt.Errorf("%w: %d (need %d)", ErrTooFewCustomers, n, minCustomers)
 	}
-	mean := max(sumMean/float64(k), 1e-3)
-	clamp := func(x [2]float64) [2]float64 {
-		return [2]float64{min(max(x[0], minU), maxU), min(max(x[1], minV), maxV)}
+	mean := max(sumMean/float64(n), 1e-3)
+	clamp := func(x [3]float64) [3]float64 {
+		for i := range x {
+			x[i] = min(max(x[i], lower[i]), upper[i])
+		}
+		return x
 	}
-	f := func(x [2]float64) float64 {
+	params := func(x [3]float64) (r, alpha, k float64) {
 		x = clamp(x)
-		r := 1 + math.Exp(x[0])
-		return -logLikelihood(r, math.Exp(x[1]), hs)
+		return 1 + math.Exp(x[0]), math.Exp(x[1]), math.Exp(x[2])
 	}
-	// Start at r = 2, α = mean interval (prior mean = the average of the
-	// customers' own means).
-	best := nelderMead(f, [2]float64{0, math.Log(mean)}, 0.5, 400)
-	best = clamp(best)
-	r, alpha := 1+math.Exp(best[0]), math.Exp(best[1])
-	ll := logLikelihood(r, alpha, hs)
+	f := func(x [3]float64) float64 {
+		r, alpha, k := params(x)
+		v := -logLikelihood(r, alpha, k, hs)
+		if math.IsNaN(v) {
+			return math.Inf(1)
+		}
+		return v
+	}
+	// Start at r = 2, k = 1 (exponential intervals), α = the average of
+	// the customers' own mean intervals; restart once from the optimum.
+	x := [3]float64{0, math.Log(mean), 0}
+	for range 2 {
+		x = nelderMead(f, x, 0.5, 1000)
+	}
+	r, alpha, k := params(x)
+	ll := logLikelihood(r, alpha, k, hs)
 	if math.IsNaN(ll) || math.IsInf(ll, 0) {
 		return Prior{}, fmt.Errorf("%w: the fit did not converge", ErrTooFewCustomers)
 	}
-	return Prior{R: r, Alpha: alpha, Customers: k, LogLikelihood: ll}, nil
+	return Prior{R: r, Alpha: alpha, K: k, Customers: n, LogLikelihood: ll}, nil
 }
 
-// nelderMead minimises f over two coordinates from x0 with an initial
-// simplex of the given step.
-func nelderMead(f func([2]float64) float64, x0 [2]float64, step float64, iters int) [2]float64 {
-	pts := [3][2]float64{x0, {x0[0] + step, x0[1]}, {x0[0], x0[1] + step}}
-	var vals [3]float64
+// nelderMead minimises f from x0 with an initial simplex of the given
+// step (standard coefficients: reflection 1, expansion 2, contraction ½,
+// shrink ½).
+func nelderMead(f func([3]float64) float64, x0 [3]float64, step float64, iters int) [3]float64 {
+	const d = 3
+	var pts [d + 1][d]float64
+	var vals [d + 1]float64
 	for i := range pts {
+		pts[i] = x0
+		if i > 0 {
+			pts[i][i-1] += step
+		}
 		vals[i] = f(pts[i])
 	}
 	for range iters {
-		// order: best, middle, worst
-		for i := 0; i < 3; i++ {
-			for j := i + 1; j < 3; j++ {
-				if vals[j] < vals[i] {
-					vals[i], vals[j] = vals[j], vals[i]
-					pts[i], pts[j] = pts[j], pts[i]
-				}
+		// sort by value, best first (insertion sort: 4 points)
+		for i := 1; i <= d; i++ {
+			for j := i; j > 0 && vals[j] < vals[j-1]; j-- {
+				vals[j], vals[j-1] = vals[j-1], vals[j]
+				pts[j], pts[j-1] = pts[j-1], pts[j]
 			}
 		}
-		if math.Abs(vals[2]-vals[0]) <= 1e-10*(1+math.Abs(vals[0])) &&
-			math.Abs(pts[2][0]-pts[0][0])+math.Abs(pts[2][1]-pts[0][1]) < 1e-9 {
+		var spread float64
+		for i := 1; i <= d; i++ {
+			for j := range d {
+				spread = max(spread, math.Abs(pts[i][j]-pts[0][j]))
+			}
+		}
+		if vals[d]-vals[0] <= 1e-12*(1+math.Abs(vals[0])) && spread < 1e-9 {
 			break
 		}
-		c := [2]float64{(pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2}
-		at := func(t float64) [2]float64 {
-			return [2]float64{c[0] + t*(pts[2][0]-c[0]), c[1] + t*(pts[2][1]-c[1])}
+		var c [d]float64
+		for i := range d {
+			for j := range d {
+				c[j] += pts[i][j] / d
+			}
+		}
+		at := func(t float64) (x [d]float64) {
+			for j := range d {
+				x[j] = c[j] + t*(pts[d][j]-c[j])
+			}
+			return x
 		}
 		xr := at(-1)
 		fr := f(xr)
@@ -138,29 +188,31 @@ func nelderMead(f func([2]float64) float64, x0 [2]float64, step float64, iters i
 		case fr < vals[0]:
 			xe := at(-2)
 			if fe := f(xe); fe < fr {
-				pts[2], vals[2] = xe, fe
+				pts[d], vals[d] = xe, fe
 			} else {
-				pts[2], vals[2] = xr, fr
+				pts[d], vals[d] = xr, fr
 			}
-		case fr < vals[1]:
-			pts[2], vals[2] = xr, fr
+		case fr < vals[d-1]:
+			pts[d], vals[d] = xr, fr
 		default:
 			xc := at(0.5)
-			if fr < vals[2] {
+			if fr < vals[d] {
 				xc = at(-0.5)
 			}
-			if fc := f(xc); fc < min(fr, vals[2]) {
-				pts[2], vals[2] = xc, fc
+			if fc := f(xc); fc < min(fr, vals[d]) {
+				pts[d], vals[d] = xc, fc
 			} else {
-				for i := 1; i < 3; i++ {
-					pts[i] = [2]float64{(pts[0][0] + pts[i][0]) / 2, (pts[0][1] + pts[i][1]) / 2}
+				for i := 1; i <= d; i++ {
+					for j := range d {
+						pts[i][j] = (pts[0][j] + pts[i][j]) / 2
+					}
 					vals[i] = f(pts[i])
 				}
 			}
 		}
 	}
 	b := 0
-	for i := 1; i < 3; i++ {
+	for i := 1; i <= d; i++ {
 		if vals[i] < vals[b] {
 			b = i
 		}
@@ -176,7 +228,3 @@ func Category(item string) string {
 	}
 	return strings.ToLower(strings.Join(strings.Fields(item), " "))
 }
-
-// LogLikelihood is the log marginal likelihood of the histories (those
-// with an interval) under p.
-func LogLikelihood(p Prior, hs []History) float64 { return logLikelihood(p.R, p.Alpha, hs) }

@@ -11,8 +11,9 @@ import (
 )
 
 func TestEstimateShrinksTowardsThePopulation(t *testing.T) {
-	// Given a category whose population mean interval is 30 days (r=3, α=60)
-	prior := replenish.Prior{R: 3, Alpha: 60}
+	// Given a category whose population mean interval is 30 days (r=3,
+	// α=60, exponential intervals: k=1)
+	prior := replenish.Prior{R: 3, Alpha: 60, K: 1}
 	if got := prior.MeanInterval(); got != 30 {
 		t.Fatalf("population mean interval %v, want 30", got)
 	}
@@ -44,8 +45,31 @@ func TestEstimateShrinksTowardsThePopulation(t *testing.T) {
 	}
 }
 
-// gammaRate draws from Gamma(shape, rate) (Marsaglia–Tsang; shape ≥ 1).
+func TestRegularBuyersAreShrunkLess(t *testing.T) {
+	// Given two categories with the same population mean interval (30 d),
+	// one bought irregularly (exponential intervals, k=1), one like
+	// clockwork (k=16)
+	irregular := replenish.Prior{R: 3, Alpha: 60, K: 1}
+	regular := replenish.Prior{R: 3, Alpha: 60.0 / 16, K: 16}
+	if irregular.MeanInterval() != 30 || regular.MeanInterval() != 30 {
+		t.Fatal("population means differ")
+	}
+	// When a customer with four 20-day intervals is estimated in each
+	h := replenish.HistoryOf([]int32{0, 20, 40, 60, 80})
+	ivIrr, zIrr := irregular.Estimate(h)
+	ivReg, zReg := regular.Estimate(h)
+	// Then the regular category trusts her own 20 days far more
+	if !(zReg > 0.95 && zIrr < 0.7 && ivReg < 21 && ivIrr > 23) {
+		t.Fatalf("irregular: %.2f d (Z %.2f); regular: %.2f d (Z %.2f)", ivIrr, zIrr, ivReg, zReg)
+	}
+}
+
+// gammaRate draws from Gamma(shape, rate) (Marsaglia–Tsang; shape < 1 by
+// the U^(1/shape) boost).
 func gammaRate(rng *rand.Rand, shape, rate float64) float64 {
+	if shape < 1 {
+		return gammaRate(rng, shape+1, rate) * math.Pow(rng.Float64(), 1/shape)
+	}
 	d := shape - 1.0/3
 	c := 1 / math.Sqrt(9*d)
 	for {
@@ -63,19 +87,20 @@ func gammaRate(rng *rand.Rand, shape, rate float64) float64 {
 }
 
 func TestFitPriorRecoversTheSimulatedPopulation(t *testing.T) {
-	for _, want := range []replenish.Prior{{R: 3, Alpha: 60}, {R: 8, Alpha: 7 * 14}, {R: 1.6, Alpha: 30}} {
+	for _, want := range []replenish.Prior{{R: 3, Alpha: 60, K: 1}, {R: 8, Alpha: 49, K: 4}, {R: 2.5, Alpha: 150, K: 0.7}} {
 		// Given 4,000 customers whose rates are Gamma(r, α) and who made
-		// 1–6 exponential intervals each
+		// 1–6 Gamma(k, λ) intervals each (whole days, at least one)
 		rng := rand.New(rand.NewPCG(1, uint64(want.R*100)))
 		hs := make([]replenish.History, 4000)
 		for i := range hs {
 			lambda := gammaRate(rng, want.R, want.Alpha)
 			n := 1 + rng.IntN(6)
-			var span float64
+			days := []int32{0}
 			for range n {
-				span += rng.ExpFloat64() / lambda
+				x := int32(math.Round(gammaRate(rng, want.K, lambda)))
+				days = append(days, days[len(days)-1]+max(x, 1))
 			}
-			hs[i] = replenish.History{Intervals: n, Span: span}
+			hs[i] = replenish.HistoryOf(days)
 		}
 		// When the prior is fitted
 		got, err := replenish.FitPrior(hs, 5)
@@ -86,14 +111,19 @@ func TestFitPriorRecoversTheSimulatedPopulation(t *testing.T) {
 		if got.Customers != len(hs) {
 			t.Errorf("fitted on %d customers, want %d", got.Customers, len(hs))
 		}
-		if math.Abs(got.R-want.R)/want.R > 0.15 {
-			t.Errorf("r = %.3f, want %.3f ± 15%%", got.R, want.R)
+		if math.Abs(got.R-want.R)/want.R > 0.2 || math.Abs(got.K-want.K)/want.K > 0.2 {
+			t.Errorf("r = %.3f, k = %.3f; want %.3f, %.3f ± 20%%", got.R, got.K, want.R, want.K)
 		}
+		t.Logf("true %+v: fitted r=%.3f α=%.3f k=%.3f, mean interval %.2f d (true %.2f)", want, got.R, got.Alpha, got.K, got.MeanInterval(), want.MeanInterval())
 		if m, w := got.MeanInterval(), want.MeanInterval(); math.Abs(m-w)/w > 0.1 {
 			t.Errorf("population mean interval %.2f d, want %.2f ± 10%%", m, w)
 		}
 		// And it is the maximum: nudging either parameter lowers the likelihood
-		for _, p := range []replenish.Prior{{R: got.R * 1.02, Alpha: got.Alpha}, {R: got.R / 1.02, Alpha: got.Alpha}, {R: got.R, Alpha: got.Alpha * 1.02}, {R: got.R, Alpha: got.Alpha / 1.02}} {
+		for _, p := range []replenish.Prior{
+			{R: got.R * 1.02, Alpha: got.Alpha, K: got.K}, {R: got.R / 1.02, Alpha: got.Alpha, K: got.K},
+			{R: got.R, Alpha: got.Alpha * 1.02, K: got.K}, {R: got.R, Alpha: got.Alpha / 1.02, K: got.K},
+			{R: got.R, Alpha: got.Alpha, K: got.K * 1.02}, {R: got.R, Alpha: got.Alpha, K: got.K / 1.02},
+		} {
 			if ll := replenish.LogLikelihood(p, hs); ll > got.LogLikelihood {
 				t.Errorf("LL at %+v = %.4f exceeds the fit's %.4f", p, ll, got.LogLikelihood)
 			}

@@ -225,8 +225,7 @@ func (m *Model) predictLocked(pc *priorCache, category string, s *series, day in
 		}
 		prior, scope = *pc.pooled, "pooled"
 	}
-	h := History{Intervals: n - 1, Span: float64(s.days[n-1] - s.days[0])}
-	iv, conf := prior.Estimate(h)
+	iv, conf := prior.Estimate(HistoryOf(s.days[:n]))
 	if math.IsNaN(iv) || math.IsInf(iv, 0) || iv > 100*365 {
 		return Prediction{}, false
 	}
@@ -280,7 +279,7 @@ func (m *Model) histories(day int32) (map[string][]History, []History) {
 			if n < 2 {
 				continue
 			}
-			h := History{Intervals: n - 1, Span: float64(s.days[n-1] - s.days[0])}
+			h := HistoryOf(s.days[:n])
 			byCat[c] = append(byCat[c], h)
 			all = append(all, h)
 		}
@@ -296,7 +295,10 @@ func cmpHistory(a, b History) int {
 	if c := cmp.Compare(a.Intervals, b.Intervals); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.Span, b.Span)
+	if c := cmp.Compare(a.Span, b.Span); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.LogSum, b.LogSum)
 }
 
 // Digest hashes every customer's purchase days per category, in order.

@@ -51,7 +51,7 @@ func TestPredictShrinksACustomersOwnIntervals(t *testing.T) {
 
 	// Then it lies between her own 20 days and the population's, by the
 	// credibility weight of her five intervals
-	wantIv, wantZ := prior.Estimate(replenish.History{Intervals: 5, Span: 100})
+	wantIv, wantZ := prior.Estimate(replenish.HistoryOf([]int32{0, 20, 40, 60, 80, 100}))
 	if math.Abs(p.Interval-wantIv) > 1e-9 || math.Abs(p.Confidence-wantZ) > 1e-9 {
 		t.Fatalf("interval %v confidence %v, want %v %v", p.Interval, p.Confidence, wantIv, wantZ)
 	}
