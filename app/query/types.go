@@ -43,6 +43,26 @@ type CustomerFilter struct {
 	HasOpenComplaint *bool
 	// Search is only passed for callers allowed to see PII.
 	Search *string
+	// DueForReplenishmentBy keeps customers expected to buy some item
+	// category again on or before this date (UTC), overdue ones included.
+	DueForReplenishmentBy *calendar.Date
+}
+
+// NextPurchase is a customer's expected next purchase of one item
+// category (projections/replenish).
+type NextPurchase struct {
+	Category string
+	// Item is the latest item text bought in the category.
+	Item string
+	// ExpectedAt is LastPurchaseAt + Interval (in the past when overdue).
+	ExpectedAt time.Time
+	// Interval is the estimated mean interval between purchases, in days:
+	// the customer's own, shrunk towards the category's population.
+	Interval float64
+	// Confidence is the weight of the customer's own intervals, 0–1.
+	Confidence     float64
+	Purchases      int
+	LastPurchaseAt time.Time
 }
 
 // TimelineFilter selects and orders a customer's events.
