@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kefu-crm/kefu/console"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
@@ -152,8 +153,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		select {
 		case <-srv.Ready():
 			e.log.Info("kefu is ready", "graphql", url, "data", *data)
-			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  health %s  metrics %s\n",
-				*data, url, "http://"+ln.Addr().String()+"/healthz", metricsURL)
+			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  console %s for account managers and marketing\n  health %s  metrics %s\n",
+				*data, url, "http://"+ln.Addr().String()+console.Path, "http://"+ln.Addr().String()+"/healthz", metricsURL)
 		case <-gctx.Done():
 		}
 		return nil
