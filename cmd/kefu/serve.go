@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kefu-crm/kefu/console"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
@@ -172,8 +173,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		select {
 		case <-srv.Ready():
 			e.log.Info("kefu is ready", "graphql", url, "data", *data)
-			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  health %s  metrics %s\n",
-				*data, url, "http://"+ln.Addr().String()+"/healthz", metricsURL)
+			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  console %s for account managers and marketing\n  health %s  metrics %s\n",
+				*data, url, "http://"+ln.Addr().String()+console.Path, "http://"+ln.Addr().String()+"/healthz", metricsURL)
 			if pprofURL != "" {
 				fmt.Fprintf(e.stdout, "  profiler %s (go tool pprof %sprofile?seconds=30)\n", pprofURL, pprofURL)
 			}
