@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/projections/servicereport"
 )
 
 // ---- Paging ----
@@ -369,29 +370,13 @@ type ChurnModel struct {
 	LogLikelihood float64
 }
 
-// ServiceReport is the manager's complaint-handling summary.
-type ServiceReport struct {
-	From, To   time.Time
-	Complaints int
-	ByCategory []KeyCount
-	BySeverity []KeyCount
-	// Percentages are 0–100; nil when there is nothing to measure.
-	SLAMetPercent                 *float64
-	FirstContactResolutionPercent *float64
-	MedianTimeToResolution        *time.Duration
-	FollowUpsDue                  int
-	FollowUpsCompleted            int
-	FollowUpCompletionPercent     *float64
-	SatisfactionPercent           *float64
-	Declined                      int
-	OverdueNow                    int
-}
+// ServiceReport is the manager's complaint-handling summary, as the
+// service-report read model builds it (percentages 0–100, nil when there is
+// nothing to measure).
+type ServiceReport = servicereport.Report
 
 // KeyCount counts items with the same key (a category, a severity …).
-type KeyCount struct {
-	Key   string
-	Count int
-}
+type KeyCount = servicereport.KeyCount
 
 // Event is one stored event.
 type Event struct {
