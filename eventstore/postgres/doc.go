@@ -73,4 +73,14 @@
 // VACUUM (autovacuum, or `VACUUM kefu.data_keys`) reclaims it and the page is
 // reused, in the WAL until it is recycled, and in base backups and WAL
 // archives until they expire: erasure is complete only then.
+//
+// # One leader among several processes
+//
+// Store implements eventstore.Locker with session-level advisory locks
+// (pg_try_advisory_lock on a hash of the schema and the lock's name), each
+// on a connection of its own outside the pool: the lock lives exactly as
+// long as that session, so a killed process gives it up as soon as the
+// server sees its connection close, without a lease to expire. kefu serve
+// uses it so that one instance runs the process managers (package
+// automation/lead).
 package postgres
