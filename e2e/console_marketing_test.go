@@ -96,7 +96,7 @@ func TestConsoleMarketer(t *testing.T) {
 		`document.querySelector('#pv-audience')?.textContent === '5'`, 20*time.Second)
 	b.shot("m2-campaign-preview")
 	input := map[string]any{"name": "控制台问候", "occasion": "Console anniversary", "date": localDay, "sendAtLocal": "09:00",
-		"audience": map[string]any{"accountManager": "e2e.console", "stages": []string{"NEW", "ACTIVE", "GRUMBLING", "COMPLAINING", "SILENT"}, "excludeConductFlagged": true},
+		"audience":  map[string]any{"accountManager": "e2e.console", "stages": []string{"NEW", "ACTIVE", "GRUMBLING", "COMPLAINING", "SILENT"}, "excludeConductFlagged": true},
 		"templates": []any{map[string]any{"channel": "SMS", "body": "x", "stages": []string{"GRUMBLING", "COMPLAINING", "SILENT"}}, map[string]any{"channel": "SMS", "body": "y"}}}
 	var pv struct {
 		PreviewGreetingCampaign struct {
