@@ -75,7 +75,7 @@ func TestConsoleAccessibility(t *testing.T) {
 		{"day", "#/day", "#day", []string{"#skip", "#nav a", "#day form[role=search] button", "#day a.customer-link?"}, nil},
 		{"customer", "#/customer/" + customer, "#customer #timeline", []string{"#action-complaint summary"}, nil},
 		{"complaint", "#/complaint/" + complaint, "#complaint #workflow", []string{"#workflow button:not([disabled])"}, nil},
-		{"book", "#/book", "#book-list", []string{"#book-list a.customer-link"}, nil},
+		{"book", "#/book", `#lifecycle[data-ready="1"]`, []string{"#book-list a.customer-link"}, nil},
 		{"campaigns", "#/campaigns", "#campaigns #builder", []string{"#holidays button", "#campaign-form input[name=name]", "#schedule"},
 			[]string{"#campaign-form input[name=custom]"}},
 	}
