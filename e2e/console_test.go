@@ -87,6 +87,43 @@ func TestConsoleAccountManager(t *testing.T) {
 	// Back on the customer: the follow-up is listed there too.
 	do("back to the customer", chromedp.Click("#workflow p a"), chromedp.WaitVisible("#customer-followups"))
 	shot("4-customer")
+	if n, _ := chromedp.Run(bctx, chromedp.Nodes("#action-complaint", chromedp.AtLeast(0))); len(n) == 0 {
+		t.Errorf("the customer screen offers no actions now")
+	}
+
+	// The time slider: back to the day of registration — the customer as of
+	// then, as the API's as-of query answers, with the actions off.
+	custID, _ := chromedp.Run(bctx, chromedp.AttributeValue("#customer", "data-id"))
+	b.set("#asof-slider", "0")
+	do("slide to the registration day", chromedp.WaitVisible("#asof-banner"), chromedp.WaitVisible("#customer #timeline"))
+	asOfDate, _ := chromedp.Run(bctx, chromedp.Value("#asof input[name=asOf]"))
+	asOf, err := chromedp.Run(bctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const [y, m, d] = %q.split('-').map(Number); return new Date(y, m - 1, d, 23, 59, 59, 999).toISOString(); })()`, asOfDate)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var past struct {
+		Customer struct {
+			Stage, RegisteredAt string
+			Timeline            struct{ TotalCount int }
+		}
+	}
+	s.client("").must(ctx, &past, `query($id: ID!, $asOf: DateTime) { customer(id: $id, asOf: $asOf) { stage registeredAt timeline(first: 0) { totalCount } } }`,
+		map[string]any{"id": custID.Value, "asOf": asOf})
+	if reg := past.Customer.RegisteredAt; len(reg) < 10 || asOfDate != reg[:10] {
+		t.Errorf("the slider's first day is %q, the customer registered at %s", asOfDate, reg)
+	}
+	if shown := text("#customer .stage-line .badge"); !strings.EqualFold(strings.ReplaceAll(shown, " ", "_"), past.Customer.Stage) {
+		t.Errorf("as of %s the console shows stage %q, the API %s", asOfDate, shown, past.Customer.Stage)
+	}
+	for _, sel := range []string{"#action-complaint", "#customer-followups"} {
+		if n, _ := chromedp.Run(bctx, chromedp.Nodes(sel, chromedp.AtLeast(0))); len(n) != 0 {
+			t.Errorf("the customer as of %s shows %s (actions and follow-ups are today's)", asOfDate, sel)
+		}
+	}
+	if focused, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.activeElement?.id === 'asof-slider'`)); !focused {
+		t.Errorf("the slider lost the focus after the screen followed it")
+	}
+	shot("5-customer-as-of")
 	if os.Getenv("KEFU_CONSOLE_SCREENSHOT") == "1" {
 		png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 		if err != nil {
