@@ -155,7 +155,10 @@ func newBrowser(t *testing.T, ctx context.Context, art string) *browser {
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000)}
+		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
+		// The page's "today" is the browser's: in UTC it is the tests' too
+		// (a campaign dated today must not fall before a date field's min).
+		chromedp.Env("TZ=UTC")}
 	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelA)
 	bctx, cancelB := chromedp.NewContext(actx)
