@@ -605,10 +605,11 @@ func (b *builder) enums() {
 		"FOLLOW_UP":          "Check back that the customer is content.",
 	})
 	b.followUpReason = domainEnum("FollowUpReason", "Why a follow-up was scheduled.", customer.FollowUpReasons(), map[string]string{
-		"RECOVERY": "After a complaint's resolution (回访).",
-		"HOLIDAY":  "A major holiday after a recent recovery.",
-		"WIN_BACK": "The customer went silent.",
-		"ROUTINE":  "Scheduled by hand.",
+		"RECOVERY":      "After a complaint's resolution (回访).",
+		"HOLIDAY":       "A major holiday after a recent recovery.",
+		"WIN_BACK":      "The customer went silent.",
+		"ROUTINE":       "Scheduled by hand.",
+		"REPLENISHMENT": "The customer is expected to buy an item category again soon (补货提醒); the note names the category.",
 	})
 	b.followUpStatus = domainEnum("FollowUpStatus", "State of a follow-up.", customer.FollowUpStatuses(), map[string]string{
 		"DUE":       "Not done yet.",

@@ -35,6 +35,10 @@ type Policy struct {
 	// Holidays are the calendar keys of the major holidays (default
 	// CN:spring_festival, CN:labour_day, CN:national_day).
 	Holidays []string
+	// ReplenishLead: a REPLENISHMENT follow-up is due this long before
+	// the customer's predicted next purchase of a category (default 3
+	// days: time to call before the bag runs out). At most 60 days.
+	ReplenishLead time.Duration
 	// MaxLateness: a follow-up due more than this before now is never
 	// scheduled (default 7 days). See "History and staleness".
 	MaxLateness time.Duration
@@ -50,6 +54,7 @@ func DefaultPolicy() Policy {
 		RecoveredWithin:  90 * Day,
 		HolidayLead:      14 * Day,
 		Holidays:         []string{"CN:spring_festival", "CN:labour_day", "CN:national_day"},
+		ReplenishLead:    3 * Day,
 		MaxLateness:      7 * Day,
 	}
 }
@@ -82,6 +87,9 @@ func (p Policy) Validate() error {
 	}
 	if p.HolidayLead < 0 {
 		bad("HolidayLead", "%v is negative", p.HolidayLead)
+	}
+	if p.ReplenishLead < 0 || p.ReplenishLead > 60*Day {
+		bad("ReplenishLead", "%v is not in 0..60 days", p.ReplenishLead)
 	}
 	if p.MaxLateness < 0 {
 		bad("MaxLateness", "%v is negative", p.MaxLateness)
