@@ -230,7 +230,7 @@ func (s *Server) build(ctx context.Context) error {
 			due := s.Replenish.DueBy(asOf, by)
 			out := make([]followup.Replenishment, len(due))
 			for i, d := range due {
-				out[i] = followup.Replenishment{CustomerID: d.CustomerID, Category: d.Category, Item: d.Item, LastPurchaseAt: d.LastPurchaseAt, ExpectedAt: d.ExpectedAt}
+				out[i] = followup.Replenishment{CustomerID: d.CustomerID, Category: d.Category, Item: d.Item, LastPurchaseAt: d.LastPurchaseAt, ExpectedAt: d.ExpectedAt, Shape: d.Prior.K}
 			}
 			return out
 		}),

@@ -19,8 +19,10 @@
 //	a customer's next purchase of an item      REPLENISHMENT at the start of the working   rp-<customer>-<last purchase
 //	  category is predicted (replenish read    day ReplenishLead (3 days) before the       day>-<category hash>
 //	  model) within ReplenishLead of now       predicted day (or the last working day
-//	  (clock tick), the customer consents to   before it); the note names the category
-//	  marketing and has no grievance           and the latest item
+//	  (clock tick) in a category bought on a   before it); the note names the category
+//	  rhythm (prior shape k ≥ 2), the customer and the latest item
+//	  consents to marketing and has no
+//	  grievance
 //
 // n numbers the recovery follow-ups of one complaint in the order they are
 // planned: a complaint reopened and resolved again continues the

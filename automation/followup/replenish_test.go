@@ -2,6 +2,7 @@ package followup_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -58,12 +59,14 @@ func (r *replenishEnv) source(asOf, by time.Time) []followup.Replenishment {
 	r.feed(r.proj, 0) // the read model is idempotent by purchase day
 	var out []followup.Replenishment
 	for _, d := range r.model.DueBy(asOf, by) {
-		out = append(out, followup.Replenishment{CustomerID: d.CustomerID, Category: d.Category, Item: d.Item, LastPurchaseAt: d.LastPurchaseAt, ExpectedAt: d.ExpectedAt})
+		out = append(out, followup.Replenishment{CustomerID: d.CustomerID, Category: d.Category, Item: d.Item, LastPurchaseAt: d.LastPurchaseAt, ExpectedAt: d.ExpectedAt, Shape: d.Prior.K})
 	}
 	return out
 }
 
-func (r *replenishEnv) scheduler() *followup.Scheduler {
+func (r *replenishEnv) scheduler() *followup.Scheduler { return r.schedulerWith(nil) }
+
+func (r *replenishEnv) schedulerWith(pol *followup.Policy) *followup.Scheduler {
 	r.t.Helper()
 	s, err := followup.New(followup.Deps{
 		Commander:     followup.RepositoryCommander{Repo: r.repo},
@@ -71,7 +74,7 @@ func (r *replenishEnv) scheduler() *followup.Scheduler {
 		Clock:         r.clock,
 		Replenishment: followup.ReplenishmentFunc(r.source),
 		Contacts:      r.cont,
-	}, followup.Config{})
+	}, followup.Config{Policy: pol})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -198,5 +201,44 @@ func TestReplenishmentDroppedWhenNoLongerContactable(t *testing.T) {
 	}
 	if byCustomer["c1"] != 1 || byCustomer["c2"] != 1 || byCustomer["c3"] != 2 {
 		t.Fatalf("follow-ups per customer %v: want c1 1 (grievance), c2 1 (no consent), c3 2 (new cycle)", byCustomer)
+	}
+}
+
+// A category bought without a rhythm (prior shape below
+// ReplenishMinShape) gets no calls; the same book with the default does.
+func TestReplenishmentOnlyForRhythmicCategories(t *testing.T) {
+	now := time.Date(2025, 6, 4, 10, 0, 0, 0, cst)
+	for _, tt := range []struct {
+		minShape float64
+		want     int
+	}{{2, 5}, {1e9, 0}} {
+		r := newReplenishEnv(t, now)
+		for _, id := range []string{"c1", "c2", "c3", "c4", "c5"} {
+			r.buyer(id, true, now, d(28), nil)
+		}
+		p, ok := r.model.PredictCategory("c1", "rice", now)
+		pol := followup.DefaultPolicy()
+		pol.ReplenishMinShape = tt.minShape
+		r.drain(r.schedulerWith(&pol), 0)
+		if got := len(r.followUps()); got != tt.want {
+			t.Errorf("ReplenishMinShape %v (prior k = %v, %v): %d follow-ups, want %d", tt.minShape, p.Prior.K, ok, got, tt.want)
+		}
+	}
+}
+
+func TestReplenishmentPolicyValidation(t *testing.T) {
+	for _, f := range []func(*followup.Policy){
+		func(p *followup.Policy) { p.ReplenishLead = -followup.Day },
+		func(p *followup.Policy) { p.ReplenishLead = 61 * followup.Day },
+		func(p *followup.Policy) { p.ReplenishMinShape = 0.5 },
+	} {
+		p := followup.DefaultPolicy()
+		f(&p)
+		if err := p.Validate(); !errors.Is(err, followup.ErrInvalidConfig) {
+			t.Errorf("%+v: Validate = %v, want ErrInvalidConfig", p, err)
+		}
+	}
+	if err := followup.DefaultPolicy().Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

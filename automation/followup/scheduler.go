@@ -88,6 +88,9 @@ type Replenishment struct {
 	// the purchase cycle (and the follow-up's ID).
 	LastPurchaseAt time.Time
 	ExpectedAt     time.Time
+	// Shape is the Erlang shape k of the prior the prediction used: how
+	// regular the category's buying is (see Policy.ReplenishMinShape).
+	Shape float64
 }
 
 // ReplenishmentSource lists the predicted next purchases expected on or
@@ -394,7 +397,8 @@ func remembered(r customer.FollowUpReason) bool {
 
 // planReplenishments plans a REPLENISHMENT follow-up at the start of the
 // working day ReplenishLead before each predicted next purchase expected
-// by now + ReplenishLead, for customers who may be called (contactable).
+// by now + ReplenishLead, in categories bought on a rhythm (prior shape ≥
+// ReplenishMinShape), for customers who may be called (contactable).
 // A prediction whose call would already be stale (the customer is long
 // overdue) is skipped without counting: it is asked again every tick.
 func (s *Scheduler) planReplenishments(now time.Time) {
@@ -411,7 +415,7 @@ func (s *Scheduler) planReplenishments(now time.Time) {
 			Note: fmt.Sprintf("补货提醒 %s: last bought %q on %s, next purchase expected about %s",
 				r.Category, r.Item, r.LastPurchaseAt.UTC().Format(time.DateOnly), r.ExpectedAt.In(s.cal.Location()).Format(time.DateOnly)),
 		}
-		if s.stale(a, now) || !s.contactable(a.CustomerID) {
+		if r.Shape < s.pol.ReplenishMinShape || s.stale(a, now) || !s.contactable(a.CustomerID) {
 			continue
 		}
 		s.planLocked(a, now)
