@@ -21,6 +21,7 @@ var AddedAfterContract = []string{
 	"Complaint.replyDueProvisional",
 	"Customer.nextPurchase",
 	"CustomerFilter.dueForReplenishmentBy",
+	"FollowUpReason.REPLENISHMENT",
 	"Complaint.version",
 	"GreetingCampaign.excluded",
 	"GreetingCampaign.excludedByReason",
