@@ -72,9 +72,12 @@ func TestReplenishmentJourney(t *testing.T) {
 		if h.grieves {
 			admin.must(ctx, nil, `mutation($in: FileComplaintInput!) { fileComplaint(input: $in) { version } }`,
 				map[string]any{"in": map[string]any{"customerId": h.id, "channel": "PHONE", "category": "product quality",
-					"description": "the last bag had weevils", "owner": "amy"}})
+					"description": "the last bag had weevils", "owner": "amy", "complaintId": "cp-dan", "occurredAt": stamp(now.AddDate(0, 0, -3))}})
 		}
 	}
+	// A routine call amy agreed with bob, due an hour ago.
+	admin.must(ctx, nil, `mutation($in: ScheduleFollowUpInput!) { scheduleFollowUp(input: $in) { version } }`,
+		map[string]any{"in": map[string]any{"customerId": "hh-bob", "reason": "ROUTINE", "owner": "amy", "dueAt": stamp(now.Add(-time.Hour)), "note": "asked about the new harvest"}})
 	s.quiesce(ctx)
 	s.stop()
 
@@ -97,6 +100,39 @@ func TestReplenishmentJourney(t *testing.T) {
 	if due := parseTime(t, f.DueAt); due.After(now.AddDate(0, 0, 2)) || due.Before(now.AddDate(0, 0, -7)) {
 		t.Errorf("due %v: want a few days before the bag runs out (about %v)", due, now.AddDate(0, 0, 2))
 	}
+
+	// amy's next best actions, in the documented order: the overdue
+	// complaint reply, the due routine call, the replenishment call.
+	var nba struct {
+		NextBestActions []struct {
+			Kind, Reason string
+			DueAt        *string
+			Ref          *string
+			Customer     struct{ ID string }
+		}
+	}
+	amy.must(ctx, &nba, `{ nextBestActions(owner: "amy") { kind reason dueAt ref customer { id } } }`, nil)
+	var order []string
+	for _, a := range nba.NextBestActions {
+		order = append(order, a.Kind+":"+a.Customer.ID)
+		if a.Reason == "" {
+			t.Errorf("action %s has no reason", js(a))
+		}
+	}
+	if want := []string{"COMPLAINT_REPLY:hh-dan", "FOLLOW_UP:hh-bob", "REPLENISHMENT:hh-ann"}; strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Fatalf("nextBestActions(owner: amy) = %v, want %v\n%s", order, want, js(nba))
+	}
+	if r := nba.NextBestActions[2]; r.Ref == nil || *r.Ref != f.ID || !strings.Contains(r.Reason, "rice") {
+		t.Errorf("replenishment action %s: want follow-up %s with rice in the reason", js(r), f.ID)
+	}
+	var one struct {
+		Ann, Eve struct{ NextBestAction *struct{ Kind string } }
+	}
+	amy.must(ctx, &one, `{ ann: customer(id: "hh-ann") { nextBestAction { kind } } eve: customer(id: "hh-eve") { nextBestAction { kind } } }`, nil)
+	if one.Ann.NextBestAction == nil || one.Ann.NextBestAction.Kind != "REPLENISHMENT" || one.Eve.NextBestAction != nil {
+		t.Errorf("customer.nextBestAction: ann %s, eve %s; want REPLENISHMENT and null", js(one.Ann), js(one.Eve))
+	}
+	amy.fails(ctx, "BAD_USER_INPUT", `{ nextBestActions(owner: "amy", first: 1000) { kind } }`, nil)
 
 	// Booked once: a further restart replays and ticks again.
 	s.stop()

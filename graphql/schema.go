@@ -71,6 +71,7 @@ func NewSchema(deps Deps) (gql.Schema, error) {
 		{"analytics", b.analyticsQueries()},
 		{"events", b.eventQueries()},
 		{"viewer", b.viewerQueries()},
+		{"next best actions", b.nextActionQueries()},
 	} {
 		for name, f := range area.fields {
 			if _, dup := query[name]; dup {
@@ -134,6 +135,7 @@ type builder struct {
 	moneyInput      *gql.InputObject
 
 	customer, complaint, followUp, campaign *gql.Object
+	nextAction                              *gql.Object
 	customerConn, complaintConn, followUpConn, campaignConn,
 	timelineConn, eventConn *gql.Object
 	reasonCountType, greeting *gql.Object

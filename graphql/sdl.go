@@ -19,6 +19,7 @@ import (
 var AddedAfterContract = []string{
 	"CampaignPreview",
 	"Complaint.replyDueProvisional",
+	"Customer.nextBestAction",
 	"Customer.nextPurchase",
 	"CustomerFilter.dueForReplenishmentBy",
 	"FollowUpReason.REPLENISHMENT",
@@ -27,7 +28,10 @@ var AddedAfterContract = []string{
 	"GreetingCampaign.excludedByReason",
 	"KeyCount",
 	"Mutation.transferComplaint",
+	"NextBestAction",
+	"NextBestActionKind",
 	"NextPurchase",
+	"Query.nextBestActions",
 	"Query.previewGreetingCampaign",
 	"Query.serviceReport",
 	"Query.viewer",

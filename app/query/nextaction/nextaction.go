@@ -100,3 +100,6 @@ func Best(actions []Action) (best Action, ok bool) {
 	}
 	return slices.MinFunc(actions, Compare), true
 }
+
+// String is the kind's name.
+func (k Kind) String() string { return string(k) }
