@@ -31,7 +31,10 @@ const replenishQuery = `{ followUps(first: 50, filter: {reasons: [REPLENISHMENT]
 // the one consenting household without a grievance whose bag runs out
 // within the lead, owned by amy, naming rice in its note — not for the one
 // without consent, nor the one with an open complaint, nor those not yet
-// due; and another restart books nothing twice.
+// due; amy's nextBestActions lists the overdue complaint reply, the due
+// routine call, the replenishment call and a silent customer's win-back in
+// that order (app/query/nextaction); and another restart books nothing
+// twice.
 func TestReplenishmentJourney(t *testing.T) {
 	t.Parallel()
 	ctx := journey(t, 120*time.Second)
@@ -75,6 +78,18 @@ func TestReplenishmentJourney(t *testing.T) {
 					"description": "the last bag had weevils", "owner": "amy", "complaintId": "cp-dan", "occurredAt": stamp(now.AddDate(0, 0, -3))}})
 		}
 	}
+	// gus bought twice (tea, no rhythm to call about), grumbled 45 days
+	// ago and has not been heard of since: SILENT, his win-back follow-up
+	// too late to book (stale), so a win-back is one of amy's actions.
+	admin.must(ctx, nil, `mutation($in: RegisterCustomerInput!) { registerCustomer(input: $in) { version } }`,
+		map[string]any{"in": map[string]any{"id": "hh-gus", "name": "Household gus", "accountManager": "amy", "marketingConsent": true, "occurredAt": stamp(now.AddDate(0, 0, -200))}})
+	for k, ago := range []int{120, 60} {
+		admin.must(ctx, nil, `mutation($in: RecordPurchaseInput!) { recordPurchase(input: $in) { version } }`,
+			map[string]any{"in": map[string]any{"customerId": "hh-gus", "orderId": fmt.Sprintf("o-gus-%d", k),
+				"amount": map[string]any{"amountMinor": 125000, "currency": "CNY"}, "items": []string{"tea gift box"}, "occurredAt": stamp(now.AddDate(0, 0, -ago))}})
+	}
+	admin.must(ctx, nil, `mutation($in: VoiceGrumbleInput!) { voiceGrumble(input: $in) { version } }`,
+		map[string]any{"in": map[string]any{"customerId": "hh-gus", "channel": "WECHAT", "summary": "the tea was stale", "occurredAt": stamp(now.AddDate(0, 0, -45))}})
 	// A routine call amy agreed with bob, due an hour ago.
 	admin.must(ctx, nil, `mutation($in: ScheduleFollowUpInput!) { scheduleFollowUp(input: $in) { version } }`,
 		map[string]any{"in": map[string]any{"customerId": "hh-bob", "reason": "ROUTINE", "owner": "amy", "dueAt": stamp(now.Add(-time.Hour)), "note": "asked about the new harvest"}})
@@ -102,7 +117,8 @@ func TestReplenishmentJourney(t *testing.T) {
 	}
 
 	// amy's next best actions, in the documented order: the overdue
-	// complaint reply, the due routine call, the replenishment call.
+	// complaint reply, the due routine call, the replenishment call, the
+	// win-back.
 	var nba struct {
 		NextBestActions []struct {
 			Kind, Reason string
@@ -119,7 +135,7 @@ func TestReplenishmentJourney(t *testing.T) {
 			t.Errorf("action %s has no reason", js(a))
 		}
 	}
-	if want := []string{"COMPLAINT_REPLY:hh-dan", "FOLLOW_UP:hh-bob", "REPLENISHMENT:hh-ann"}; strings.Join(order, " ") != strings.Join(want, " ") {
+	if want := []string{"COMPLAINT_REPLY:hh-dan", "FOLLOW_UP:hh-bob", "REPLENISHMENT:hh-ann", "WIN_BACK:hh-gus"}; strings.Join(order, " ") != strings.Join(want, " ") {
 		t.Fatalf("nextBestActions(owner: amy) = %v, want %v\n%s", order, want, js(nba))
 	}
 	if r := nba.NextBestActions[2]; r.Ref == nil || *r.Ref != f.ID || !strings.Contains(r.Reason, "rice") {
