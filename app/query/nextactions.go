@@ -77,7 +77,28 @@ func (s *core) candidates(owner, customerID string, now time.Time) []nextaction.
 	mine := func(o, c string) bool {
 		return (owner == "" || o == owner) && (customerID == "" || c == customerID)
 	}
-	s.Complaints.All(func(c complaints.Complaint) {
+	// One customer's actions read only that customer's entries; an
+	// owner's walk the read models.
+	eachComplaint, eachFollowUp := s.Complaints.All, s.FollowUps.All
+	eachCustomer := func(fn func(*customers.Customer) bool) { s.Customers.Each(fn) }
+	if customerID != "" {
+		eachComplaint = func(fn func(complaints.Complaint)) {
+			for _, c := range s.Complaints.OfCustomer(customerID) {
+				fn(c)
+			}
+		}
+		eachFollowUp = func(fn func(followups.FollowUp)) {
+			for _, f := range s.FollowUps.OfCustomer(customerID) {
+				fn(f)
+			}
+		}
+		eachCustomer = func(fn func(*customers.Customer) bool) {
+			if c, ok := s.Customers.Get(customerID); ok {
+				fn(&c)
+			}
+		}
+	}
+	eachComplaint(func(c complaints.Complaint) {
 		if !mine(c.Owner, c.CustomerID) || !c.Overdue(now) {
 			return
 		}
@@ -90,7 +111,7 @@ func (s *core) candidates(owner, customerID string, now time.Time) []nextaction.
 			Reason: fmt.Sprintf("Complaint %s (%s) is overdue: %s %s.", c.ID, c.Category, what, due.UTC().Format("2006-01-02 15:04 UTC"))})
 	})
 	winBackDue := map[string]bool{}
-	s.FollowUps.All(func(f followups.FollowUp) {
+	eachFollowUp(func(f followups.FollowUp) {
 		if f.Status != followups.Due {
 			return
 		}
@@ -108,7 +129,7 @@ func (s *core) candidates(owner, customerID string, now time.Time) []nextaction.
 	})
 	model, _ := s.Churn.Model()
 	var silent []customers.Customer
-	s.Customers.Each(func(c *customers.Customer) bool {
+	eachCustomer(func(c *customers.Customer) bool {
 		if !c.Erased && mine(c.AccountManager, c.ID) && !winBackDue[c.ID] {
 			silent = append(silent, *c)
 		}
