@@ -298,6 +298,18 @@ func (b *builder) defineCustomer() {
 					})},
 				"version": {Type: gql.NewNonNull(gql.Int), Description: "Stream revision of the last event; pass as expectedVersion for optimistic concurrency.",
 					Resolve: get(func(c *query.Customer) any { return c.Version })},
+				"nextBestAction": {Type: b.nextAction, Description: "The customer's best next action now (see Query.nextBestActions), or null.",
+					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
+						c, ok := p.Source.(*query.Customer)
+						if !ok || c == nil {
+							return nil, nil
+						}
+						a, err := b.q.NextActions.ForCustomer(p.Context, c.ID)
+						if err != nil || a == nil {
+							return nil, err
+						}
+						return a, nil
+					})},
 			}
 		}),
 	})

@@ -231,6 +231,24 @@ func (s *Server) build(ctx context.Context) error {
 			st, ok := s.Lifecycle.Get(id)
 			return st.Stage, ok
 		}),
+		// Replenishment calls (补货提醒): the replenishment read model's
+		// predictions, for customers with consent and no grievance.
+		Replenishment: followup.ReplenishmentFunc(func(asOf, by time.Time) []followup.Replenishment {
+			due := s.Replenish.DueBy(asOf, by)
+			out := make([]followup.Replenishment, len(due))
+			for i, d := range due {
+				out[i] = followup.Replenishment{CustomerID: d.CustomerID, Category: d.Category, Item: d.Item, LastPurchaseAt: d.LastPurchaseAt, ExpectedAt: d.ExpectedAt, Shape: d.Prior.K}
+			}
+			return out
+		}),
+		Contacts: followup.ContactFunc(func(id string) (bool, int, bool) {
+			c, ok := s.Customers.Get(id)
+			if !ok {
+				return false, 0, false
+			}
+			st, _ := s.Lifecycle.Get(id)
+			return c.MarketingConsent, st.Grievances, true
+		}),
 		Clock:  s.clock,
 		Logger: s.log,
 	}, followup.Config{}); err != nil {
