@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,45 @@ func TestConsoleAccountManager(t *testing.T) {
 	if !strings.Contains(text("#day"), "Overdue complaint replies") {
 		t.Errorf("My day lacks its overdue section: %s", text("#day"))
 	}
+
+	// An account manager's next best actions: the console lists the API's
+	// ranked answer, in its order.
+	var book struct {
+		Customers struct {
+			Edges []struct {
+				Node struct{ AccountManager *string }
+			}
+		}
+	}
+	s.client("").must(ctx, &book, `{ customers(first: 100) { edges { node { accountManager } } } }`, nil)
+	type nba struct {
+		Kind     string
+		Customer struct{ ID string }
+	}
+	var owner string
+	var want []nba
+	for _, e := range book.Customers.Edges {
+		if e.Node.AccountManager == nil || *e.Node.AccountManager == owner {
+			continue
+		}
+		var d struct{ NextBestActions []nba }
+		s.client("").must(ctx, &d, `query($o: String!) { nextBestActions(owner: $o, first: 20) { kind customer { id } } }`, map[string]any{"o": *e.Node.AccountManager})
+		if len(d.NextBestActions) > len(want) {
+			owner, want = *e.Node.AccountManager, d.NextBestActions
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no account manager of the demo has a next best action")
+	}
+	do("open "+owner+"'s day", chromedp.Navigate(s.base+"/console/#/day?owner="+url.QueryEscape(owner)), chromedp.WaitVisible("#day #next"))
+	shown, err := chromedp.Run(bctx, chromedp.Evaluate[[]nba](`[...document.querySelectorAll('#next tr[data-kind]')].map(r => ({Kind: r.dataset.kind, Customer: {ID: r.dataset.customer}}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js(shown) != js(want) {
+		t.Errorf("My day of %s lists the next best actions %s, the API %s", owner, js(shown), js(want))
+	}
+	shot("1b-next-best-actions")
 
 	// One click to a customer (the first one in the book when nothing is due).
 	link := "#day a.customer-link"
