@@ -90,6 +90,19 @@ func TestReplenishmentJourney(t *testing.T) {
 	}
 	admin.must(ctx, nil, `mutation($in: VoiceGrumbleInput!) { voiceGrumble(input: $in) { version } }`,
 		map[string]any{"in": map[string]any{"customerId": "hh-gus", "channel": "WECHAT", "summary": "the tea was stale", "occurredAt": stamp(now.AddDate(0, 0, -45))}})
+	// vip bought every month until two months ago and then, ten days ago,
+	// scored a survey 1 of 5 and grumbled: a VIP whose loyalty fell.
+	admin.must(ctx, nil, `mutation($in: RegisterCustomerInput!) { registerCustomer(input: $in) { version } }`,
+		map[string]any{"in": map[string]any{"id": "hh-vip", "name": "Household vip", "tier": "VIP", "accountManager": "amy", "occurredAt": stamp(now.AddDate(0, 0, -400))}})
+	for k, ago := range []int{120, 90, 60} {
+		admin.must(ctx, nil, `mutation($in: RecordPurchaseInput!) { recordPurchase(input: $in) { version } }`,
+			map[string]any{"in": map[string]any{"customerId": "hh-vip", "orderId": fmt.Sprintf("o-vip-%d", k),
+				"amount": map[string]any{"amountMinor": 300000, "currency": "CNY"}, "occurredAt": stamp(now.AddDate(0, 0, -ago))}})
+	}
+	admin.must(ctx, nil, `mutation($in: RecordSatisfactionInput!) { recordSatisfaction(input: $in) { version } }`,
+		map[string]any{"in": map[string]any{"customerId": "hh-vip", "score": 1, "comment": "slow delivery", "occurredAt": stamp(now.AddDate(0, 0, -10))}})
+	admin.must(ctx, nil, `mutation($in: VoiceGrumbleInput!) { voiceGrumble(input: $in) { version } }`,
+		map[string]any{"in": map[string]any{"customerId": "hh-vip", "channel": "PHONE", "summary": "still slow", "occurredAt": stamp(now.AddDate(0, 0, -9))}})
 	// A routine call amy agreed with bob, due an hour ago.
 	admin.must(ctx, nil, `mutation($in: ScheduleFollowUpInput!) { scheduleFollowUp(input: $in) { version } }`,
 		map[string]any{"in": map[string]any{"customerId": "hh-bob", "reason": "ROUTINE", "owner": "amy", "dueAt": stamp(now.Add(-time.Hour)), "note": "asked about the new harvest"}})
@@ -135,7 +148,7 @@ func TestReplenishmentJourney(t *testing.T) {
 			t.Errorf("action %s has no reason", js(a))
 		}
 	}
-	if want := []string{"COMPLAINT_REPLY:hh-dan", "FOLLOW_UP:hh-bob", "REPLENISHMENT:hh-ann", "WIN_BACK:hh-gus"}; strings.Join(order, " ") != strings.Join(want, " ") {
+	if want := []string{"COMPLAINT_REPLY:hh-dan", "FOLLOW_UP:hh-bob", "REPLENISHMENT:hh-ann", "WIN_BACK:hh-gus", "LOYALTY_DROP:hh-vip"}; strings.Join(order, " ") != strings.Join(want, " ") {
 		t.Fatalf("nextBestActions(owner: amy) = %v, want %v\n%s", order, want, js(nba))
 	}
 	if r := nba.NextBestActions[2]; r.Ref == nil || *r.Ref != f.ID || !strings.Contains(r.Reason, "rice") {

@@ -20,6 +20,16 @@ import (
 // them): per account manager and per customer.
 type NextActions struct{ *core }
 
+// LoyaltyWindow is how far back a VIP's loyalty score is compared, and
+// LoyaltyFall the fall in points over it that makes a LOYALTY_DROP action.
+// MaxLoyaltyScan bounds how many VIPs of one owner a request re-scores
+// (each is a fold of the customer's stream).
+const (
+	LoyaltyWindow  = 30 * 24 * time.Hour
+	LoyaltyFall    = 10
+	MaxLoyaltyScan = 500
+)
+
 // MaxNextActions bounds ForOwner's first.
 const MaxNextActions = 200
 
@@ -29,8 +39,9 @@ const MaxNextActions = 200
 // (FOLLOW_UP, or REPLENISHMENT for replenishment calls); owner's SILENT
 // customers (account manager) without a due WIN_BACK follow-up (WIN_BACK,
 // valued lifetime spend × P(alive); P(alive) counts as 1 while the book has
-// no churn model). Loyalty drops are not fed yet.
-func (h NextActions) ForOwner(_ context.Context, owner string, first *int) ([]NextAction, error) {
+// no churn model); VIPs of owner whose loyalty score fell LoyaltyFall
+// points or more over LoyaltyWindow (LOYALTY_DROP, the fall in points).
+func (h NextActions) ForOwner(ctx context.Context, owner string, first *int) ([]NextAction, error) {
 	if owner == "" {
 		return nil, &aggregate.InvalidInputError{Field: "owner", Reason: "is empty"}
 	}
@@ -41,7 +52,7 @@ func (h NextActions) ForOwner(_ context.Context, owner string, first *int) ([]Ne
 	if n < 0 || n > MaxNextActions {
 		return nil, &aggregate.InvalidInputError{Field: "first", Reason: fmt.Sprintf("%d is not in 0..%d", n, MaxNextActions)}
 	}
-	acts := nextaction.Rank(h.candidates(owner, "", h.clock()))
+	acts := nextaction.Rank(h.candidates(ctx, owner, "", h.clock()))
 	if len(acts) > n {
 		acts = acts[:n]
 	}
@@ -49,8 +60,8 @@ func (h NextActions) ForOwner(_ context.Context, owner string, first *int) ([]Ne
 }
 
 // ForCustomer is the customer's best action (whoever owns it), or nil.
-func (h NextActions) ForCustomer(_ context.Context, customerID string) (*NextAction, error) {
-	best, ok := nextaction.Best(h.candidates("", customerID, h.clock()))
+func (h NextActions) ForCustomer(ctx context.Context, customerID string) (*NextAction, error) {
+	best, ok := nextaction.Best(h.candidates(ctx, "", customerID, h.clock()))
 	if !ok {
 		return nil, nil
 	}
@@ -72,7 +83,7 @@ func views(acts []nextaction.Action) []NextAction {
 
 // candidates gathers the actions of owner (when not empty) or of one
 // customer (when customerID is not empty).
-func (s *core) candidates(owner, customerID string, now time.Time) []nextaction.Action {
+func (s *core) candidates(ctx context.Context, owner, customerID string, now time.Time) []nextaction.Action {
 	var out []nextaction.Action
 	mine := func(o, c string) bool {
 		return (owner == "" || o == owner) && (customerID == "" || c == customerID)
@@ -129,12 +140,17 @@ func (s *core) candidates(owner, customerID string, now time.Time) []nextaction.
 	})
 	model, _ := s.Churn.Model()
 	var silent []customers.Customer
+	var vips []string
 	eachCustomer(func(c *customers.Customer) bool {
 		if !c.Erased && mine(c.AccountManager, c.ID) && !winBackDue[c.ID] {
 			silent = append(silent, *c)
 		}
+		if !c.Erased && mine(c.AccountManager, c.ID) && c.Tier == customer.TierVIP && len(vips) < MaxLoyaltyScan {
+			vips = append(vips, c.ID)
+		}
 		return true
 	})
+	out = append(out, s.loyaltyDrops(ctx, vips, now)...)
 	for _, c := range silent {
 		st, ok := s.Lifecycle.Get(c.ID)
 		if !ok || st.Stage != lifecycle.StageSilent {
@@ -155,6 +171,37 @@ func (s *core) candidates(owner, customerID string, now time.Time) []nextaction.
 			reason += fmt.Sprintf(", P(alive) %.2f", p)
 		}
 		out = append(out, nextaction.Action{Kind: nextaction.WinBack, CustomerID: c.ID, Value: spend * p, Reason: reason + ": worth a win-back call."})
+	}
+	return out
+}
+
+// loyaltyDrops are the VIPs among ids whose loyalty score fell by
+// LoyaltyFall points or more over the last LoyaltyWindow: the score now
+// and the score then, both from the customer's stream (the as-of path of
+// the loyalty rules), so the fall is the events' and the clock's, not a
+// stored history's.
+func (s *core) loyaltyDrops(ctx context.Context, ids []string, now time.Time) []nextaction.Action {
+	rules, _ := s.cache.rules()
+	then := now.Add(-LoyaltyWindow)
+	var out []nextaction.Action
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		evs, err := s.stream(ctx, id)
+		if err != nil {
+			continue
+		}
+		sn, err := s.fold(id, evs, nil, now)
+		if err != nil {
+			continue
+		}
+		was, is := rules.ScoreAt(sn.facts, then), rules.ScoreAt(sn.facts, now)
+		if fall := was.Points - is.Points; fall >= LoyaltyFall {
+			out = append(out, nextaction.Action{Kind: nextaction.LoyaltyDrop, CustomerID: id, Value: float64(fall),
+				Reason: fmt.Sprintf("VIP whose loyalty fell from %d (%s) to %d (%s) in %d days: call before they drift away.",
+					was.Points, was.Level, is.Points, is.Level, int(LoyaltyWindow.Hours()/24))})
+		}
 	}
 	return out
 }
