@@ -62,7 +62,11 @@ var mergeCmd = customer.MergeCustomers{By: "am-li", Reason: "same phone"}
 
 func TestMergeRecordsBothSides(t *testing.T) {
 	s := registered(t, "s-1")
-	m1 := registered(t, "m-1", func(r *customer.Register) { r.Name = "王晓明"; r.Email = "other@example.com"; r.Tier = customer.TierVIP })
+	m1 := registered(t, "m-1", func(r *customer.Register) {
+		r.Name = "王晓明"
+		r.Email = "other@example.com"
+		r.Tier = customer.TierVIP
+	})
 	m2 := registered(t, "m-2")
 	cmd := mergeCmd
 	cmd.Profile = []customer.ProfileChoice{{Field: "email", From: "m-1"}, {Field: "tier", From: "m-1"}, {Field: "name", From: "m-2"}}
@@ -142,8 +146,10 @@ func TestMergeRefusals(t *testing.T) {
 		{name: "nobody to merge", survivor: func(t *testing.T) *customer.Customer { return registered(t, "a") },
 			merged: func(t *testing.T) []*customer.Customer { return nil }, want: aggregate.ErrInvalidInput},
 		{name: "named twice", survivor: func(t *testing.T) *customer.Customer { return registered(t, "a") },
-			merged: func(t *testing.T) []*customer.Customer { return []*customer.Customer{registered(t, "b"), registered(t, "b")} },
-			want:   aggregate.ErrInvalidInput},
+			merged: func(t *testing.T) []*customer.Customer {
+				return []*customer.Customer{registered(t, "b"), registered(t, "b")}
+			},
+			want: aggregate.ErrInvalidInput},
 		{name: "no reason", survivor: func(t *testing.T) *customer.Customer { return registered(t, "a") },
 			merged: func(t *testing.T) []*customer.Customer { return []*customer.Customer{registered(t, "b")} },
 			cmd:    func(c *customer.MergeCustomers) { c.Reason = " " }, want: aggregate.ErrInvalidInput},
@@ -156,7 +162,9 @@ func TestMergeRefusals(t *testing.T) {
 		{name: "unknown survivor", survivor: func(t *testing.T) *customer.Customer { return unknown(t, "a") },
 			merged: func(t *testing.T) []*customer.Customer { return []*customer.Customer{registered(t, "b")} }, want: aggregate.ErrNotFound},
 		{name: "unknown merged", survivor: func(t *testing.T) *customer.Customer { return registered(t, "a") },
-			merged: func(t *testing.T) []*customer.Customer { return []*customer.Customer{registered(t, "b"), unknown(t, "c")} }, want: aggregate.ErrNotFound},
+			merged: func(t *testing.T) []*customer.Customer {
+				return []*customer.Customer{registered(t, "b"), unknown(t, "c")}
+			}, want: aggregate.ErrNotFound},
 		{name: "into an erased customer", survivor: func(t *testing.T) *customer.Customer { return erased(t, "a") },
 			merged: func(t *testing.T) []*customer.Customer { return []*customer.Customer{registered(t, "b")} },
 			want:   aggregate.ErrFailedPrecondition, contains: "erased"},
