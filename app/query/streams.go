@@ -17,17 +17,6 @@ import (
 	"github.com/kefu-crm/kefu/projections/loyalty"
 )
 
-// stream reads and decodes a customer's whole stream (personal data opened
-// or marked erased), through the read cache. A customer without events is
-// NOT_FOUND. The slice is shared: callers must not modify it.
-func (s *core) stream(ctx context.Context, id string) ([]codec.Decoded, error) {
-	e, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return e.evs, nil
-}
-
 // snapshot is one customer folded from their stream up to an instant.
 type snapshot struct {
 	book    *customers.Model
