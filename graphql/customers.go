@@ -144,6 +144,22 @@ func (b *builder) defineCustomer() {
 		},
 	})
 	b.timelineConn = b.connection("Timeline", "timeline entry", timelineEntry, true)
+	nextPurchase := gql.NewObject(gql.ObjectConfig{
+		Name: "NextPurchase",
+		Description: "When the customer is expected to buy an item category again (补货提醒): their own mean interval between " +
+			"purchase days of the category, shrunk towards the category's population interval (empirical Bayes, gamma prior on the purchase rate).",
+		Fields: gql.Fields{
+			"category": {Type: gql.NewNonNull(gql.String), Description: "Item category: an item's text before ':' (or the whole item), lower-cased.", Resolve: get(func(n *query.NextPurchase) any { return n.Category })},
+			"item":     {Type: gql.NewNonNull(gql.String), Description: "The latest item bought in the category, as recorded.", Resolve: get(func(n *query.NextPurchase) any { return n.Item })},
+			"expectedAt": {Type: gql.NewNonNull(b.dateTime), Description: "Last purchase day (00:00 UTC) + interval: when the customer is expected to need the category again (in the past when overdue).",
+				Resolve: get(func(n *query.NextPurchase) any { return n.ExpectedAt })},
+			"interval": {Type: gql.NewNonNull(gql.Float), Description: "Estimated mean interval between purchases of the category, in days.", Resolve: get(func(n *query.NextPurchase) any { return n.Interval })},
+			"confidence": {Type: gql.NewNonNull(gql.Float), Description: "0–1: the weight of the customer's own intervals in the estimate (0 with one purchase; towards 1 with many).",
+				Resolve: get(func(n *query.NextPurchase) any { return n.Confidence })},
+			"purchases":      {Type: gql.NewNonNull(gql.Int), Description: "Purchase days of the category (several purchases on one UTC day count once).", Resolve: get(func(n *query.NextPurchase) any { return n.Purchases })},
+			"lastPurchaseAt": {Type: gql.NewNonNull(b.dateTime), Description: "The latest purchase day of the category (00:00 UTC).", Resolve: get(func(n *query.NextPurchase) any { return n.LastPurchaseAt })},
+		},
+	})
 
 	b.customer = gql.NewObject(gql.ObjectConfig{
 		Name:        "Customer",
@@ -267,6 +283,19 @@ func (b *builder) defineCustomer() {
 						return b.q.Customers.Timeline(ctx, f.customer, f.TimelineFilter, p)
 					},
 				}),
+				"nextPurchase": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(nextPurchase))),
+					Description: "Expected next purchase per item category (now, or as of asOf), soonest first; empty until a category has enough repeat buyers to estimate from.",
+					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
+						c, ok := p.Source.(*query.Customer)
+						if !ok || c == nil {
+							return nil, nil
+						}
+						ns, err := b.q.Customers.NextPurchase(p.Context, c.ID, c.AsOf)
+						if err != nil {
+							return nil, err
+						}
+						return ptrs(ns), nil
+					})},
 				"version": {Type: gql.NewNonNull(gql.Int), Description: "Stream revision of the last event; pass as expectedVersion for optimistic concurrency.",
 					Resolve: get(func(c *query.Customer) any { return c.Version })},
 			}
@@ -357,6 +386,8 @@ func (b *builder) customerQueries() gql.Fields {
 				inValue("minLoyaltyScore", gql.Int, "Customers with at least this loyalty score.", (*args).optInt, func(f *filter, v *int) { f.MinLoyaltyScore = v }),
 				inValue("hasOpenComplaint", gql.Boolean, "Customers with (true) or without (false) an open complaint.", (*args).optBool, func(f *filter, v *bool) { f.HasOpenComplaint = v }),
 				inValue("search", gql.String, "Full-text match on name or contact details (needs PII access).", (*args).optStr, func(f *filter, v *string) { f.Search = v }),
+				inValue("dueForReplenishmentBy", b.date, "Customers expected to buy some item category again on or before this date (UTC; overdue ones included): see Customer.nextPurchase.",
+					(*args).optDate, func(f *filter, v *calendar.Date) { f.DueForReplenishmentBy = v }),
 			},
 			allow: func(ctx context.Context, f filter) error {
 				if f.Search == nil {

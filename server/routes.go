@@ -8,12 +8,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kefu-crm/kefu/console"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 )
 
-// routes serves /graphql, /healthz and /metrics (unless they have their
+// routes serves /graphql, the console (/console/), /healthz and /metrics (unless they have their
 // own listener, Config.SeparateMetrics) behind the browser policy
 // (graphql.Guard: Host, Origin, CORS).
 func (s *Server) routes() (http.Handler, error) {
@@ -25,6 +26,9 @@ func (s *Server) routes() (http.Handler, error) {
 	if !s.cfg.SeparateMetrics {
 		mux.Handle("GET /metrics", s.metricsAccess(s.metrics.Handler()))
 	}
+	page := s.metrics.Instrument("/console", console.Handler())
+	mux.Handle("/console", page)
+	mux.Handle(console.Path, page)
 	mux.Handle("GET /{$}", http.RedirectHandler("/graphql", http.StatusFound))
 	return graphql.Guard(graphql.BrowserPolicy{
 		CORSOrigins:  s.cfg.CORSOrigins,

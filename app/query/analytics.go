@@ -72,19 +72,5 @@ func (h Analytics) ServiceReport(ctx context.Context, from, to time.Time) (Servi
 	if !to.After(from) {
 		return ServiceReport{}, &aggregate.InvalidInputError{Field: "to", Reason: "must be after from"}
 	}
-	s := h
-	r := servicereport.Build(from, to, s.clock(), s.Complaints, s.FollowUps, s.Surveys)
-	v := ServiceReport{
-		From: r.From, To: r.To, Complaints: r.Complaints, SLAMetPercent: r.SLAMetPercent,
-		FirstContactResolutionPercent: r.FirstContactResolutionPercent, MedianTimeToResolution: r.MedianTimeToResolution,
-		FollowUpsDue: r.FollowUpsDue, FollowUpsCompleted: r.FollowUpsCompleted, FollowUpCompletionPercent: r.FollowUpCompletionPercent,
-		SatisfactionPercent: r.SatisfactionPercent, Declined: r.Declined, OverdueNow: r.OverdueNow,
-	}
-	for _, kc := range r.ByCategory {
-		v.ByCategory = append(v.ByCategory, KeyCount{Key: kc.Key, Count: kc.Count})
-	}
-	for _, kc := range r.BySeverity {
-		v.BySeverity = append(v.BySeverity, KeyCount{Key: kc.Key, Count: kc.Count})
-	}
-	return v, nil
+	return servicereport.Build(from, to, h.clock(), h.Complaints, h.FollowUps, h.Surveys), nil
 }

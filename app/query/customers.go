@@ -242,6 +242,41 @@ func (h Customers) ExpectedPurchases(ctx context.Context, id string, asOf *time.
 	return &x, nil
 }
 
+// NextPurchase is the customer's expected next purchase per item
+// category as of asOf (nil: now), soonest first; empty without purchases
+// of an item category or while no category has enough repeat buyers for a
+// prior.
+func (h Customers) NextPurchase(ctx context.Context, id string, asOf *time.Time) ([]NextPurchase, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if _, ok := h.Customers.Get(id); !ok {
+		return nil, notFound("customer", id)
+	}
+	t := h.clock()
+	if asOf != nil {
+		t = *asOf
+	}
+	ps := h.Replenish.Predict(id, t)
+	out := make([]NextPurchase, len(ps))
+	for i, p := range ps {
+		out[i] = NextPurchase{Category: p.Category, Item: p.Item, ExpectedAt: p.ExpectedAt, Interval: p.Interval,
+			Confidence: p.Confidence, Purchases: p.Purchases, LastPurchaseAt: p.LastPurchaseAt}
+	}
+	return out, nil
+}
+
+// dueForReplenishment reports whether any of the customer's categories is
+// expected on or before by (UTC dates) as of now.
+func (s *core) dueForReplenishment(id string, by calendar.Date, now time.Time) bool {
+	for _, p := range s.Replenish.Predict(id, now) {
+		if !calendar.DateOf(p.ExpectedAt.UTC()).After(by) {
+			return true
+		}
+	}
+	return false
+}
+
 func (h Customers) List(ctx context.Context, q CustomerFilter, p Page) (Connection[Customer], error) {
 	s := h.core
 	var stages []lifecycle.Stage
@@ -327,6 +362,9 @@ func (h Customers) matches(c customers.Customer, q CustomerFilter, stages []life
 		}
 	}
 	if q.Search != nil && !customers.Matches(&c, *q.Search) {
+		return false
+	}
+	if q.DueForReplenishmentBy != nil && !s.dueForReplenishment(c.ID, *q.DueForReplenishmentBy, s.clock()) {
 		return false
 	}
 	return true

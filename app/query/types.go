@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/projections/servicereport"
 )
 
 // ---- Paging ----
@@ -43,6 +44,26 @@ type CustomerFilter struct {
 	HasOpenComplaint *bool
 	// Search is only passed for callers allowed to see PII.
 	Search *string
+	// DueForReplenishmentBy keeps customers expected to buy some item
+	// category again on or before this date (UTC), overdue ones included.
+	DueForReplenishmentBy *calendar.Date
+}
+
+// NextPurchase is a customer's expected next purchase of one item
+// category (projections/replenish).
+type NextPurchase struct {
+	Category string
+	// Item is the latest item text bought in the category.
+	Item string
+	// ExpectedAt is LastPurchaseAt + Interval (in the past when overdue).
+	ExpectedAt time.Time
+	// Interval is the estimated mean interval between purchases, in days:
+	// the customer's own, shrunk towards the category's population.
+	Interval float64
+	// Confidence is the weight of the customer's own intervals, 0–1.
+	Confidence     float64
+	Purchases      int
+	LastPurchaseAt time.Time
 }
 
 // TimelineFilter selects and orders a customer's events.
@@ -358,29 +379,13 @@ type ChurnModel struct {
 	LogLikelihood float64
 }
 
-// ServiceReport is the manager's complaint-handling summary.
-type ServiceReport struct {
-	From, To   time.Time
-	Complaints int
-	ByCategory []KeyCount
-	BySeverity []KeyCount
-	// Percentages are 0–100; nil when there is nothing to measure.
-	SLAMetPercent                 *float64
-	FirstContactResolutionPercent *float64
-	MedianTimeToResolution        *time.Duration
-	FollowUpsDue                  int
-	FollowUpsCompleted            int
-	FollowUpCompletionPercent     *float64
-	SatisfactionPercent           *float64
-	Declined                      int
-	OverdueNow                    int
-}
+// ServiceReport is the manager's complaint-handling summary, as the
+// service-report read model builds it (percentages 0–100, nil when there is
+// nothing to measure).
+type ServiceReport = servicereport.Report
 
 // KeyCount counts items with the same key (a category, a severity …).
-type KeyCount struct {
-	Key   string
-	Count int
-}
+type KeyCount = servicereport.KeyCount
 
 // Event is one stored event.
 type Event struct {

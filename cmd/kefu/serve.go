@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kefu-crm/kefu/console"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
@@ -22,7 +24,7 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--cors-origin ORIGIN]… [--allowed-host HOST]… [--metrics-addr HOST:PORT] [--demo [--demo-customers N]]\n"+
+	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--cors-origin ORIGIN]… [--allowed-host HOST]… [--metrics-addr HOST:PORT] [--pprof 127.0.0.1:PORT] [--demo [--demo-customers N]]\n"+
 		"           [--sender outbox | --sender webhook --webhook-url URL | --sender smtp --smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-user USER] [--smtp-tls starttls|none]] [--dispatch-interval D]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
@@ -38,8 +40,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	allowedHosts := listFlag{vals: splitList(e.getenv("KEFU_ALLOWED_HOSTS"))}
 	fs.Var(&allowedHosts, "allowed-host", "a Host name to accept besides localhost/127.0.0.1/[::1], e.g. a reverse proxy's public name; repeatable (env KEFU_ALLOWED_HOSTS, comma-separated)")
 	metricsAddr := fs.String("metrics-addr", envDefault(e, "KEFU_METRICS_ADDR", ""), "serve /metrics on this address of its own, without a token, instead of beside the API (env KEFU_METRICS_ADDR); with --auth and without it, /metrics needs a bearer token")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, to profile a live server with `go tool pprof`; refused on any other address")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		if err := checkLoopback(*pprofAddr); err != nil {
+			return fmt.Errorf("%w: --pprof %s: %w (the profiler shows the server's memory: listen on 127.0.0.1 or [::1])", errUsage, *pprofAddr, err)
+		}
 	}
 	if !*demo && fs.given("demo-customers") {
 		return fmt.Errorf("%w: --demo-customers sets the size of the --demo history; add --demo", errUsage)
@@ -136,6 +144,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		listeners = append(listeners, mln)
 		metricsURL = "http://" + mln.Addr().String() + "/metrics"
 	}
+	pprofURL := ""
+	if *pprofAddr != "" {
+		pln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			for _, l := range listeners {
+				_ = l.Close()
+			}
+			return fmt.Errorf("listen on %s: %w (choose another --pprof)", *pprofAddr, err)
+		}
+		servers = append(servers, &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, pln)
+		pprofURL = "http://" + pln.Addr().String() + "/debug/pprof/"
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
@@ -152,8 +173,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		select {
 		case <-srv.Ready():
 			e.log.Info("kefu is ready", "graphql", url, "data", *data)
-			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  health %s  metrics %s\n",
-				*data, url, "http://"+ln.Addr().String()+"/healthz", metricsURL)
+			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  console %s for account managers and marketing\n  health %s  metrics %s\n",
+				*data, url, "http://"+ln.Addr().String()+console.Path, "http://"+ln.Addr().String()+"/healthz", metricsURL)
+			if pprofURL != "" {
+				fmt.Fprintf(e.stdout, "  profiler %s (go tool pprof %sprofile?seconds=30)\n", pprofURL, pprofURL)
+			}
 		case <-gctx.Done():
 		}
 		return nil
@@ -312,4 +336,33 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// checkLoopback refuses an address whose host is not a loopback IP or
+// localhost.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errors.New("not a loopback address")
+}
+
+// pprofHandler serves net/http/pprof's handlers on a mux of its own (the
+// package's init registers them on http.DefaultServeMux, which kefu never
+// serves).
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }

@@ -156,6 +156,46 @@ func TestServeCommand(t *testing.T) {
 	t.Run("demo, query, SIGTERM", func(t *testing.T) { testServeProcess(t, bin) })
 	t.Run("public address without auth", func(t *testing.T) { testServeRefusesPublicAddress(t, bin) })
 	t.Run("metrics address, CORS origins", func(t *testing.T) { testServeMetricsAddrAndCORS(t, bin) })
+	t.Run("profiler on loopback only", func(t *testing.T) { testServePprof(t, bin) })
+}
+
+var pprofLine = regexp.MustCompile(`profiler (http://\S+/debug/pprof/)`)
+
+// testServePprof: --pprof on loopback serves the profiler on its own
+// address (not beside the API); any other address is a usage error.
+func testServePprof(t *testing.T, bin string) {
+	dir := t.TempDir()
+	p := startServe(t, bin, "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0", "--pprof", "127.0.0.1:0")
+	var pprofURL string
+	for deadline := time.Now().Add(30 * time.Second); pprofURL == ""; time.Sleep(20 * time.Millisecond) {
+		if m := pprofLine.FindStringSubmatch(p.stdout.String()); m != nil {
+			pprofURL = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no profiler URL printed:\n%s", p.stdout.String())
+		}
+	}
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(pprofURL + "heap?debug=1"); code != http.StatusOK || !strings.Contains(body, "heap profile") {
+		t.Errorf("GET %sheap?debug=1: HTTP %d %.80q", pprofURL, code, body)
+	}
+	if code, _ := get(strings.TrimSuffix(p.url, "/graphql") + "/debug/pprof/"); code == http.StatusOK {
+		t.Errorf("the profiler is served beside the API")
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.stderr.String())
+	}
+	code, _, errs := runBin(t, bin, "serve", "--data", filepath.Join(dir, "d2"), "--addr", "127.0.0.1:0", "--pprof", "0.0.0.0:6060")
+	if code != 2 || !strings.Contains(errs, "--pprof") || !strings.Contains(errs, "127.0.0.1") {
+		t.Errorf("serve --pprof 0.0.0.0:6060: exit %d, %q; want 2 and a loopback hint", code, errs)
+	}
 }
 
 var metricsLine = regexp.MustCompile(`metrics (http://\S+/metrics)`)

@@ -1,7 +1,7 @@
 // Package readmodels is the set of read models kefu answers from — the
 // book of customers, complaints, follow-ups, lifecycle stages and their
-// transitions, loyalty, campaigns, surveys and purchase days — and the one
-// churn model the lifecycle decides DORMANT with. `kefu serve` runs it live
+// transitions, loyalty, campaigns, surveys, purchase days and replenishment
+// predictions — and the one churn model the lifecycle decides DORMANT with. `kefu serve` runs it live
 // on the projection runtime; `kefu replay` and the rebuild check fold the
 // log into a fresh one; both are this same set, so they cannot disagree.
 //
@@ -31,6 +31,7 @@ import (
 	"github.com/kefu-crm/kefu/projections/followups"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/loyalty"
+	"github.com/kefu-crm/kefu/projections/replenish"
 	"github.com/kefu-crm/kefu/projections/servicereport"
 	"github.com/kefu-crm/kefu/projections/transitions"
 )
@@ -49,6 +50,8 @@ type Set struct {
 	Surveys      *servicereport.Surveys
 	Transitions  *transitions.Log
 	PurchaseDays *churn.PurchaseDays
+	// Replenish predicts each customer's next purchase per item category.
+	Replenish *replenish.Model
 	// Churn is the book's churn model in use (see Churn).
 	Churn *Churn
 
@@ -83,6 +86,9 @@ func New(policy lifecycle.Policy, onChange func(string, lifecycle.StageChange)) 
 	if s.Loyalty, err = loyalty.New(loyalty.DefaultConfig()); err != nil {
 		return nil, err
 	}
+	if s.Replenish, err = replenish.New(replenish.DefaultConfig()); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -101,6 +107,7 @@ func (s *Set) Projections() []projections.Projection {
 		s.Campaigns,
 		projections.Adapt[customer.Event](s.Surveys),
 		projections.Adapt[customer.Event](s.PurchaseDays),
+		projections.Adapt[customer.Event](s.Replenish),
 	}
 }
 
