@@ -1,9 +1,12 @@
 package e2e_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +23,7 @@ import (
 // KEFU_CONSOLE_SCREENSHOT=1 the customer screen is also written to
 // docs/console.png for the README.
 func TestConsoleAccountManager(t *testing.T) {
-	bin := testenv.Chromium(t)
+	testenv.Chromium(t)
 	ctx := journey(t, 3*time.Minute)
 	s := startServer(t, ctx, serveOpts{dir: t.TempDir(), args: []string{"--demo", "--demo-customers", "300"}})
 	art := os.Getenv("KEFU_ARTIFACTS")
@@ -28,52 +31,9 @@ func TestConsoleAccountManager(t *testing.T) {
 		art = t.TempDir()
 	}
 
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000)}
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-
-	var exceptions []string
-	msgs := chromedp.Console(bctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError {
-				exceptions = append(exceptions, m.Text)
-			}
-		}
-	}()
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(art, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			html, _ := chromedp.Run(bctx, chromedp.OuterHTML("#main"))
-			t.Fatalf("%s: %v\n%.3000s", what, err, html)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return v
-	}
+	b := newBrowser(t, ctx, art)
+	shot, do, text := b.shot, b.do, b.text
+	bctx := b.ctx
 
 	// My day: the demo has due follow-ups and overdue replies.
 	do("open My day", chromedp.Navigate(s.base+"/console/"), chromedp.WaitVisible("#day"))
@@ -127,6 +87,43 @@ func TestConsoleAccountManager(t *testing.T) {
 	// Back on the customer: the follow-up is listed there too.
 	do("back to the customer", chromedp.Click("#workflow p a"), chromedp.WaitVisible("#customer-followups"))
 	shot("4-customer")
+	if n, _ := chromedp.Run(bctx, chromedp.Nodes("#action-complaint", chromedp.AtLeast(0))); len(n) == 0 {
+		t.Errorf("the customer screen offers no actions now")
+	}
+
+	// The time slider: back to the day of registration — the customer as of
+	// then, as the API's as-of query answers, with the actions off.
+	custID, _ := chromedp.Run(bctx, chromedp.AttributeValue("#customer", "data-id"))
+	b.set("#asof-slider", "0")
+	do("slide to the registration day", chromedp.WaitVisible("#asof-banner"), chromedp.WaitVisible("#customer #timeline"))
+	asOfDate, _ := chromedp.Run(bctx, chromedp.Value("#asof input[name=asOf]"))
+	asOf, err := chromedp.Run(bctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const [y, m, d] = %q.split('-').map(Number); return new Date(y, m - 1, d, 23, 59, 59, 999).toISOString(); })()`, asOfDate)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var past struct {
+		Customer struct {
+			Stage, RegisteredAt string
+			Timeline            struct{ TotalCount int }
+		}
+	}
+	s.client("").must(ctx, &past, `query($id: ID!, $asOf: DateTime) { customer(id: $id, asOf: $asOf) { stage registeredAt timeline(first: 0) { totalCount } } }`,
+		map[string]any{"id": custID.Value, "asOf": asOf})
+	if reg := past.Customer.RegisteredAt; len(reg) < 10 || asOfDate != reg[:10] {
+		t.Errorf("the slider's first day is %q, the customer registered at %s", asOfDate, reg)
+	}
+	if shown := text("#customer .stage-line .badge"); !strings.EqualFold(strings.ReplaceAll(shown, " ", "_"), past.Customer.Stage) {
+		t.Errorf("as of %s the console shows stage %q, the API %s", asOfDate, shown, past.Customer.Stage)
+	}
+	for _, sel := range []string{"#action-complaint", "#customer-followups"} {
+		if n, _ := chromedp.Run(bctx, chromedp.Nodes(sel, chromedp.AtLeast(0))); len(n) != 0 {
+			t.Errorf("the customer as of %s shows %s (actions and follow-ups are today's)", asOfDate, sel)
+		}
+	}
+	if focused, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.activeElement?.id === 'asof-slider'`)); !focused {
+		t.Errorf("the slider lost the focus after the screen followed it")
+	}
+	shot("5-customer-as-of")
 	if os.Getenv("KEFU_CONSOLE_SCREENSHOT") == "1" {
 		png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 		if err != nil {
@@ -136,8 +133,122 @@ func TestConsoleAccountManager(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(exceptions) > 0 {
-		t.Errorf("the page logged errors: %q", exceptions)
-	}
+	b.noErrors()
 	t.Logf("screenshots in %s", art)
+}
+
+// browser is one headless Chromium tab driving the console, with the
+// helpers the journeys share.
+type browser struct {
+	t          *testing.T
+	ctx        context.Context
+	art        string
+	mu         sync.Mutex
+	exceptions []string
+}
+
+// newBrowser starts Chromium (closed at the end of the test) and collects
+// the errors the page logs.
+func newBrowser(t *testing.T, ctx context.Context, art string) *browser {
+	t.Helper()
+	bin := testenv.Chromium(t)
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
+		// The page's "today" is the browser's: in UTC it is the tests' too
+		// (a campaign dated today must not fall before a date field's min).
+		chromedp.Env("TZ=UTC")}
+	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelA)
+	bctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(cancelB)
+	b := &browser{t: t, ctx: bctx, art: art}
+	msgs := chromedp.Console(bctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError {
+				b.mu.Lock()
+				b.exceptions = append(b.exceptions, m.Text)
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+// shot saves a full-page screenshot as NAME.png in the artefacts.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.art, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// do runs steps; on failure it shows the screen's HTML.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	sctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
+		html, _ := chromedp.Run(b.ctx, chromedp.OuterHTML("#main"))
+		b.t.Fatalf("%s: %v\n%.3000s", what, err, html)
+	}
+}
+
+// text is the visible text of the first node sel matches.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Text(sel))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it is truthy.
+func (b *browser) waitFor(what, cond string, within time.Duration) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(within), chromedp.WithPollingInterval(200*time.Millisecond))); err != nil {
+		html, _ := chromedp.Run(b.ctx, chromedp.OuterHTML("#main"))
+		b.t.Fatalf("%s (%s): %v\n%.4000s", what, cond, err, html)
+	}
+}
+
+// set gives a form control a value the way a user's input does (input
+// and change events), for controls SendKeys cannot type into portably
+// (select, date).
+func (b *browser) set(sel, value string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.value = %q;
+		e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return e.value === %q; })()`, sel, value, value)
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
+	if err != nil || !ok {
+		b.t.Fatalf("set %s to %q: %v (ok %v)", sel, value, err, ok)
+	}
+}
+
+// forget drops the errors logged so far (the browser logs the 401 of
+// the sign-in probe as a failed resource).
+func (b *browser) forget() {
+	b.mu.Lock()
+	b.exceptions = nil
+	b.mu.Unlock()
+}
+
+// noErrors fails the test when the page logged an error.
+func (b *browser) noErrors() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.exceptions) > 0 {
+		b.t.Errorf("the page logged errors: %q", b.exceptions)
+	}
 }

@@ -254,6 +254,7 @@ type health struct {
 	Status      string `json:"status"`
 	Head        uint64 `json:"head"`
 	Customers   int    `json:"customers"`
+	Leader      *bool  `json:"leader"`
 	Projections []struct {
 		Name      string `json:"name"`
 		State     string `json:"state"`

@@ -305,6 +305,18 @@ func (b *builder) defineCustomer() {
 				"mergedInto": {Type: gql.ID,
 					Description: "The survivor this customer was merged into; null when it was not. customer(id) of a merged id answers with the survivor (whose mergedFrom names the id), so this is null there too; commands on a merged id are refused with FAILED_PRECONDITION naming the survivor (extensions.into).",
 					Resolve:     get(func(c *query.Customer) any { return opt(c.MergedInto) })},
+				"nextBestAction": {Type: b.nextAction, Description: "The customer's best next action now (see Query.nextBestActions), or null.",
+					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
+						c, ok := p.Source.(*query.Customer)
+						if !ok || c == nil {
+							return nil, nil
+						}
+						a, err := b.q.NextActions.ForCustomer(p.Context, c.ID)
+						if err != nil || a == nil {
+							return nil, err
+						}
+						return a, nil
+					})},
 			}
 		}),
 	})

@@ -71,6 +71,7 @@ func NewSchema(deps Deps) (gql.Schema, error) {
 		{"analytics", b.analyticsQueries()},
 		{"events", b.eventQueries()},
 		{"viewer", b.viewerQueries()},
+		{"next best actions", b.nextActionQueries()},
 	} {
 		for name, f := range area.fields {
 			if _, dup := query[name]; dup {
@@ -134,6 +135,7 @@ type builder struct {
 	moneyInput      *gql.InputObject
 
 	customer, complaint, followUp, campaign *gql.Object
+	nextAction                              *gql.Object
 	customerConn, complaintConn, followUpConn, campaignConn,
 	timelineConn, eventConn *gql.Object
 	reasonCountType, greeting *gql.Object
@@ -605,10 +607,11 @@ func (b *builder) enums() {
 		"FOLLOW_UP":          "Check back that the customer is content.",
 	})
 	b.followUpReason = domainEnum("FollowUpReason", "Why a follow-up was scheduled.", customer.FollowUpReasons(), map[string]string{
-		"RECOVERY": "After a complaint's resolution (回访).",
-		"HOLIDAY":  "A major holiday after a recent recovery.",
-		"WIN_BACK": "The customer went silent.",
-		"ROUTINE":  "Scheduled by hand.",
+		"RECOVERY":      "After a complaint's resolution (回访).",
+		"HOLIDAY":       "A major holiday after a recent recovery.",
+		"WIN_BACK":      "The customer went silent.",
+		"ROUTINE":       "Scheduled by hand.",
+		"REPLENISHMENT": "The customer is expected to buy an item category again soon (补货提醒); the note names the category.",
 	})
 	b.followUpStatus = domainEnum("FollowUpStatus", "State of a follow-up.", customer.FollowUpStatuses(), map[string]string{
 		"DUE":       "Not done yet.",

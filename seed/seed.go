@@ -171,6 +171,9 @@ func One(cfg Config, i int) (History, Summary, error) {
 	s := &sim{
 		cfg: cfg,
 		rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)*0x9E3779B97F4A7C15+1)),
+		// A stream of its own for the household staples, so adding them
+		// left every other draw of the history as it was.
+		hh:  rand.New(rand.NewPCG(cfg.Seed^0x5EED57A91E5, uint64(i)*0x9E3779B97F4A7C15+2)),
 		id:  CustomerID(i),
 		idx: i,
 		end: cfg.End,
@@ -205,8 +208,10 @@ type sim struct {
 	queue   actions
 	seq     int
 	am      string
-	lambda  float64 // purchases per day
-	dropout float64 // chance to stop buying after a purchase
+	hh      *rand.Rand // household staples' draws
+	staple  int        // staple purchases so far
+	lambda  float64    // purchases per day
+	dropout float64    // chance to stop buying after a purchase
 	// gone: the customer stopped buying and contacting (dropped out or went
 	// silent after a grievance).
 	gone       bool
@@ -401,8 +406,76 @@ func (s *sim) register(at time.Time) error {
 	}
 	// Routine contacts, either way, over the customer's life.
 	s.at(s.after(at, s.dense(20*day), s.dense(200*day)), s.routineContact)
+	s.startStaples(at)
 	return nil
 }
+
+// Household staples (补货): HouseholdShare of the customers are households
+// of 1–5 people that buy staples on a rhythm set by what they eat — a
+// 10 kg bag of rice feeds a family of four for about a month [003 §1].
+// Each staple lasts PersonDays for one person, so its mean interval is
+// PersonDays / household size (never under 7 days); the intervals are
+// Erlang with shape 8 (a coefficient of variation of about 0.35: regular,
+// not clockwork) — the model projections/replenish fits. A household buys
+// each staple it uses (Share) until the customer drops out or goes
+// silent. Activity divides the intervals like the other rates. The item is "<category>:<product>", so the category is "rice".
+var staples = []struct {
+	item       string
+	personDays float64
+	share      float64
+}{
+	{"rice:jasmine 10kg", 120, 0.7},
+	{"cooking oil:peanut 5L", 180, 0.5},
+	{"tea:oolong 500g", 150, 0.3},
+}
+
+// HouseholdShare is the share of customers who buy household staples.
+const HouseholdShare = 0.45
+
+func (s *sim) startStaples(at time.Time) {
+	if s.hh.Float64() >= HouseholdShare {
+		return
+	}
+	size := 1 + s.hh.IntN(5)
+	for _, st := range staples {
+		if s.hh.Float64() >= st.share {
+			continue
+		}
+		mean := math.Max(7, st.personDays/float64(size)) * float64(day)
+		if a := s.cfg.Activity; a != 1 {
+			mean /= a // a load-test history buys everything more often
+		}
+		item := st.item
+		var buy func(t time.Time) error
+		next := func(t time.Time) {
+			g := 0.0
+			for range 8 {
+				g += s.hh.ExpFloat64()
+			}
+			s.at(t.Add(time.Duration(g/8*mean)), buy)
+		}
+		buy = func(t time.Time) error {
+			if s.gone || s.c.MarkedLost() {
+				return nil
+			}
+			s.staple++
+			if err := s.c.RecordPurchase(customer.RecordPurchase{
+				OrderID: fmt.Sprintf("o-%s-h%d", s.id, s.staple), Amount: customer.Money{AmountMinor: 4000 + int64(s.hh.IntN(8000)), Currency: "CNY"},
+				Items: []string{item}, OccurredAt: t,
+			}, s.end); err != nil {
+				return err
+			}
+			s.sum.Purchases++
+			next(t)
+			return nil
+		}
+		s.at(t0(at, s.hh.Float64()*mean), buy)
+	}
+}
+
+// t0 is at plus a share of a staple's interval: when the first bag runs
+// out.
+func t0(at time.Time, d float64) time.Time { return at.Add(time.Hour + time.Duration(d)) }
 
 func (s *sim) nextPurchase(at time.Time) {
 	if s.gone || s.lambda <= 0 {

@@ -14,10 +14,10 @@ import (
 )
 
 // densePositions reports whether the store numbers events 1, 2, 3 … (the
-// embedded store), so that head − checkpoint counts events. EventStoreDB's
-// positions are commit positions (byte offsets): there the difference means
-// nothing, and only the lag in seconds is exported.
-func (s *Server) densePositions() bool { return s.cfg.StoreURL == "" }
+// embedded store, PostgreSQL), so that head − checkpoint counts events.
+// EventStoreDB's positions are commit positions (byte offsets): there the
+// difference means nothing, and only the lag in seconds is exported.
+func (s *Server) densePositions() bool { return s.dir.DensePositions }
 
 // lagSeconds is, per status, the age of the oldest event the projection
 // has not applied (the first event after its checkpoint), 0 when caught

@@ -66,6 +66,10 @@ type health struct {
 	Customers   int                `json:"customers,omitempty"`
 	Projections []projectionHealth `json:"projections,omitempty"`
 	Churn       *churnHealth       `json:"churn,omitempty"`
+	// Leader says whether this instance runs the process managers (the
+	// greeting dispatcher, the follow-up scheduler): always true on the
+	// embedded store, on one instance of a shared PostgreSQL store.
+	Leader *bool `json:"leader,omitempty"`
 }
 
 type projectionHealth struct {
@@ -103,7 +107,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // health works out the /healthz body and status.
 func (s *Server) health(ctx context.Context) (health, int) {
-	h := health{Status: "ok", Customers: s.Customers.Len()}
+	leading := s.leader.Leading()
+	h := health{Status: "ok", Customers: s.Customers.Len(), Leader: &leading}
 	code := http.StatusOK
 	sts, err := s.runtime.Status(ctx)
 	if err != nil {
@@ -180,9 +185,17 @@ func (s *Server) collectors() []prometheus.Collector {
 	stage := prometheus.NewDesc("kefu_customers_by_stage", "Customers in each lifecycle stage.", []string{"stage"}, nil)
 	overdue := prometheus.NewDesc("kefu_complaints_overdue", "Complaints overdue now.", nil, nil)
 	due := prometheus.NewDesc("kefu_followups_due", "Follow-ups due (not done or cancelled) and how many are overdue.", []string{"state"}, nil)
+	leader := prometheus.NewDesc("kefu_process_managers_leader", "1 while this instance runs the greeting dispatcher and the follow-up scheduler (one instance of several on a shared store), else 0.", nil, nil)
+	terms := prometheus.NewDesc("kefu_process_managers_lead_acquired_total", "Times this instance took the lead of the process managers.", nil, nil)
 	return []prometheus.Collector{collectorFunc{
-		descs: []*prometheus.Desc{lagEvents, lagSeconds, head, stage, overdue, due},
+		descs: []*prometheus.Desc{lagEvents, lagSeconds, head, stage, overdue, due, leader, terms},
 		collect: func(ch chan<- prometheus.Metric) {
+			leading := 0.0
+			if s.leader.Leading() {
+				leading = 1
+			}
+			ch <- prometheus.MustNewConstMetric(leader, prometheus.GaugeValue, leading)
+			ch <- prometheus.MustNewConstMetric(terms, prometheus.CounterValue, float64(s.leader.Acquired()))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			if sts, err := s.runtime.Status(ctx); err == nil {

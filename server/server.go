@@ -23,6 +23,7 @@ import (
 	"github.com/kefu-crm/kefu/automation/erasure"
 	"github.com/kefu-crm/kefu/automation/followup"
 	"github.com/kefu-crm/kefu/automation/greeting"
+	"github.com/kefu-crm/kefu/automation/lead"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -40,8 +41,9 @@ import (
 type Config struct {
 	// DataDir is the data directory (created when missing).
 	DataDir string
-	// StoreURL, when set (esdb://…), keeps events and keys in
-	// EventStoreDB/KurrentDB; DataDir then holds checkpoints and the outbox.
+	// StoreURL, when set (esdb://… or postgres://…), keeps events and keys
+	// in EventStoreDB/KurrentDB or PostgreSQL; DataDir then holds
+	// checkpoints and the outbox.
 	StoreURL string
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
@@ -84,6 +86,9 @@ type Config struct {
 	// DispatchInterval is how often the greeting dispatcher looks for due
 	// sends; 0 means its default.
 	DispatchInterval time.Duration
+	// LeadRetry is how often an instance that does not lead the process
+	// managers tries to take the lead on a shared store; 0 means 1 s.
+	LeadRetry time.Duration
 	// CORSOrigins are the web origins (scheme://host:port) whose pages may
 	// call the API from a browser; see graphql.BrowserPolicy.
 	CORSOrigins []string
@@ -142,6 +147,8 @@ type Server struct {
 	sendRules   campaign.SendRules
 	dispatch    *greeting.Dispatcher
 	outbox      *greeting.Outbox
+	// leader says whether this instance runs the process managers.
+	leader lead.State
 
 	// stopLogged holds the names of stopped read models already logged.
 	stopLogged sync.Map
@@ -223,6 +230,24 @@ func (s *Server) build(ctx context.Context) error {
 		Stages: followup.StageFunc(func(id string) (lifecycle.Stage, bool) {
 			st, ok := s.Lifecycle.Get(id)
 			return st.Stage, ok
+		}),
+		// Replenishment calls (补货提醒): the replenishment read model's
+		// predictions, for customers with consent and no grievance.
+		Replenishment: followup.ReplenishmentFunc(func(asOf, by time.Time) []followup.Replenishment {
+			due := s.Replenish.DueBy(asOf, by)
+			out := make([]followup.Replenishment, len(due))
+			for i, d := range due {
+				out[i] = followup.Replenishment{CustomerID: d.CustomerID, Category: d.Category, Item: d.Item, LastPurchaseAt: d.LastPurchaseAt, ExpectedAt: d.ExpectedAt, Shape: d.Prior.K}
+			}
+			return out
+		}),
+		Contacts: followup.ContactFunc(func(id string) (bool, int, bool) {
+			c, ok := s.Customers.Get(id)
+			if !ok {
+				return false, 0, false
+			}
+			st, _ := s.Lifecycle.Get(id)
+			return c.MarketingConsent, st.Grievances, true
 		}),
 		Clock:  s.clock,
 		Logger: s.log,
@@ -336,15 +361,35 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
-		return s.dispatch.Run(ctx)
+		return s.leadProcessManagers(ctx)
 	})
-	g.Go(func() error { return s.sched.Run(ctx, s.ready) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
 }
+
+// leadProcessManagers runs the greeting dispatcher and the follow-up
+// scheduler while this instance leads them (package lead): always on a
+// store of its own, on a shared store (PostgreSQL) on one instance at a
+// time.
+func (s *Server) leadProcessManagers(ctx context.Context) error {
+	var locker eventstore.Locker
+	if l, ok := s.dir.Store.(eventstore.Locker); ok {
+		locker = l
+	}
+	cfg := lead.Config{Locker: locker, Name: "process-managers", Retry: s.cfg.LeadRetry, Logger: s.log}
+	return lead.Run(ctx, cfg, &s.leader, func(ctx context.Context) error {
+		g, ctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return s.dispatch.Run(ctx) })
+		g.Go(func() error { return s.sched.Run(ctx, nil) })
+		return g.Wait()
+	})
+}
+
+// Leading reports whether this instance runs the process managers now.
+func (s *Server) Leading() bool { return s.leader.Leading() }
 
 // tick is how often the clock moves time-driven stages.
 func (s *Server) tick() time.Duration {

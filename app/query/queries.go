@@ -103,6 +103,8 @@ type Queries struct {
 	Calendar   Calendar
 	Events     Events
 	Analytics  Analytics
+	// NextActions ranks what to do next per account manager.
+	NextActions NextActions
 	// Directory walks the book for the greeting dispatcher and the
 	// scheduling of campaigns.
 	Directory campaign.Directory
@@ -122,7 +124,8 @@ func New(d Deps) (Queries, error) {
 	return Queries{
 		Customers: Customers{c}, Complaints: Complaints{c}, FollowUps: FollowUps{c}, Campaigns: Campaigns{c},
 		Calendar: Calendar{c}, Events: Events{c}, Analytics: Analytics{c},
-		Directory: directory{c}, Stages: campaign.StageFunc(c.stageOf),
+		NextActions: NextActions{c},
+		Directory:   directory{c}, Stages: campaign.StageFunc(c.stageOf),
 	}, nil
 }
 

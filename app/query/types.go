@@ -402,3 +402,15 @@ type Event struct {
 	Personal []string
 	Metadata json.RawMessage
 }
+
+// NextAction is one next best action (app/query/nextaction).
+type NextAction struct {
+	// Kind is COMPLAINT_REPLY, FOLLOW_UP, REPLENISHMENT, WIN_BACK or
+	// LOYALTY_DROP.
+	Kind       string
+	CustomerID string
+	// Ref is the complaint or follow-up it is about, if any.
+	Ref    string
+	Reason string
+	DueAt  *time.Time
+}

@@ -23,8 +23,9 @@ type RepositoryCommander struct {
 // Schedule implements Commander. The owner is decided here, from the
 // customer's current state: a retry keeps the owner of the follow-up it
 // retries; a follow-up about a complaint goes to the complaint's owner
-// (the aggregate's default); any other to the account manager, else to
-// the owner of the customer's latest complaint.
+// (the aggregate's default); a replenishment call to the account manager
+// only, and only for a consenting customer; any other to the account
+// manager, else to the owner of the customer's latest complaint.
 func (r RepositoryCommander) Schedule(ctx context.Context, a Action) error {
 	ctx = command.WithActor(ctx, command.Actor{User: Actor, Role: "SYSTEM"})
 	ctx = command.WithIdempotencyKey(ctx, "followup/"+a.FollowUpID)
@@ -52,6 +53,17 @@ func Decide(c *customer.Customer, a Action, now time.Time) error {
 			return &aggregate.NotFoundError{Kind: "follow-up", ID: a.RetryOf}
 		}
 		cmd.Reason, cmd.ComplaintID, cmd.Owner = orig.Reason, orig.ComplaintID, orig.Owner
+	}
+	if a.Reason == customer.ReasonReplenishment {
+		// A sales call: only with consent, and only the account manager
+		// makes it.
+		switch {
+		case !c.MarketingConsent():
+			return &aggregate.PreconditionError{Action: "schedule replenishment follow-up " + a.FollowUpID, Reason: "the customer has not consented to marketing"}
+		case c.AccountManager() == "":
+			return &aggregate.PreconditionError{Action: "schedule replenishment follow-up " + a.FollowUpID, Reason: "the customer has no account manager"}
+		}
+		cmd.Owner = c.AccountManager()
 	}
 	if cmd.Owner == "" && cmd.ComplaintID == "" && c.AccountManager() == "" {
 		if cps := c.Complaints(); len(cps) > 0 {

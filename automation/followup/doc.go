@@ -16,20 +16,40 @@
 //	  is ≤ 14 days away (clock tick) and the   day before the holiday (节前问候: the
 //	  customer had a SATISFIED resolution in   holiday itself is a day off, and a call
 //	  the 90 days before the holiday           after it is late)
+//	a customer's next purchase of an item      REPLENISHMENT at the start of the working   rp-<customer>-<last purchase
+//	  category is predicted (replenish read    day ReplenishLead (3 days) before the       day>-<category hash>
+//	  model) within ReplenishLead of now       predicted day (or the last working day
+//	  (clock tick) in a category bought on a   before it); the note names the category
+//	  rhythm (prior shape k ≥ 2), the customer and the latest item
+//	  consents to marketing and has no
+//	  grievance
 //
 // n numbers the recovery follow-ups of one complaint in the order they are
 // planned: a complaint reopened and resolved again continues the
 // numbering, so its second round never collides with its first. The IDs
 // come from domain/customer (RecoveryFollowUpID, RetryFollowUpID,
-// WinBackFollowUpID, HolidayFollowUpID), the same functions the seed uses,
+// WinBackFollowUpID, HolidayFollowUpID, ReplenishmentFollowUpID), the same
+// functions the seed uses,
 // so a seeded history and the scheduler plan identical IDs.
 //
 // Owner: the complaint's owner when the follow-up is about a complaint
 // (recovery, holiday), else the account manager; a win-back goes to the
 // account manager, else to the owner of the customer's latest complaint; a
-// retry keeps the owner of the follow-up it retries. The owner is decided
+// replenishment call goes to the account manager only (a customer without
+// one, or without marketing consent, is refused); a retry keeps the owner of the follow-up it retries. The owner is decided
 // when the command runs, from the customer's current state, so a transfer
 // made before then is respected.
+//
+// # Replenishment calls (补货提醒)
+//
+// "Not in a grievance" is the lifecycle's notion (DESIGN §4): no open
+// complaint, none closed UNSATISFIED or declined and not yet settled, no
+// unanswered grumble (Deps.Contacts reports the count). It is checked when
+// the call is planned and again when its command runs; a customer who
+// complains or withdraws consent in between is dropped (Obsolete). The ID
+// names the purchase cycle — the latest purchase day of the category — so
+// a prediction that moves as the category's prior is refitted keeps its
+// ID, and a new purchase starts a new cycle with a new call.
 //
 // # Never twice
 //

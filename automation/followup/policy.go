@@ -35,6 +35,16 @@ type Policy struct {
 	// Holidays are the calendar keys of the major holidays (default
 	// CN:spring_festival, CN:labour_day, CN:national_day).
 	Holidays []string
+	// ReplenishLead: a REPLENISHMENT follow-up is due this long before
+	// the customer's predicted next purchase of a category (default 3
+	// days: time to call before the bag runs out). At most 60 days.
+	ReplenishLead time.Duration
+	// ReplenishMinShape: only categories bought on a rhythm get
+	// replenishment calls — the category prior's fitted Erlang shape k
+	// (projections/replenish) at least this (default 2; k = 1 is
+	// memoryless buying, a rice cooker bought whenever, with nothing to
+	// anticipate). At least 1.
+	ReplenishMinShape float64
 	// MaxLateness: a follow-up due more than this before now is never
 	// scheduled (default 7 days). See "History and staleness".
 	MaxLateness time.Duration
@@ -43,14 +53,16 @@ type Policy struct {
 // DefaultPolicy returns the default rules.
 func DefaultPolicy() Policy {
 	return Policy{
-		SatisfiedAfter:   []time.Duration{3 * Day, 30 * Day},
-		UnsatisfiedAfter: []time.Duration{7 * Day},
-		RetryAfter:       3 * Day,
-		MaxRetries:       2,
-		RecoveredWithin:  90 * Day,
-		HolidayLead:      14 * Day,
-		Holidays:         []string{"CN:spring_festival", "CN:labour_day", "CN:national_day"},
-		MaxLateness:      7 * Day,
+		SatisfiedAfter:    []time.Duration{3 * Day, 30 * Day},
+		UnsatisfiedAfter:  []time.Duration{7 * Day},
+		RetryAfter:        3 * Day,
+		MaxRetries:        2,
+		RecoveredWithin:   90 * Day,
+		HolidayLead:       14 * Day,
+		Holidays:          []string{"CN:spring_festival", "CN:labour_day", "CN:national_day"},
+		ReplenishLead:     3 * Day,
+		ReplenishMinShape: 2,
+		MaxLateness:       7 * Day,
 	}
 }
 
@@ -82,6 +94,12 @@ func (p Policy) Validate() error {
 	}
 	if p.HolidayLead < 0 {
 		bad("HolidayLead", "%v is negative", p.HolidayLead)
+	}
+	if p.ReplenishLead < 0 || p.ReplenishLead > 60*Day {
+		bad("ReplenishLead", "%v is not in 0..60 days", p.ReplenishLead)
+	}
+	if !(p.ReplenishMinShape >= 1) {
+		bad("ReplenishMinShape", "%v is below 1", p.ReplenishMinShape)
 	}
 	if p.MaxLateness < 0 {
 		bad("MaxLateness", "%v is negative", p.MaxLateness)

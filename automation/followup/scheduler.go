@@ -80,6 +80,34 @@ type StageFunc func(customerID string) (lifecycle.Stage, bool)
 // StageOf calls f.
 func (f StageFunc) StageOf(customerID string) (lifecycle.Stage, bool) { return f(customerID) }
 
+// Replenishment is a customer's predicted next purchase of one item
+// category (projections/replenish).
+type Replenishment struct {
+	CustomerID, Category, Item string
+	// LastPurchaseAt is the latest purchase day of the category; it names
+	// the purchase cycle (and the follow-up's ID).
+	LastPurchaseAt time.Time
+	ExpectedAt     time.Time
+	// Shape is the Erlang shape k of the prior the prediction used: how
+	// regular the category's buying is (see Policy.ReplenishMinShape).
+	Shape float64
+}
+
+// ReplenishmentSource lists the predicted next purchases expected on or
+// before by, as of asOf (the replenishment read model).
+type ReplenishmentSource interface {
+	ReplenishmentsDue(asOf, by time.Time) []Replenishment
+}
+
+// ContactSource says whether a customer may be called about a
+// replenishment: ok is false for an unknown customer; consent is the
+// marketing consent; grievances counts open complaints, unsettled ones
+// (closed UNSATISFIED or declined) and an unanswered grumble (the
+// lifecycle's notion of a grievance, DESIGN §4).
+type ContactSource interface {
+	Contact(customerID string) (consent bool, grievances int, ok bool)
+}
+
 // Deps are the scheduler's collaborators.
 type Deps struct {
 	// Commander records follow-ups. Required.
@@ -90,6 +118,10 @@ type Deps struct {
 	// Stages, if set, lets the worker drop a win-back whose customer is
 	// no longer SILENT (or LOST) when its command would run.
 	Stages StageSource
+	// Replenishment and Contacts, when both are set, let the scheduler
+	// book REPLENISHMENT follow-ups (see the package documentation).
+	Replenishment ReplenishmentSource
+	Contacts      ContactSource
 	// Clock is now; nil means time.Now.
 	Clock func() time.Time
 	// Logger; nil discards.
@@ -112,7 +144,7 @@ type Stats struct {
 	Already   int // commands refused as duplicates (already done)
 	Cancelled int // pending actions whose follow-up appeared in the log first
 	Stale     int // actions dropped because their due time is too far past
-	Obsolete  int // win-backs dropped because the customer is no longer silent
+	Obsolete  int // win-backs dropped because the customer is no longer silent, replenishments because they may no longer be called
 	Refused   int // actions the domain refused for good (erased customer, no owner …)
 	Failed    int // command attempts that failed and will be retried
 }
@@ -124,6 +156,8 @@ type Scheduler struct {
 	cmd    Commander
 	cal    *calendar.WorkingCalendar
 	stages StageSource
+	replen ReplenishmentSource
+	contac ContactSource
 	clock  func() time.Time
 	log    *slog.Logger
 	pol    Policy
@@ -179,10 +213,13 @@ func New(deps Deps, cfg Config) (*Scheduler, error) {
 	if err := pol.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if (deps.Replenishment == nil) != (deps.Contacts == nil) {
+		errs = append(errs, fmt.Errorf("%w: Replenishment and Contacts go together", ErrInvalidConfig))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Scheduler{cmd: deps.Commander, cal: deps.Calendar, stages: deps.Stages, clock: deps.Clock, log: deps.Logger,
+	s := &Scheduler{cmd: deps.Commander, cal: deps.Calendar, stages: deps.Stages, replen: deps.Replenishment, contac: deps.Contacts, clock: deps.Clock, log: deps.Logger,
 		pol: pol, tick: cfg.TickInterval, wake: make(chan struct{}, 1), st: newState()}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -249,7 +286,7 @@ func (s *Scheduler) Apply(_ context.Context, d projections.Decoded) error {
 			delete(s.st.Pending, k)
 			s.stats.Cancelled++
 		}
-		if e.Reason == customer.ReasonHoliday || e.Reason == customer.ReasonWinBack {
+		if remembered(e.Reason) {
 			s.st.Done[k] = e.DueAt
 		}
 	case *customer.FollowUpCompleted:
@@ -348,7 +385,58 @@ func (s *Scheduler) holidayDue(h calendar.Date) time.Time {
 // that failed and stay pending.
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) error {
 	s.planHolidays(now)
+	s.planReplenishments(now)
 	return s.execute(ctx, now)
+}
+
+// remembered reports whether follow-ups of reason r are time-driven
+// (planned again on every tick or replay), so Done must remember them.
+func remembered(r customer.FollowUpReason) bool {
+	return r == customer.ReasonHoliday || r == customer.ReasonWinBack || r == customer.ReasonReplenishment
+}
+
+// planReplenishments plans a REPLENISHMENT follow-up at the start of the
+// working day ReplenishLead before each predicted next purchase expected
+// by now + ReplenishLead, in categories bought on a rhythm (prior shape ≥
+// ReplenishMinShape), for customers who may be called (contactable).
+// A prediction whose call would already be stale (the customer is long
+// overdue) is skipped without counting: it is asked again every tick.
+func (s *Scheduler) planReplenishments(now time.Time) {
+	if s.replen == nil {
+		return
+	}
+	due := s.replen.ReplenishmentsDue(now, now.Add(s.pol.ReplenishLead))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range due {
+		a := Action{
+			CustomerID: r.CustomerID, FollowUpID: customer.ReplenishmentFollowUpID(r.CustomerID, r.Category, r.LastPurchaseAt),
+			Reason: customer.ReasonReplenishment, DueAt: s.replenishDue(r.ExpectedAt), Cause: "tick:replenishment",
+			Note: fmt.Sprintf("补货提醒 %s: last bought %q on %s, next purchase expected about %s",
+				r.Category, r.Item, r.LastPurchaseAt.UTC().Format(time.DateOnly), r.ExpectedAt.In(s.cal.Location()).Format(time.DateOnly)),
+		}
+		if r.Shape < s.pol.ReplenishMinShape || s.stale(a, now) || !s.contactable(a.CustomerID) {
+			continue
+		}
+		s.planLocked(a, now)
+	}
+}
+
+// replenishDue is the start of the working day ReplenishLead before
+// expected (or the last working day before it).
+func (s *Scheduler) replenishDue(expected time.Time) time.Time {
+	d := calendar.DateOf(expected.Add(-s.pol.ReplenishLead).In(s.cal.Location()))
+	for i := 0; i < 60 && !s.cal.IsWorkday(d); i++ {
+		d = d.AddDays(-1)
+	}
+	return s.dayStart(d)
+}
+
+// contactable reports whether a replenishment call may go to the
+// customer: known, consenting, no grievance.
+func (s *Scheduler) contactable(customerID string) bool {
+	consent, grievances, ok := s.contac.Contact(customerID)
+	return ok && consent && grievances == 0
 }
 
 // planHolidays plans a HOLIDAY follow-up for every customer recovered in
@@ -434,6 +522,10 @@ func (s *Scheduler) execute(ctx context.Context, now time.Time) error {
 			s.finish(a, func(st *Stats) { st.Stale++ }, false)
 			continue
 		}
+		if a.Reason == customer.ReasonReplenishment && s.contac != nil && !s.contactable(a.CustomerID) {
+			s.finish(a, func(st *Stats) { st.Obsolete++ }, false)
+			continue
+		}
 		if a.Reason == customer.ReasonWinBack && s.stages != nil {
 			if st, ok := s.stages.StageOf(a.CustomerID); ok && st != lifecycle.StageSilent && st != lifecycle.StageLost {
 				s.finish(a, func(st *Stats) { st.Obsolete++ }, false)
@@ -470,7 +562,7 @@ func (s *Scheduler) finish(a Action, count func(*Stats), done bool) {
 	defer s.mu.Unlock()
 	k := a.key()
 	delete(s.st.Pending, k)
-	if done && (a.Reason == customer.ReasonHoliday || a.Reason == customer.ReasonWinBack) {
+	if done && remembered(a.Reason) {
 		s.st.Done[k] = a.DueAt
 	}
 	count(&s.stats)
@@ -586,3 +678,15 @@ var (
 	_ projections.Filter      = (*Scheduler)(nil)
 	_ projections.Snapshotter = (*Scheduler)(nil)
 )
+
+// ReplenishmentFunc adapts a function to ReplenishmentSource.
+type ReplenishmentFunc func(asOf, by time.Time) []Replenishment
+
+// ReplenishmentsDue calls f.
+func (f ReplenishmentFunc) ReplenishmentsDue(asOf, by time.Time) []Replenishment { return f(asOf, by) }
+
+// ContactFunc adapts a function to ContactSource.
+type ContactFunc func(customerID string) (consent bool, grievances int, ok bool)
+
+// Contact calls f.
+func (f ContactFunc) Contact(customerID string) (bool, int, bool) { return f(customerID) }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -53,6 +54,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "loopback address to serve on (port 0 = any free port)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured load (server and clients) to this file")
 	seedOnly := fs.Bool("seed-only", false, "seed (if empty) and exit")
+	targets := fs.String("targets", "", "measure running servers instead (comma-separated base URLs, e.g. three `kefu serve` instances on one PostgreSQL store); each client keeps to one of them, round-robin; the book must be `kefu bench --seed-only`'s of --customers")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -84,6 +86,18 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --end: %v", errUsage, err)
 	}
 
+	if *targets != "" {
+		bases := splitList(*targets)
+		for _, b := range bases {
+			if u, err := url.Parse(b); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("%w: --targets: %q is not an http(s):// base URL", errUsage, b)
+			}
+		}
+		fmt.Fprintf(e.stdout, "measuring %d running server(s): %s\n", len(bases), strings.Join(bases, ", "))
+		fmt.Fprintf(e.stdout, "machine: %d CPUs, load average %s; servers in their own processes\n", runtime.NumCPU(), loadAvg())
+		return benchMeasure(ctx, e, bases, scenarios, pick, loadgen.Config{Clients: *clients, Duration: *duration, Warmup: *warmup,
+			MaxRequests: *maxReq, Seed: *seedValue}, false)
+	}
 	if err := benchSeed(ctx, e, *data, *n, *seedValue, endAt, *epc, *activity, *workers); err != nil {
 		return err
 	}
@@ -145,14 +159,21 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	return benchMeasure(ctx, e, []string{base}, scenarios, pick, loadgen.Config{Clients: *clients, Duration: *duration, Warmup: *warmup,
+		MaxRequests: *maxReq, Seed: *seedValue}, true)
+}
+
+// benchMeasure runs the floor and then each scenario against bases (round-
+// robin over the clients) and prints each result with its ratio to the
+// floor; inProcess says the servers run in this process, so that its CPU
+// time per request means something.
+func benchMeasure(ctx context.Context, e *env, bases, scenarios []string, pick int, cfg loadgen.Config, inProcess bool) error {
+	cfg.BaseURL, cfg.More = bases[0], bases[1:]
 	var floor float64
 	for _, name := range append([]string{"floor"}, scenarios...) {
 		sc := benchScenario(name, pick)
 		cpu0 := cpuTime()
-		res, err := loadgen.Run(ctx, loadgen.Config{
-			BaseURL: base, Clients: *clients, Duration: *duration, Warmup: *warmup,
-			MaxRequests: *maxReq, Seed: *seedValue,
-		}, sc)
+		res, err := loadgen.Run(ctx, cfg, sc)
 		if err != nil && !errors.Is(err, loadgen.ErrNoRequests) {
 			return err
 		}
@@ -162,7 +183,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		} else if floor > 0 {
 			fmt.Fprintf(e.stdout, "%-12s ratio to the floor ({ __typename } in this run, %.0f req/s): %.2f\n", "", floor, res.Rate()/floor)
 		}
-		if cpu := cpuTime() - cpu0; res.Requests > 0 && cpu > 0 {
+		if cpu := cpuTime() - cpu0; inProcess && res.Requests > 0 && cpu > 0 {
 			// Process CPU over warm-up and measurement, per request: with
 			// the load generator in the same process this is server +
 			// client; on a loaded machine it is the steadier number.

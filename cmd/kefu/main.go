@@ -43,7 +43,7 @@ func commands() map[string]command {
 		"import":  {importSummary, runImport},
 		"report":  {reportSummary, runReport},
 		"bench":   {benchSummary, runBench},
-		"migrate": {"copy a data directory's events and data keys into EventStoreDB/KurrentDB", runMigrate},
+		"migrate": {"copy a data directory's events and data keys into PostgreSQL or EventStoreDB/KurrentDB", runMigrate},
 		"backup":  {backupSummary, runBackup},
 		"restore": {restoreSummary, runRestore},
 		"schema":  {schemaSummary, runSchema},

@@ -29,7 +29,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
 	auth := fs.String("auth", envDefault(e, "KEFU_AUTH", ""), "bearer-token file: {\"tokens\":[{\"token\":…,\"user\":…,\"role\":\"ADMIN|ACCOUNT_MANAGER|MARKETING|ANALYST\"}]} (env KEFU_AUTH); without it the server only listens on loopback")
-	store := fs.String("store", envDefault(e, "KEFU_STORE", ""), "EventStoreDB/KurrentDB connection string (esdb://host:2113?tls=false, esdb+discover://…) instead of the embedded store (env KEFU_STORE)")
+	store := fs.String("store", envDefault(e, "KEFU_STORE", ""), "keep the event log and data keys in PostgreSQL (postgres://user:pass@host:5432/db[?schema=NAME]) or EventStoreDB/KurrentDB (esdb://host:2113?tls=false, esdb+discover://…) instead of the embedded store (env KEFU_STORE)")
 	demo := fs.Bool("demo", false, "fill an empty data directory with a seeded demo history first")
 	demoCustomers := fs.Int("demo-customers", 2000, "customers in the --demo history")
 	policyFile := fs.String("policy", "", "lifecycle policy JSON (thresholds); default: the built-in policy")

@@ -84,7 +84,7 @@ var (
 	severityValues        = []string{"GENERAL", "MAJOR"}
 	outcomeValues         = []string{"SATISFIED", "UNSATISFIED"}
 	recoveryStepValues    = []string{"APOLOGY", "URGENT_RESTORATION", "EMPATHY", "SYMBOLIC_ATONEMENT", "FOLLOW_UP"}
-	followUpReasonValues  = []string{"RECOVERY", "HOLIDAY", "WIN_BACK", "ROUTINE"}
+	followUpReasonValues  = []string{"RECOVERY", "HOLIDAY", "WIN_BACK", "ROUTINE", "REPLENISHMENT"}
 	followUpOutcomeValues = []string{"SATISFIED", "UNSATISFIED", "NO_ANSWER"}
 )
 
@@ -163,6 +163,9 @@ var (
 	ReasonHoliday  = FollowUpReason{"HOLIDAY"}
 	ReasonWinBack  = FollowUpReason{"WIN_BACK"}
 	ReasonRoutine  = FollowUpReason{"ROUTINE"}
+	// ReasonReplenishment: the customer is expected to buy an item
+	// category again soon (补货提醒, projections/replenish).
+	ReasonReplenishment = FollowUpReason{"REPLENISHMENT"}
 
 	FollowUpSatisfied   = FollowUpOutcome{"SATISFIED"}
 	FollowUpUnsatisfied = FollowUpOutcome{"UNSATISFIED"}

@@ -39,7 +39,7 @@ func TestParseEnums(t *testing.T) {
 		{"severity", wrap(customer.ParseSeverity), []string{"GENERAL", "MAJOR"}},
 		{"outcome", wrap(customer.ParseOutcome), []string{"SATISFIED", "UNSATISFIED"}},
 		{"step", wrap(customer.ParseRecoveryStep), []string{"APOLOGY", "URGENT_RESTORATION", "EMPATHY", "SYMBOLIC_ATONEMENT", "FOLLOW_UP"}},
-		{"reason", wrap(customer.ParseFollowUpReason), []string{"RECOVERY", "HOLIDAY", "WIN_BACK", "ROUTINE"}},
+		{"reason", wrap(customer.ParseFollowUpReason), []string{"RECOVERY", "HOLIDAY", "WIN_BACK", "ROUTINE", "REPLENISHMENT"}},
 		{"follow-up outcome", wrap(customer.ParseFollowUpOutcome), []string{"SATISFIED", "UNSATISFIED", "NO_ANSWER"}},
 	}
 	for _, tt := range tests {

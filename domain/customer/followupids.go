@@ -78,6 +78,17 @@ func HolidayFollowUpID(customerID, occasion string, year int) string {
 	return boundedID("hol-" + customerID + "-" + occasion + "-" + strconv.Itoa(year))
 }
 
+// ReplenishmentFollowUpID is the ID of the replenishment call (补货提醒)
+// for the customer's purchase cycle of an item category that began with
+// the purchase day lastPurchase: "rp-<customerID>-<YYYYMMDD>-<8 hex of
+// the category's SHA-256>" (a category is free text, so it is hashed to
+// fit the ID syntax). A later purchase of the category starts a new cycle
+// and a new ID; a prediction that moves within one cycle keeps the ID.
+func ReplenishmentFollowUpID(customerID, category string, lastPurchase time.Time) string {
+	sum := sha256.Sum256([]byte(category))
+	return boundedID("rp-" + customerID + "-" + lastPurchase.UTC().Format("20060102") + "-" + hex.EncodeToString(sum[:4]))
+}
+
 const maxIDLen = 64
 
 // boundedID returns id when ValidID's length allows it, else a shortened

@@ -19,6 +19,7 @@ func TestFollowUpIDs(t *testing.T) {
 		{"win-back in UTC", customer.WinBackFollowUpID("c000042", at), "wb-c000042-20250304T020000Z"},
 		{"holiday by key", customer.HolidayFollowUpID("c000042", "CN:spring_festival", 2026), "hol-c000042-spring_festival-2026"},
 		{"holiday by name", customer.HolidayFollowUpID("c000042", "national_day", 2025), "hol-c000042-national_day-2025"},
+		{"replenishment by purchase day", customer.ReplenishmentFollowUpID("c000042", "rice", at), "rp-c000042-20250304-209f7641"},
 		{"long is hashed", customer.RecoveryFollowUpID(long, 1), "fu-h" + customer.RecoveryFollowUpID(long, 1)[4:]},
 	}
 	for _, tt := range tests {
@@ -30,6 +31,9 @@ func TestFollowUpIDs(t *testing.T) {
 				t.Fatalf("%q is not a valid ID", tt.got)
 			}
 		})
+	}
+	if a, b := customer.ReplenishmentFollowUpID("c1", "rice", at), customer.ReplenishmentFollowUpID("c1", "cooking oil", at); a == b {
+		t.Fatalf("replenishment IDs of two categories collide: %q", a)
 	}
 	if a, b := customer.RecoveryFollowUpID(long, 1), customer.RecoveryFollowUpID(long, 2); a == b || len(a) > 64 {
 		t.Fatalf("hashed IDs %q and %q: want distinct, ≤ 64 characters", a, b)

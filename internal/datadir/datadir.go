@@ -29,6 +29,7 @@ import (
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
 	"github.com/kefu-crm/kefu/eventstore/kurrent"
+	"github.com/kefu-crm/kefu/eventstore/postgres"
 	"github.com/kefu-crm/kefu/pii"
 )
 
@@ -36,10 +37,13 @@ import (
 type Dir struct {
 	Path string
 	// Store is the event log: the embedded store in Path/events, or
-	// EventStoreDB when Options.StoreURL names one.
+	// EventStoreDB or PostgreSQL when Options.StoreURL names one.
 	Store eventstore.Store
-	// Keys is the file keystore in Path/keys (nil with EventStoreDB,
-	// whose key streams live in the cluster).
+	// DensePositions says the store numbers events 1, 2, 3 … (embedded
+	// and PostgreSQL), so that a difference of positions counts events.
+	DensePositions bool
+	// Keys is the file keystore in Path/keys (nil with EventStoreDB or
+	// PostgreSQL, whose keys live beside the events).
 	Keys *pii.FileKeystore
 	// Keystore is the keystore in use.
 	Keystore pii.Keystore
@@ -57,9 +61,10 @@ type Options struct {
 	// MustExist refuses to create a new data directory (for read-only tools
 	// such as replay and export, where a typo should not create one).
 	MustExist bool
-	// StoreURL, when set (esdb://… or esdb+discover://…), keeps events and
-	// personal-data keys in EventStoreDB/KurrentDB instead of the data
-	// directory; the directory then holds only checkpoints and the outbox.
+	// StoreURL, when set (esdb://… or esdb+discover://…, or
+	// postgres://…), keeps events and personal-data keys in
+	// EventStoreDB/KurrentDB or PostgreSQL instead of the data directory;
+	// the directory then holds only checkpoints and the outbox.
 	StoreURL string
 }
 
@@ -68,7 +73,10 @@ var ErrNoData = errors.New("datadir: no kefu data directory")
 
 // Open opens (or creates) the data directory at path.
 func Open(path string, opts Options) (*Dir, error) {
-	if opts.StoreURL != "" {
+	switch {
+	case postgres.IsURL(opts.StoreURL):
+		return openPostgres(path, opts)
+	case opts.StoreURL != "":
 		return openKurrent(path, opts)
 	}
 	log := opts.Logger
@@ -99,6 +107,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		return nil, err
 	}
 	d.Keys = keys
+	d.DensePositions = true
 	return d, nil
 }
 
@@ -159,6 +168,26 @@ func openKurrent(path string, opts Options) (*Dir, error) {
 		_ = store.Close()
 		return nil, err
 	}
+	return d, nil
+}
+
+// openPostgres opens a PostgreSQL database as the store and keystore.
+func openPostgres(path string, opts Options) (*Dir, error) {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("datadir: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := postgres.Open(ctx, opts.StoreURL, postgres.Options{Logger: opts.Logger, Clock: opts.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("datadir: %s: %w", redactURL(opts.StoreURL), err)
+	}
+	d, err := assemble(path, store, postgres.NewKeystore(store, postgres.KeystoreOptions{}), opts)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	d.DensePositions = true
 	return d, nil
 }
 

@@ -49,6 +49,10 @@ type Scenario struct {
 type Config struct {
 	// BaseURL is the server, e.g. http://127.0.0.1:8080.
 	BaseURL string
+	// More are further servers of the same service (instances on one
+	// store): client i sends to the (i mod n)-th of BaseURL and More, a
+	// round-robin over connections.
+	More []string
 	// Clients is the number of concurrent clients (connections).
 	Clients int
 	// Duration bounds the run in time (default 10s).
@@ -148,7 +152,10 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 	if method == "" {
 		method = http.MethodPost
 	}
-	url := cfg.BaseURL + sc.Path
+	urls := []string{cfg.BaseURL + sc.Path}
+	for _, b := range cfg.More {
+		urls = append(urls, b+sc.Path)
+	}
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        cfg.Clients,
@@ -181,6 +188,7 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1))
+			url := urls[i%len(urls)]
 			st := &stats[i]
 			var buf, resp []byte
 			for runCtx.Err() == nil {

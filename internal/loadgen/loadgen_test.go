@@ -111,3 +111,25 @@ func TestPercentile(t *testing.T) {
 		t.Error("Percentile of nothing is not 0")
 	}
 }
+
+// TestRunRoundRobin: with More servers, the clients spread over all of
+// them, one server per client.
+func TestRunRoundRobin(t *testing.T) {
+	var hits [3]atomic.Int64
+	var urls []string
+	for i := range hits {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits[i].Add(1) }))
+		defer srv.Close()
+		urls = append(urls, srv.URL)
+	}
+	_, err := loadgen.Run(context.Background(), loadgen.Config{BaseURL: urls[0], More: urls[1:], Clients: 6, Duration: time.Minute, MaxRequests: 600},
+		loadgen.Scenario{Method: http.MethodGet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range hits {
+		if n := hits[i].Load(); n < 100 {
+			t.Errorf("server %d got %d of 600 requests, want about a third", i, n)
+		}
+	}
+}

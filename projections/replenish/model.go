@@ -200,6 +200,33 @@ func (m *Model) Predict(customerID string, asOf time.Time) []Prediction {
 	return out
 }
 
+// Due is one customer's prediction.
+type Due struct {
+	CustomerID string
+	Prediction
+}
+
+// DueBy lists, as of asOf, every customer's predictions expected on or
+// before by (overdue ones included), by customer ID then soonest first.
+func (m *Model) DueBy(asOf, by time.Time) []Due {
+	day := dayOf(asOf)
+	pc := m.priors(day)
+	m.mu.RLock()
+	var out []Due
+	for id, cats := range m.cust {
+		for c, s := range cats {
+			if p, ok := m.predictLocked(pc, c, s, day); ok && !p.ExpectedAt.After(by) {
+				out = append(out, Due{CustomerID: id, Prediction: p})
+			}
+		}
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Due) int {
+		return cmp.Or(cmp.Compare(a.CustomerID, b.CustomerID), a.ExpectedAt.Compare(b.ExpectedAt), cmp.Compare(a.Category, b.Category))
+	})
+	return out
+}
+
 // PredictCategory is Predict for one category.
 func (m *Model) PredictCategory(customerID, category string, asOf time.Time) (Prediction, bool) {
 	day := dayOf(asOf)

@@ -4,6 +4,7 @@
 import { gql } from './api.js';
 import { t, when, num } from './i18n.js';
 import { h, field, input, select, table, badge, customerLink } from './ui.js';
+import { lifecycleCharts } from './charts.js';
 
 export const STAGES = ['NEW', 'ACTIVE', 'LOYAL', 'GRUMBLING', 'COMPLAINING', 'SILENT', 'DORMANT', 'LOST'];
 export const TIERS = ['VIP', 'GOLD', 'STANDARD'];
@@ -86,5 +87,6 @@ export async function bookScreen(ctx) {
     chips,
     h('p', { id: 'book-total' }, t('book.total', { n: num(list.totalCount) })),
     table(null, [t('col.customer'), t('col.stage'), t('col.tier'), t('col.am'), t('col.loyalty'), t('col.lastInbound')], rows, { id: 'book-list' }),
-    pager);
+    pager,
+    lifecycleCharts());
 }

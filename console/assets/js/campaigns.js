@@ -69,8 +69,8 @@ function progressBar(c) {
   return h('span', { class: 'progress' }, h('progress', { max: of || 1, value: done, 'aria-label': t('col.progress') }), ' ', num(done) + ' / ' + num(of));
 }
 
-function counts(list) {
-  if (!list.length) return '—';
+function counts(list, none = '—') {
+  if (!list.length) return none;
   return h('ul', { class: 'reasons' }, list.map((r) => h('li', { dataset: { reason: r.reason } }, label(r.reason), ': ', h('strong', {}, num(r.count)))));
 }
 
@@ -121,6 +121,8 @@ function builderCard(ctx, holidays) {
   };
   name.addEventListener('input', () => { name.dataset.auto = '0'; });
   occ.addEventListener('change', syncOccasion);
+  custom.addEventListener('input', syncOccasion);
+  date.addEventListener('input', syncOccasion);
 
   const read = () => {
     const isCustom = occ.value === '';
@@ -155,8 +157,8 @@ function builderCard(ctx, holidays) {
             h('dt', {}, t('camp.evaluated')), h('dd', { id: 'pv-evaluated' }, num(r.evaluated)),
             h('dt', {}, t('camp.audience')), h('dd', { id: 'pv-audience' }, num(r.audienceSize)),
             h('dt', {}, t('camp.greeted')), h('dd', { id: 'pv-greeted' }, h('strong', {}, num(r.greeted))),
-            h('dt', {}, t('camp.skipped')), h('dd', { id: 'pv-skipped' }, num(r.skipped), counts(r.skippedByReason)),
-            h('dt', {}, t('camp.excluded')), h('dd', { id: 'pv-excluded' }, num(r.excluded), counts(r.excludedByReason)),
+            h('dt', {}, t('camp.skipped')), h('dd', { id: 'pv-skipped' }, num(r.skipped), counts(r.skippedByReason, null)),
+            h('dt', {}, t('camp.excluded')), h('dd', { id: 'pv-excluded' }, num(r.excluded), counts(r.excludedByReason, null)),
             h('dt', {}, t('camp.byChannel')), h('dd', {}, counts(r.byChannel))));
       } catch (e) {
         if (mine === asked) preview.replaceChildren(alertBox(e));
@@ -214,7 +216,7 @@ export async function campaignScreen(ctx, id) {
     body.replaceChildren(
       h('section', { class: 'card', 'aria-labelledby': 'h-c1' },
         h('h2', { id: 'h-c1' }, c.occasion),
-        h('p', { id: 'campaign-status' }, badge(c.status)),
+        h('p', { id: 'campaign-status', dataset: { status: c.status } }, badge(c.status)),
         h('dl', { class: 'facts' },
           h('dt', {}, t('camp.date')), h('dd', {}, c.date ? day(c.date) : '—'),
           h('dt', {}, t('camp.sendAt')), h('dd', {}, c.sendAtLocal),
@@ -229,8 +231,8 @@ export async function campaignScreen(ctx, id) {
           h('dt', {}, t('camp.audience')), h('dd', { id: 'c-audience' }, num(c.audienceSize)),
           h('dt', {}, t('camp.sent')), h('dd', { id: 'c-sent' }, num(c.sent)),
           h('dt', {}, t('camp.failed')), h('dd', {}, num(c.failed)),
-          h('dt', {}, t('camp.skipped')), h('dd', {}, num(c.skipped), counts(c.skippedByReason)),
-          h('dt', {}, t('camp.excluded')), h('dd', {}, num(c.excluded), counts(c.excludedByReason)))),
+          h('dt', {}, t('camp.skipped')), h('dd', {}, num(c.skipped), counts(c.skippedByReason, null)),
+          h('dt', {}, t('camp.excluded')), h('dd', {}, num(c.excluded), counts(c.excludedByReason, null)))),
       cancel);
   };
   draw(c);
