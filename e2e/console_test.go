@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,45 @@ func TestConsoleAccountManager(t *testing.T) {
 		t.Errorf("My day lacks its overdue section: %s", text("#day"))
 	}
 
+	// An account manager's next best actions: the console lists the API's
+	// ranked answer, in its order.
+	var book struct {
+		Customers struct {
+			Edges []struct {
+				Node struct{ AccountManager *string }
+			}
+		}
+	}
+	s.client("").must(ctx, &book, `{ customers(first: 100) { edges { node { accountManager } } } }`, nil)
+	type nba struct {
+		Kind     string
+		Customer struct{ ID string }
+	}
+	var owner string
+	var want []nba
+	for _, e := range book.Customers.Edges {
+		if e.Node.AccountManager == nil || *e.Node.AccountManager == owner {
+			continue
+		}
+		var d struct{ NextBestActions []nba }
+		s.client("").must(ctx, &d, `query($o: String!) { nextBestActions(owner: $o, first: 20) { kind customer { id } } }`, map[string]any{"o": *e.Node.AccountManager})
+		if len(d.NextBestActions) > len(want) {
+			owner, want = *e.Node.AccountManager, d.NextBestActions
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no account manager of the demo has a next best action")
+	}
+	do("open "+owner+"'s day", chromedp.Navigate(s.base+"/console/#/day?owner="+url.QueryEscape(owner)), chromedp.WaitVisible("#day #next"))
+	shown, err := chromedp.Run(bctx, chromedp.Evaluate[[]nba](`[...document.querySelectorAll('#next tr[data-kind]')].map(r => ({Kind: r.dataset.kind, Customer: {ID: r.dataset.customer}}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js(shown) != js(want) {
+		t.Errorf("My day of %s lists the next best actions %s, the API %s", owner, js(shown), js(want))
+	}
+	shot("1b-next-best-actions")
+
 	// One click to a customer (the first one in the book when nothing is due).
 	link := "#day a.customer-link"
 	if n, _ := chromedp.Run(bctx, chromedp.Nodes(link, chromedp.AtLeast(0))); len(n) == 0 {
@@ -51,6 +91,20 @@ func TestConsoleAccountManager(t *testing.T) {
 	do("open a customer", chromedp.Click(link), chromedp.WaitVisible("#customer #timeline"))
 	if !strings.Contains(text("#customer"), "because") {
 		t.Errorf("the stage has no reason: %s", text("#customer"))
+	}
+
+	// What satisfied a customer before on a delivery complaint (through the
+	// API): the console will suggest it.
+	api := s.client("")
+	api.must(ctx, nil, `mutation { registerCustomer(input: {id: "pb-before", name: "Before", accountManager: "amy"}) { version } }`, nil)
+	for _, m := range []string{
+		`mutation { fileComplaint(input: {customerId: "pb-before", complaintId: "pb-before-k", channel: PHONE, category: "delivery", description: "late", owner: "amy"}) { version } }`,
+		`mutation { acknowledgeComplaint(input: {complaintId: "pb-before-k", by: "amy"}) { version } }`,
+		`mutation { proposeResolution(input: {complaintId: "pb-before-k", by: "amy", options: ["Send a replacement today", "Refund the shipping fee"]}) { version } }`,
+		`mutation { acceptResolution(input: {complaintId: "pb-before-k", optionIndex: 0}) { version } }`,
+		`mutation { resolveComplaint(input: {complaintId: "pb-before-k", by: "amy", outcome: SATISFIED}) { version } }`,
+	} {
+		api.must(ctx, nil, m, nil)
 	}
 
 	// File a complaint: the console opens it.
@@ -72,6 +126,37 @@ func TestConsoleAccountManager(t *testing.T) {
 	do("acknowledge", chromedp.Click("#btn-acknowledgeComplaint"), chromedp.WaitVisible("#do-acknowledgeComplaint"),
 		chromedp.Click("#do-acknowledgeComplaint button[type=submit]"),
 		chromedp.WaitVisible(`#complaint[data-status="ACKNOWLEDGED"]`))
+	// Proposing: the form is pre-filled with what worked before on this
+	// category (suggestedResolutions), best first.
+	kid, err := chromedp.Run(bctx, chromedp.Evaluate[string](`decodeURIComponent(location.hash.split('/').pop())`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sug struct{ SuggestedResolutions []struct{ Option string } }
+	s.client("").must(ctx, &sug, `query($id: ID!) { suggestedResolutions(complaintId: $id) { option } }`, map[string]any{"id": kid})
+	var wantOpts []string
+	for _, o := range sug.SuggestedResolutions {
+		wantOpts = append(wantOpts, o.Option)
+	}
+	if len(wantOpts) == 0 || wantOpts[0] != "Send a replacement today" {
+		t.Errorf("suggestedResolutions on %s = %q, want the option that satisfied before first", kid, wantOpts)
+	}
+	do("open the proposal", chromedp.Click("#btn-proposeResolution"), chromedp.WaitVisible("#do-proposeResolution"))
+	var prefilled string
+	for range 50 {
+		if prefilled, err = chromedp.Run(bctx, chromedp.Value("#do-proposeResolution textarea[name=options]")); err != nil {
+			t.Fatal(err)
+		}
+		if prefilled != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if prefilled != strings.Join(wantOpts, "\n") {
+		t.Errorf("the proposal is pre-filled with %q, want the API's suggestions %q", prefilled, wantOpts)
+	}
+	shot("2b-propose-prefilled")
+	do("cancel the proposal", chromedp.Click("#do-proposeResolution button[type=button]"))
 	do("resolve", chromedp.WaitEnabled("#btn-resolveComplaint"), chromedp.Click("#btn-resolveComplaint"),
 		chromedp.WaitVisible("#do-resolveComplaint"),
 		chromedp.Click("#do-resolveComplaint button[type=submit]"),

@@ -72,6 +72,7 @@ func NewSchema(deps Deps) (gql.Schema, error) {
 		{"events", b.eventQueries()},
 		{"viewer", b.viewerQueries()},
 		{"next best actions", b.nextActionQueries()},
+		{"resolution playbook", b.playbookQueries()},
 	} {
 		for name, f := range area.fields {
 			if _, dup := query[name]; dup {

@@ -105,6 +105,8 @@ type Queries struct {
 	Analytics  Analytics
 	// NextActions ranks what to do next per account manager.
 	NextActions NextActions
+	// Playbooks tells what resolved each kind of complaint.
+	Playbooks Playbooks
 	// Directory walks the book for the greeting dispatcher and the
 	// scheduling of campaigns.
 	Directory campaign.Directory
@@ -124,8 +126,8 @@ func New(d Deps) (Queries, error) {
 	return Queries{
 		Customers: Customers{c}, Complaints: Complaints{c}, FollowUps: FollowUps{c}, Campaigns: Campaigns{c},
 		Calendar: Calendar{c}, Events: Events{c}, Analytics: Analytics{c},
-		NextActions: NextActions{c},
-		Directory:   directory{c}, Stages: campaign.StageFunc(c.stageOf),
+		NextActions: NextActions{c}, Playbooks: Playbooks{c},
+		Directory: directory{c}, Stages: campaign.StageFunc(c.stageOf),
 	}, nil
 }
 

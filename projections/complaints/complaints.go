@@ -52,6 +52,17 @@ type Step struct {
 	Note string
 }
 
+// Resolution is one resolution of a complaint: the options on the table,
+// the one accepted (nil when none was), the verdict, and whether the
+// complaint was reopened after it.
+type Resolution struct {
+	Options  []string
+	Accepted *string
+	Outcome  customer.Outcome
+	At       time.Time
+	Reopened bool
+}
+
 // Transfer is an explicit change of owner.
 type Transfer struct {
 	At       time.Time
@@ -96,7 +107,11 @@ type Complaint struct {
 	RepeatContacts    int
 	IncidentReport    bool
 	Reopened          int
-	Transfers         []Transfer
+	// Resolutions are every resolution of the complaint, oldest first: a
+	// reopened complaint keeps the earlier ones (what resolved it then and
+	// the verdict), which the resolution playbook counts.
+	Resolutions []Resolution
+	Transfers   []Transfer
 	// Version is the customer stream's revision at the complaint's last
 	// event; the stream may have moved on since (the API's
 	// Complaint.version is the stream's revision now).
@@ -127,6 +142,7 @@ func (c *Complaint) clone() Complaint {
 	out.RecoverySteps = slices.Clone(c.RecoverySteps)
 	out.Compensation = slices.Clone(c.Compensation)
 	out.Transfers = slices.Clone(c.Transfers)
+	out.Resolutions = slices.Clone(c.Resolutions)
 	return out
 }
 
@@ -275,12 +291,21 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		if c := get(e.ComplaintID); c != nil {
 			t, o := at, e.Outcome
 			c.Status, c.ResolvedAt, c.Outcome = Resolved, &t, &o
+			r := Resolution{Options: slices.Clone(c.ResolutionOptions), Outcome: o, At: t}
+			if c.AcceptedOption != nil {
+				a := *c.AcceptedOption
+				r.Accepted = &a
+			}
+			c.Resolutions = append(c.Resolutions, r)
 			c.Version = ev.Revision
 			m.dropDeadlines(c)
 		}
 	case *customer.ComplaintReopened:
 		if c := get(e.ComplaintID); c != nil {
 			c.Reopened++
+			if c.Status == Resolved && len(c.Resolutions) > 0 {
+				c.Resolutions[len(c.Resolutions)-1].Reopened = true
+			}
 			c.ResolvedAt, c.Outcome, c.DeclinedAt, c.DeclineReason = nil, nil, nil, ""
 			// A reopened complaint is handled again from acknowledgement on:
 			// if it was never acknowledged, the original reply-due stands.
@@ -589,10 +614,20 @@ func (m *Model) Digest() [32]byte {
 		fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%d|%v|%d|%d|%v|%v\n", c.ID, c.CustomerID, c.Status, c.Severity, c.Owner,
 			c.ReplyDueAt.UTC().Format(time.RFC3339Nano), len(c.RecoverySteps), c.Compensation, c.RepeatContacts,
 			c.Reopened, c.IncidentReport, c.AcceptedOption != nil)
+		for _, r := range c.Resolutions {
+			fmt.Fprintf(h, "r|%s|%v|%s|%s|%v\n", r.Outcome, r.Options, optString(r.Accepted), r.At.UTC().Format(time.RFC3339Nano), r.Reopened)
+		}
 		binary.BigEndian.PutUint64(buf[:], c.Version)
 		h.Write(buf[:])
 	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
 	return out
+}
+
+func optString(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }

@@ -138,6 +138,8 @@ async function watchFollowUps(ctx, c, box) {
   }
 }
 
+const SUGGEST = `query Suggest($id: ID!) { suggestedResolutions(complaintId: $id) { option satisfied unsatisfied } }`;
+
 function workflowCard(ctx, c) {
   const by = ctx.viewer.user;
   const panel = h('div', { class: 'step-form', id: 'step-form' });
@@ -182,7 +184,16 @@ function workflowCard(ctx, c) {
     },
     proposeResolution: () => {
       const o = h('textarea', { name: 'options', rows: 3, required: true });
-      return [[field(t('f.options'), o)], 'ProposeResolutionInput', () => ({ by, options: o.value.split('\n').map((s) => s.trim()).filter(Boolean) })];
+      // Pre-filled from what worked before on this category
+      // (suggestedResolutions, best first), while the field is untouched.
+      const hint = h('p', { class: 'muted', id: 'suggested' });
+      gql(SUGGEST, { id: c.id }).then((d) => {
+        const s = d.suggestedResolutions;
+        if (!s.length) return;
+        if (!o.value.trim()) o.value = s.map((x) => x.option).join('\n');
+        hint.textContent = t('cmp.suggested') + ' ' + s.map((x) => `${x.option} (${x.satisfied}/${x.satisfied + x.unsatisfied})`).join(' · ');
+      }).catch(() => {});
+      return [[field(t('f.options'), o), hint], 'ProposeResolutionInput', () => ({ by, options: o.value.split('\n').map((s) => s.trim()).filter(Boolean) })];
     },
     acceptResolution: () => {
       const s = h('select', { name: 'option' }, c.resolutionOptions.map((o, i) => h('option', { value: String(i) }, o)));

@@ -1,5 +1,6 @@
-// My day: the account manager's due follow-ups and overdue complaint
-// replies, oldest first, one click to the customer, a follow-up completed
+// My day: the account manager's next best actions (Query.nextBestActions,
+// ranked by the server), then the due follow-ups and overdue complaint
+// replies, oldest first; one click to the customer, a follow-up completed
 // with its outcome in place.
 
 import { gql } from './api.js';
@@ -17,6 +18,10 @@ const QUERY = `query MyDay($owner: String, $dueBefore: DateTime!) {
   }
 }`;
 
+const NEXT = `query Next($owner: String!) {
+  nextBestActions(owner: $owner, first: 20) { kind reason dueAt ref customer { id name } }
+}`;
+
 const COMPLETE = `mutation Complete($input: CompleteFollowUpInput!) {
   completeFollowUp(input: $input) { followUp { id status outcome } }
 }`;
@@ -27,7 +32,11 @@ export async function dayScreen(ctx) {
   const owner = params.has('owner') ? params.get('owner') : (viewer.role === 'ACCOUNT_MANAGER' ? viewer.user : '');
   const endOfDay = new Date();
   endOfDay.setHours(23, 59, 59, 999);
-  const d = await gql(QUERY, { owner: owner || null, dueBefore: endOfDay.toISOString() });
+  const [d, next] = await Promise.all([
+    gql(QUERY, { owner: owner || null, dueBefore: endOfDay.toISOString() }),
+    // One ranked list per owner: without an owner (an admin's whole book) there is none.
+    owner ? gql(NEXT, { owner }).then((r) => r.nextBestActions) : Promise.resolve(null),
+  ]);
 
   const ownerIn = input('owner', { value: owner, autocomplete: 'off' });
   const pick = h('form', { class: 'inline', role: 'search' }, field(t('day.owner'), ownerIn), h('button', { type: 'submit' }, t('day.show')));
@@ -68,6 +77,16 @@ export async function dayScreen(ctx) {
     };
   });
 
+  const nextRows = (next || []).map((a) => ({
+    attrs: { dataset: { kind: a.kind, customer: a.customer.id } },
+    cells: [badge(a.kind), customerLink(a.customer), a.reason, a.dueAt ? when(a.dueAt) : '—'],
+  }));
+  const nextSection = next === null ? [] : [
+    h('h2', {}, t('day.next'), h('span', { class: 'count', id: 'next-count' }, next.length)),
+    h('p', { class: 'muted' }, t('day.nextHint')),
+    next.length ? table(null, [t('col.kind'), t('col.customer'), t('col.why'), t('col.due')], nextRows, { id: 'next' }) : h('p', { class: 'muted' }, t('day.none')),
+  ];
+
   const cps = d.complaints.edges.map((e) => e.node);
   const cpRows = cps.map((c) => {
     const due = c.promisedReplyBy || c.replyDueAt;
@@ -87,6 +106,7 @@ export async function dayScreen(ctx) {
   return h('section', { class: 'screen', id: 'day' },
     h('h1', {}, t('day.title')),
     pick,
+    ...nextSection,
     h('h2', {}, t('day.followups'), h('span', { class: 'count', id: 'followups-count' }, d.followUps.totalCount)),
     fus.length ? table(null, [t('col.due'), t('col.reason'), t('col.customer'), t('col.complaint'), t('col.owner'), ''], fuRows, { id: 'followups' }) : h('p', { class: 'muted' }, t('day.none')),
     h('h2', {}, t('day.complaints'), h('span', { class: 'count', id: 'overdue-count' }, d.complaints.totalCount)),
