@@ -240,3 +240,36 @@ func TestMergeJourney(t *testing.T) {
 		t.Errorf("customer(b1) after a restart differs from the live answer:\n--- live\n%s\n--- restarted\n%s", liveRaw, again)
 	}
 }
+
+// TestMergedCustomerGreetedOnce: two records of one person, merged, are one
+// recipient of a campaign — the survivor is greeted, the merged record is
+// not in the audience (and nothing is appended to its stream).
+func TestMergedCustomerGreetedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := journey(t, time.Minute)
+	s := startServer(t, ctx, serveOpts{dir: t.TempDir(), env: []string{"KEFU_DISPATCH_INTERVAL=200ms"}})
+	c := s.client("")
+	zone, localDay := daytimeZone(time.Now())
+	registerGreetees(t, ctx, c, "e2e.merge", zone, []greetee{
+		{id: "mg-a", name: "陈静", phone: "+86 139 3000 0001", consent: true},
+		{id: "mg-b", name: "陈静", phone: "+86 139 3000 0002", consent: true},
+	})
+	c.must(ctx, nil, `mutation { mergeCustomers(input: {survivorId: "mg-a", mergedIds: ["mg-b"], by: "e2e", reason: "same person"}) { version } }`, nil)
+	a := scheduleDueCampaign(t, ctx, c, "E2E merged day", "e2e.merge", localDay, "SMS")
+	if a.AudienceSize != 1 {
+		t.Errorf("audience of the merged pair at scheduling: %d, want 1", a.AudienceSize)
+	}
+	got := waitHandled(t, ctx, c, a.ID, 1)
+	if got.Sent != 1 || got.AudienceSize != 1 {
+		t.Errorf("campaign %s, want the one person greeted once", js(got))
+	}
+	time.Sleep(time.Second) // more ticks: nothing more is sent or recorded
+	var d struct{ Campaign campaignView }
+	c.must(ctx, &d, `query($id: ID!) { campaign(id: $id) { `+campaignFields+` } }`, map[string]any{"id": a.ID})
+	if d.Campaign.Sent != 1 || d.Campaign.Failed != 0 {
+		t.Errorf("after more ticks: %s", js(d.Campaign))
+	}
+	if o := outcomes(t, ctx, c, "mg-a", a.ID); len(o) != 1 || o[0] != "SENT SMS" {
+		t.Errorf("the survivor's greetings of the campaign: %v, want one SENT SMS", o)
+	}
+}
