@@ -224,6 +224,7 @@ var mutations = []struct {
 	{"markLost", "CustomerMarkedLost", `mutation { markLost(input: {customerId: "c1", reason: "moved", by: "alice"}) { version } }`},
 	{"scheduleGreetingCampaign", "GreetingCampaignScheduled", `mutation { scheduleGreetingCampaign(input: {name: "春节", occasion: "CN:spring_festival", date: "2026-02-17", sendAtLocal: "10:30", audience: {stages: [LOYAL, ACTIVE], tiers: [GOLD, VIP]}, templates: [{stages: [COMPLAINING], channel: SMS, body: "{{name}} care"}, {channel: WECHAT, body: "{{name}}，{{occasion}}快乐"}], idempotencyKey: "cny"}) { campaign { id status sendAtLocal createdBy audience { stages tiers excludeConductFlagged } } } }`},
 	{"cancelGreetingCampaign", "GreetingCampaignCancelled", `mutation { cancelGreetingCampaign(input: {campaignId: "$CAMPAIGN", reason: "typo"}) { campaign { status } } }`},
+	{"mergeCustomers", "CustomersMergedIn", `mutation { mergeCustomers(input: {survivorId: "c1", mergedIds: ["c9"], by: "alice", reason: "same person", idempotencyKey: "m-1"}) { customer { id mergedFrom } version } }`},
 	{"eraseCustomer", "CustomerErased", `mutation { eraseCustomer(input: {customerId: "c2", by: "admin", reason: "request"}) { customer { erased name } version } }`},
 }
 

@@ -124,6 +124,7 @@ func (b *builder) defineCustomer() {
 		Description: "One event of a customer's stream, as shown on the timeline.",
 		Fields: gql.Fields{
 			"eventId":    {Type: gql.NewNonNull(gql.ID), Description: "Event ID (UUID).", Resolve: get(func(e *query.TimelineEntry) any { return e.EventID })},
+			"customerId": {Type: gql.NewNonNull(gql.ID), Description: "The customer whose stream holds the event: this customer, or one merged into it (revision is in that stream).", Resolve: get(func(e *query.TimelineEntry) any { return e.CustomerID })},
 			"type":       {Type: gql.NewNonNull(gql.String), Description: "Event type, e.g. ComplaintFiled.", Resolve: get(func(e *query.TimelineEntry) any { return e.Type })},
 			"revision":   {Type: gql.NewNonNull(gql.Int), Description: "0-based revision of the event in the customer's stream.", Resolve: get(func(e *query.TimelineEntry) any { return e.Revision })},
 			"position":   {Type: gql.NewNonNull(gql.String), Description: "Global position in the store (opaque, ordered).", Resolve: get(func(e *query.TimelineEntry) any { return e.Position })},
@@ -298,6 +299,12 @@ func (b *builder) defineCustomer() {
 					})},
 				"version": {Type: gql.NewNonNull(gql.Int), Description: "Stream revision of the last event; pass as expectedVersion for optimistic concurrency.",
 					Resolve: get(func(c *query.Customer) any { return c.Version })},
+				"mergedFrom": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(gql.ID))),
+					Description: "Customers merged into this one (mergeCustomers), in merge order; their histories are part of this customer's.",
+					Resolve:     get(func(c *query.Customer) any { return nonNilIDs(c.MergedFrom) })},
+				"mergedInto": {Type: gql.ID,
+					Description: "The survivor this customer was merged into; null when it was not. customer(id) of a merged id answers with the survivor (whose mergedFrom names the id), so this is null there too; commands on a merged id are refused with FAILED_PRECONDITION naming the survivor (extensions.into).",
+					Resolve:     get(func(c *query.Customer) any { return opt(c.MergedInto) })},
 				"nextBestAction": {Type: b.nextAction, Description: "The customer's best next action now (see Query.nextBestActions), or null.",
 					Resolve: b.wrap(func(p gql.ResolveParams) (any, error) {
 						c, ok := p.Source.(*query.Customer)
@@ -537,6 +544,7 @@ func (b *builder) customerMutations() []mutation {
 			}, func(ctx context.Context, r request[customer.Erase]) (command.Result, error) {
 				return cmds.EraseCustomer.Handle(ctx, r.Customer, r.Expected, r.Cmd)
 			}),
+		b.mergeMutation(),
 	}
 }
 

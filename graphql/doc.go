@@ -106,7 +106,8 @@
 //	customer mutations (register,        ✓           ✓              –         –
 //	  updateProfile, consent, contact,
 //	  purchase, referral, grumble,
-//	  satisfaction, markLost, flag)
+//	  satisfaction, markLost, flag,
+//	  mergeCustomers)
 //	complaint mutations                  ✓           ✓              –         –
 //	follow-up mutations                  ✓           ✓              –         –
 //	schedule/cancel greeting campaigns   ✓           –              ✓         –

@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/internal/datadir"
 )
 
@@ -130,6 +131,11 @@ func toError(ctx context.Context, log *slog.Logger, err error) *Error {
 	var pe *aggregate.PreconditionError
 	if errors.As(err, &pe) && len(pe.Allowed) > 0 {
 		out.Details = map[string]any{"allowed": pe.Allowed}
+	}
+	var me *customer.MergedError
+	if errors.As(err, &me) {
+		// A command on a merged customer: the survivor to write to.
+		out.Details = map[string]any{"into": me.Into}
 	}
 	return out
 }

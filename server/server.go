@@ -214,7 +214,7 @@ func (s *Server) build(ctx context.Context) error {
 			Complaints: command.OwnersFunc(s.Complaints.CustomerOf),
 			FollowUps: command.OwnersFunc(func(id string) (string, bool) {
 				f, ok := s.FollowUps.Find(id)
-				return f.CustomerID, ok
+				return f.Stream, ok
 			}),
 			ReplyClock: customer.ReplyClockFunc(s.work.ReplyDue),
 			Keys:       s.dir.Vault,

@@ -71,6 +71,7 @@ type Commands struct {
 	MarkLost            CustomerVerb[customer.MarkLost]
 	FlagConduct         CustomerVerb[customer.FlagConduct]
 	EraseCustomer       EraseCustomer
+	MergeCustomers      MergeCustomers
 
 	// Complaints.
 	FileComplaint        FileComplaint
@@ -123,6 +124,7 @@ func New(cfg Config, d Deps) (Commands, error) {
 		MarkLost:            NewCustomerVerb(r, (*customer.Customer).MarkLost),
 		FlagConduct:         NewCustomerVerb(r, (*customer.Customer).FlagConduct),
 		EraseCustomer:       EraseCustomer{repo: r, keys: d.Keys},
+		MergeCustomers:      MergeCustomers{repo: r},
 
 		FileComplaint:        FileComplaint{repo: r, owners: d.Complaints, reply: d.ReplyClock},
 		AcknowledgeComplaint: NewOwnedVerb(r, "complaint", d.Complaints, func(c customer.AcknowledgeComplaint) string { return c.ComplaintID }, (*customer.Customer).AcknowledgeComplaint),

@@ -25,7 +25,8 @@ func (d directory) Each(ctx context.Context, fn func(campaign.Recipient) error) 
 	for start := 0; start < len(ids); start += chunk {
 		batch = batch[:0]
 		for _, id := range ids[start:min(start+chunk, len(ids))] {
-			if c, ok := d.s.Customers.Get(id); ok {
+			// A merged customer is its survivor's: one person, one recipient.
+			if c, ok := d.s.Customers.Get(id); ok && c.MergedInto == "" {
 				batch = append(batch, recipientOf(&c))
 			}
 		}

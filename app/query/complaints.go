@@ -45,7 +45,7 @@ func (h Complaints) Get(ctx context.Context, id string) (Complaint, error) {
 	if !ok {
 		return Complaint{}, notFound("complaint", id)
 	}
-	return complaintView(k, h.streamVersion(k.CustomerID), h.clock()), nil
+	return complaintView(k, h.streamVersion(k.Stream), h.clock()), nil
 }
 
 // streamVersion is the revision of the customer's stream as the customers
@@ -73,11 +73,11 @@ func (h Complaints) List(ctx context.Context, q ComplaintFilter, p Page) (Connec
 	}
 	model, version := h.Complaints, h.streamVersion
 	if q.AsOf != nil && q.CustomerID != "" {
-		evs, err := h.stream(ctx, q.CustomerID)
+		u, err := h.history(ctx, q.CustomerID, q.AsOf)
 		if err != nil {
 			return Connection[Complaint]{}, err
 		}
-		sn, err := h.fold(q.CustomerID, evs, q.AsOf, *q.AsOf)
+		sn, err := h.fold(q.CustomerID, u, q.AsOf, *q.AsOf)
 		if err != nil {
 			return Connection[Complaint]{}, err
 		}
@@ -94,7 +94,7 @@ func (h Complaints) List(ctx context.Context, q ComplaintFilter, p Page) (Connec
 	}
 	out := Connection[Complaint]{TotalCount: page.Total, HasNextPage: page.HasMore}
 	for i, k := range page.Items {
-		out.Edges = append(out.Edges, Edge[Complaint]{Cursor: encodeCursor(page.Cursors[i]), Node: complaintView(k, version(k.CustomerID), now)})
+		out.Edges = append(out.Edges, Edge[Complaint]{Cursor: encodeCursor(page.Cursors[i]), Node: complaintView(k, version(k.Stream), now)})
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,12 +25,8 @@ import (
 func (h Customers) Get(ctx context.Context, id string, asOf *time.Time) (Customer, error) {
 	if asOf == nil {
 		if c, ok := h.Customers.Get(id); ok {
-			return h.liveCustomerView(c), nil
+			return h.liveCustomerView(h.survivor(c)), nil
 		}
-	}
-	evs, err := h.stream(ctx, id)
-	if err != nil {
-		return Customer{}, err
 	}
 	now := h.clock()
 	t := now
@@ -39,11 +36,19 @@ func (h Customers) Get(ctx context.Context, id string, asOf *time.Time) (Custome
 		}
 		t = *asOf
 	}
-	sn, err := h.fold(id, evs, asOf, t)
+	u, err := h.history(ctx, id, asOf)
+	if err != nil {
+		return Customer{}, err
+	}
+	sn, err := h.fold(id, u, asOf, t)
 	if err != nil {
 		return Customer{}, err
 	}
 	c, _ := sn.book.Get(id)
+	if c.MergedInto != "" {
+		// Merged by then: the customer is the survivor (as of then).
+		return h.Get(ctx, c.MergedInto, asOf)
+	}
 	v := h.customerView(c, sn.stage.Stage, sn.stage.Since, sn.stage.Changes)
 	v.Version = int(sn.version)
 	v.Loyalty = h.loyaltyView(c, sn.compl.OfCustomer(id), sn.facts, t)
@@ -85,12 +90,12 @@ func (d *lazyDetails) get(ctx context.Context) (CustomerDetails, error) {
 // detailsNow folds a customer's stream and evaluates their stage and
 // loyalty at the clock's now.
 func (s *core) detailsNow(ctx context.Context, id string) (CustomerDetails, error) {
-	evs, err := s.stream(ctx, id)
+	u, err := s.history(ctx, id, nil)
 	if err != nil {
 		return CustomerDetails{}, err
 	}
 	t := s.clock()
-	sn, err := s.fold(id, evs, nil, t)
+	sn, err := s.fold(id, u, nil, t)
 	if err != nil {
 		return CustomerDetails{}, err
 	}
@@ -116,7 +121,11 @@ func (s *core) customerView(c customers.Customer, stage lifecycle.Stage, since t
 		MarketingConsent: c.MarketingConsent, Erased: c.Erased, ConductFlagged: c.ConductFlagged,
 		RegisteredAt: c.RegisteredAt, Stage: stage.String(), StageSince: since,
 		LastInboundAt: c.LastInboundAt, LastPurchaseAt: c.LastPurchaseAt, PurchaseCount: c.PurchaseCount,
-		Version: int(c.Version),
+		Version: int(c.Version), MergedFrom: c.MergedFrom,
+	}
+	if c.MergedInto != "" {
+		into := c.MergedInto
+		v.MergedInto = &into
 	}
 	if !c.Erased {
 		v.Name, v.Phone, v.Email = strPtr(c.Name), strPtr(c.Phone), strPtr(c.Email)
@@ -214,7 +223,7 @@ func (h Customers) ExpectedPurchases(ctx context.Context, id string, asOf *time.
 	if m == nil {
 		return nil, nil
 	}
-	e, err := h.load(ctx, id)
+	u, err := h.history(ctx, id, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +231,7 @@ func (h Customers) ExpectedPurchases(ctx context.Context, id string, asOf *time.
 	if asOf != nil {
 		t = *asOf
 	}
-	ph := h.purchasesOf(e.facts, t)
+	ph := h.purchasesOf(u.facts(), t)
 	if ph.Days == 0 {
 		return nil, nil
 	}
@@ -319,6 +328,9 @@ func (h Customers) List(ctx context.Context, q CustomerFilter, p Page) (Connecti
 
 func (h Customers) matches(c customers.Customer, q CustomerFilter, stages []lifecycle.Stage) bool {
 	s := h.core
+	if c.MergedInto != "" {
+		return false // the book lists the survivor
+	}
 	if len(q.Tiers) > 0 && !slices.Contains(q.Tiers, c.Tier.String()) {
 		return false
 	}
@@ -366,11 +378,11 @@ func (h Customers) Greetings(ctx context.Context, id string, asOf *time.Time) ([
 			return nil, notFound("customer", id)
 		}
 	} else {
-		evs, err := h.stream(ctx, id)
+		u, err := h.history(ctx, id, asOf)
 		if err != nil {
 			return nil, err
 		}
-		sn, err := h.fold(id, evs, asOf, *asOf)
+		sn, err := h.fold(id, u, asOf, *asOf)
 		if err != nil {
 			return nil, err
 		}
@@ -388,8 +400,11 @@ func (h Customers) Greetings(ctx context.Context, id string, asOf *time.Time) ([
 }
 
 // Timeline pages through a customer's events; the cursor is the revision.
+// A survivor's timeline interleaves the merged customers' events with its
+// own in global order (TimelineEntry.CustomerID says whose stream each is
+// from); its cursor is the global position.
 func (h Customers) Timeline(ctx context.Context, id string, q TimelineFilter, p Page) (Connection[TimelineEntry], error) {
-	e, err := h.load(ctx, id)
+	u, err := h.history(ctx, id, q.AsOf)
 	if err != nil {
 		return Connection[TimelineEntry]{}, err
 	}
@@ -403,34 +418,40 @@ func (h Customers) Timeline(ctx context.Context, id string, q TimelineFilter, p 
 			return Connection[TimelineEntry]{}, badCursor()
 		}
 	}
-	n := len(e.evs)
+	refs := u.refs
+	n := len(refs)
 	var out Connection[TimelineEntry]
 	for k := range n {
 		i := k
 		if !q.OldestFirst {
 			i = n - 1 - k // newest first; the cached slice is shared, never reversed
 		}
-		d := e.evs[i]
+		r := refs[i]
+		d := r.decoded()
 		if (q.AsOf != nil && d.Event.OccurredAt.After(*q.AsOf)) || (len(q.Types) > 0 && !slices.Contains(q.Types, d.Event.Type)) {
 			continue
 		}
 		out.TotalCount++
-		rev := int64(d.Event.Revision)
-		if after >= 0 && ((q.OldestFirst && rev <= after) || (!q.OldestFirst && rev >= after)) {
+		key := int64(d.Event.Revision)
+		if u.merged {
+			key = int64(d.Event.Position)
+		}
+		if after >= 0 && ((q.OldestFirst && key <= after) || (!q.OldestFirst && key >= after)) {
 			continue
 		}
 		if len(out.Edges) == p.First {
 			out.HasNextPage = true
 			continue
 		}
-		part, err := e.part(i)
+		part, err := r.e.part(r.i)
 		if err != nil {
 			return Connection[TimelineEntry]{}, err
 		}
+		from, _ := strings.CutPrefix(d.Event.StreamID, customer.StreamCategory+"-")
 		out.Edges = append(out.Edges, Edge[TimelineEntry]{
-			Cursor: encodeCursor(strconv.FormatInt(rev, 10)),
+			Cursor: encodeCursor(strconv.FormatInt(key, 10)),
 			Node: TimelineEntry{
-				EventID: d.Event.ID.String(), Type: d.Event.Type, Revision: int(d.Event.Revision),
+				CustomerID: from, EventID: d.Event.ID.String(), Type: d.Event.Type, Revision: int(d.Event.Revision),
 				Position: strconv.FormatUint(uint64(d.Event.Position), 10), OccurredAt: d.Event.OccurredAt,
 				RecordedAt: d.Event.RecordedAt, Summary: part.full, SafeSummary: part.safe, Data: part.data,
 				Personal: h.codec.PersonalKeys(d.Event.Type),

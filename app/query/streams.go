@@ -17,17 +17,6 @@ import (
 	"github.com/kefu-crm/kefu/projections/loyalty"
 )
 
-// stream reads and decodes a customer's whole stream (personal data opened
-// or marked erased), through the read cache. A customer without events is
-// NOT_FOUND. The slice is shared: callers must not modify it.
-func (s *core) stream(ctx context.Context, id string) ([]codec.Decoded, error) {
-	e, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return e.evs, nil
-}
-
 // snapshot is one customer folded from their stream up to an instant.
 type snapshot struct {
 	book    *customers.Model
@@ -37,19 +26,29 @@ type snapshot struct {
 	version uint64
 }
 
-// fold folds a customer's decoded stream, keeping events that occurred at
-// or before asOf (all when asOf is nil), and evaluates the lifecycle at t.
-func (s *core) fold(id string, evs []codec.Decoded, asOf *time.Time, t time.Time) (*snapshot, error) {
+// fold folds a customer's union history (their stream and the streams
+// merged into it, see history), keeping events that occurred at or before
+// asOf (all when asOf is nil), and evaluates the lifecycle at t. The read
+// models take the events in global order, as they do live; the lifecycle
+// takes the union's facts.
+func (s *core) fold(id string, u *union, asOf *time.Time, t time.Time) (*snapshot, error) {
 	sn := &snapshot{book: customers.New(), compl: complaints.New()}
-	for _, d := range evs {
+	own := streamOf(id)
+	for _, d := range u.events() {
 		e, ok := d.Payload.(customer.Event)
 		if !ok || (asOf != nil && d.Event.OccurredAt.After(*asOf)) {
 			continue
 		}
 		sn.book.Apply(d.Event, e)
 		sn.compl.Apply(d.Event, e)
-		sn.facts = append(sn.facts, lifecycle.Fact{At: d.Event.OccurredAt, Event: e})
-		sn.version = d.Event.Revision
+		if d.Event.StreamID == own {
+			sn.version = d.Event.Revision
+		}
+	}
+	for _, f := range u.facts() {
+		if asOf == nil || !f.At.After(*asOf) {
+			sn.facts = append(sn.facts, f)
+		}
 	}
 	if len(sn.facts) == 0 {
 		return nil, notFound("customer", id)

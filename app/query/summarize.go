@@ -133,6 +133,19 @@ func summarize(payload any) (full, safe string) {
 	case *customer.CustomerErased:
 		s := fmt.Sprintf("personal data erased by %s: %s", e.By, e.Reason)
 		return s, s
+	case *customer.CustomerMerged:
+		s := fmt.Sprintf("merged into %s by %s: %s", e.Into, e.By, e.Reason)
+		return s, s
+	case *customer.CustomersMergedIn:
+		s := fmt.Sprintf("merged in %s by %s: %s", strings.Join(e.From, ", "), e.By, e.Reason)
+		if len(e.Choices) > 0 {
+			var picks []string
+			for _, ch := range e.Choices {
+				picks = append(picks, ch.Field+" from "+ch.From)
+			}
+			s += " (kept " + strings.Join(picks, ", ") + ")"
+		}
+		return s, s
 	}
 	return fmt.Sprintf("%T", payload), ""
 }

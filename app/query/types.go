@@ -142,6 +142,12 @@ type Customer struct {
 	PurchaseCount    int
 	LifetimeValue    []Money
 	Loyalty          Loyalty
+	// MergedFrom lists the customers merged into this one; MergedInto is
+	// the survivor this one was merged into (nil when not merged: a
+	// merged customer is shown as its survivor, except as of an instant
+	// before the merge).
+	MergedFrom []string
+	MergedInto *string
 	// Version is the stream revision of the last event.
 	Version int
 	// AsOf is set when the view was recomputed as of a past instant; the
@@ -190,6 +196,9 @@ type Loyalty struct {
 
 // TimelineEntry is one event of a customer's stream.
 type TimelineEntry struct {
+	// CustomerID is the customer whose stream holds the event: the
+	// customer's own, or one merged into it.
+	CustomerID string
 	EventID    string
 	Type       string
 	Revision   int

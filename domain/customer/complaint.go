@@ -453,7 +453,7 @@ func (c *Customer) AllowedSteps(complaintID string) []string {
 // step looks up a complaint for a step and checks the customer and the
 // state machine; the returned complaint accepts the action.
 func (c *Customer) step(id string, a ComplaintStep, at time.Time) (*complaint, error) {
-	if err := c.checkActive(string(a) + " complaint " + id); err != nil {
+	if err := c.checkOpen(string(a) + " complaint " + id); err != nil {
 		return nil, err
 	}
 	cp, err := c.complaint(id)

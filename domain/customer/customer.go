@@ -47,6 +47,8 @@ type Customer struct {
 	conductFlagged bool
 	markedLost     bool
 	erased         bool
+	mergedInto     string
+	mergedFrom     []string
 
 	orders    map[string]struct{}
 	referrals []string
@@ -299,6 +301,12 @@ func (c *Customer) apply(e Event, at time.Time) {
 		c.markedLost = false
 	case *ConductFlagged:
 		c.conductFlagged = true
+	case *CustomerMerged:
+		c.mergedInto = e.Into
+	case *CustomersMergedIn:
+		c.mergedFrom = append(c.mergedFrom, e.From...)
+		p := e.Profile()
+		c.apply(&p, at)
 	case *CustomerErased:
 		c.erased = true
 		// The personal data is unreadable from now on; do not keep it.
@@ -711,9 +719,21 @@ func (c *Customer) Erase(cmd Erase, now time.Time) error {
 	return nil
 }
 
-// checkActive refuses commands on a customer that does not exist or was
-// erased.
+// checkActive refuses commands on a customer that does not exist, was
+// erased or was merged into another (a *MergedError naming the survivor).
 func (c *Customer) checkActive(action string) error {
+	if err := c.checkOpen(action); err != nil {
+		return err
+	}
+	if c.mergedInto != "" {
+		return &MergedError{Action: action, ID: c.id, Into: c.mergedInto}
+	}
+	return nil
+}
+
+// checkOpen is checkActive for the steps of a complaint or follow-up, which
+// stay on the stream they were opened on after a merge.
+func (c *Customer) checkOpen(action string) error {
 	if !c.registered {
 		return &aggregate.NotFoundError{Kind: "customer", ID: c.id}
 	}

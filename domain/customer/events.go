@@ -39,6 +39,8 @@ const (
 	TypeCustomerWonBack         = "CustomerWonBack"
 	TypeConductFlagged          = "ConductFlagged"
 	TypeCustomerErased          = "CustomerErased"
+	TypeCustomerMerged          = "CustomerMerged"
+	TypeCustomersMergedIn       = "CustomersMergedIn"
 )
 
 // StreamCategory is the category of customer streams: "customer-<id>".
@@ -436,5 +438,7 @@ func Events() []EventSpec {
 		spec(TypeCustomerWonBack, func() Event { return &CustomerWonBack{} }),
 		spec(TypeConductFlagged, func() Event { return &ConductFlagged{} }),
 		spec(TypeCustomerErased, func() Event { return &CustomerErased{} }),
+		spec(TypeCustomerMerged, func() Event { return &CustomerMerged{} }),
+		spec(TypeCustomersMergedIn, func() Event { return &CustomersMergedIn{} }),
 	}
 }

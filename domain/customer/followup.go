@@ -179,7 +179,7 @@ func (c *Customer) CancelFollowUp(cmd CancelFollowUp, now time.Time) error {
 // dueFollowUp finds a DUE follow-up for an action dated at, which may not
 // precede the follow-up's scheduling.
 func (c *Customer) dueFollowUp(action, id string, at time.Time) (*followUp, error) {
-	if err := c.checkActive(action); err != nil {
+	if err := c.checkOpen(action); err != nil {
 		return nil, err
 	}
 	f := c.followUps[id]

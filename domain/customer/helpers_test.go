@@ -89,8 +89,15 @@ func assertTyped(t *testing.T, err error) {
 		ii *aggregate.InvalidInputError
 		nf *aggregate.NotFoundError
 		pe *aggregate.PreconditionError
+		me *customer.MergedError
 	)
 	n := 0
+	if errors.As(err, &me) {
+		n++
+		if !errors.Is(err, aggregate.ErrFailedPrecondition) || me.Into == "" {
+			t.Errorf("MergedError %v: no survivor or wrong sentinel", err)
+		}
+	}
 	if errors.As(err, &ii) {
 		n++
 		if !errors.Is(err, aggregate.ErrInvalidInput) || ii.Field == "" {

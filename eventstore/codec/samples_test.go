@@ -58,6 +58,11 @@ func samples() map[string]customer.Event {
 		&customer.CustomerWonBack{Reason: "came back"},
 		&customer.ConductFlagged{Severity: major, Note: "shouted at staff", By: "agent-7"},
 		&customer.CustomerErased{By: "admin", Reason: "request"},
+		&customer.CustomerMerged{Into: "c-2", By: "am-li", Reason: "same phone"},
+		&customer.CustomersMergedIn{From: []string{"c-1"}, By: "am-li", Reason: "same phone",
+			Choices: []customer.ProfileChoice{{Field: "email", From: "c-1"}},
+			Name:    ptr("王小明"), Phone: ptr("+8613800000000"), Email: ptr("xm@example.com"), WeChat: ptr("xm"), Birthday: ptr("1990-05-01"),
+			Tier: ptr(customer.TierGold), Segment: ptr("retail"), AccountManager: ptr("am-li"), Timezone: ptr("Asia/Shanghai"), Locale: ptr("zh-CN")},
 	}
 	out := make(map[string]customer.Event, len(list))
 	for _, e := range list {

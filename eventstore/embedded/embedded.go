@@ -198,8 +198,9 @@ type Store struct {
 }
 
 var (
-	_ eventstore.Store         = (*Store)(nil)
-	_ eventstore.BatchAppender = (*Store)(nil)
+	_ eventstore.Store          = (*Store)(nil)
+	_ eventstore.BatchAppender  = (*Store)(nil)
+	_ eventstore.AtomicAppender = (*Store)(nil)
 )
 
 // Open opens the store in dir, creating dir and an empty store if needed.

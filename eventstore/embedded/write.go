@@ -25,7 +25,9 @@ type request struct {
 	// res has one entry per item. Items refused before queueing (invalid)
 	// carry their error already; the writer skips them and fills the rest.
 	res    []eventstore.BatchResult
-	events int           // events of the items to write, for MaxBatchEvents
+	events int // events of the items to write, for MaxBatchEvents
+	// atomic: the items are stored all or none (AppendAtomic).
+	atomic bool
 	done   chan response // buffered 1
 }
 
@@ -91,6 +93,44 @@ func (s *Store) AppendBatch(ctx context.Context, items []eventstore.StreamAppend
 		return nil, fmt.Errorf("embedded: batch of %d appends may or may not be stored: %w", len(items), ctx.Err())
 	}
 	return res, err
+}
+
+// AppendAtomic implements eventstore.AtomicAppender. The writer checks
+// every item of the call inside the transaction it commits (so no other
+// append can slip between check and write) and writes them all, or none
+// and answers with an *eventstore.AtomicError. The call shares the
+// transaction with the appends queued at the same time, like AppendBatch.
+func (s *Store) AppendAtomic(ctx context.Context, items []eventstore.StreamAppend) ([]eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAtomic(items); err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		if err := s.validate(it.Stream, it.Records); err != nil {
+			return nil, &eventstore.AtomicError{Index: i, Stream: it.Stream, Err: err}
+		}
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	req := &request{ctx: ctx, items: items, res: make([]eventstore.BatchResult, len(items)), atomic: true}
+	for _, it := range items {
+		req.events += len(it.Records)
+	}
+	res, err := s.submit(ctx, req)
+	if errors.Is(err, errMayBeStored) {
+		return nil, fmt.Errorf("embedded: atomic append of %d streams may or may not be stored (all or none): %w", len(items), ctx.Err())
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]eventstore.AppendResult, len(res))
+	for i, r := range res {
+		if r.Err != nil {
+			return nil, r.Err // the *AtomicError, on every item
+		}
+		out[i] = r.Result
+	}
+	return out, nil
 }
 
 // errMayBeStored: ctx ended after the request was queued.
@@ -263,6 +303,15 @@ func (w *writer) transact(batch []*request, txp **bolt.Tx, head *eventstore.Posi
 			out[i].err = err
 			continue
 		}
+		if r.atomic {
+			if err := w.check(tx, r.items); err != nil {
+				for j := range r.res {
+					r.res[j].Err = err
+				}
+				out[i].res = r.res
+				continue
+			}
+		}
 		for j := range r.items {
 			if r.res[j].Err != nil {
 				continue // refused before queueing
@@ -286,6 +335,28 @@ func (w *writer) transact(batch []*request, txp **bolt.Tx, head *eventstore.Posi
 	}
 	*txp = nil
 	return out, nil
+}
+
+// check checks the items of an atomic request in tx, as apply would,
+// without writing: the *eventstore.AtomicError of the first that would
+// fail, or nil. The items name distinct streams (ValidateAtomic), so each
+// is checked against the stream as it stands.
+func (w *writer) check(tx *bolt.Tx, items []eventstore.StreamAppend) error {
+	streams := tx.Bucket(bucketStreams)
+	for i := range items {
+		it := &items[i]
+		_, retry, err := eventstore.ResolveRetry(it.Stream, it.Records, func(id uuid.UUID) (eventstore.Stored, bool, error) {
+			return lookup(tx, &w.dec, id)
+		})
+		if err == nil && !retry {
+			last, exists := lastRevision(streams, it.Stream)
+			err = it.Expected.Check(it.Stream, last, exists)
+		}
+		if err != nil {
+			return &eventstore.AtomicError{Index: i, Stream: it.Stream, Err: w.s.annotate(err)}
+		}
+	}
+	return nil
 }
 
 func (w *writer) fail(batch []*request, err error) {

@@ -5,6 +5,7 @@ package memstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -35,8 +36,9 @@ type Store struct {
 }
 
 var (
-	_ eventstore.Store         = (*Store)(nil)
-	_ eventstore.BatchAppender = (*Store)(nil)
+	_ eventstore.Store          = (*Store)(nil)
+	_ eventstore.BatchAppender  = (*Store)(nil)
+	_ eventstore.AtomicAppender = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -101,6 +103,53 @@ func (s *Store) AppendBatch(ctx context.Context, items []eventstore.StreamAppend
 		s.notify()
 	}
 	return out, nil
+}
+
+// AppendAtomic implements eventstore.AtomicAppender: every item is
+// checked under the lock before any is applied, so either all are stored
+// or none.
+func (s *Store) AppendAtomic(ctx context.Context, items []eventstore.StreamAppend) ([]eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAtomic(items); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, eventstore.ErrClosed
+	}
+	for i, it := range items {
+		if err := s.check(it.Stream, it.Expected, it.Records); err != nil {
+			return nil, &eventstore.AtomicError{Index: i, Stream: it.Stream, Err: err}
+		}
+	}
+	out := make([]eventstore.AppendResult, len(items))
+	wroteAny := false
+	for i, it := range items {
+		res, wrote, err := s.apply(it.Stream, it.Expected, it.Records)
+		if err != nil {
+			// check passed under the same lock: cannot happen.
+			return nil, fmt.Errorf("memstore: atomic append: %w", err)
+		}
+		out[i] = res
+		wroteAny = wroteAny || wrote
+	}
+	if wroteAny {
+		s.notify()
+	}
+	return out, nil
+}
+
+// check is apply without the write: the error apply would return.
+func (s *Store) check(stream string, expected eventstore.Expected, records []eventstore.Record) error {
+	_, retry, err := eventstore.ResolveRetry(stream, records, s.lookup)
+	if err != nil || retry {
+		return err
+	}
+	revs := s.streams[stream]
+	return expected.Check(stream, uint64(len(revs))-1, len(revs) > 0)
 }
 
 // apply appends one validated append; s.mu must be held. wrote reports

@@ -98,6 +98,7 @@ func RunConfig(t *testing.T, cfg Config) {
 		{"NoAliasing", s.testNoAliasing},
 		{"Closed", s.testClosed},
 		{"Batch", s.testBatch},
+		{"Atomic", s.testAtomic},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

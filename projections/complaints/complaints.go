@@ -74,8 +74,13 @@ type Transfer struct {
 // Complaint is the read model of one complaint. Values returned by the
 // Model are copies: callers may keep them.
 type Complaint struct {
-	ID                  string
-	CustomerID          string
+	ID string
+	// CustomerID is whose complaint it is: the customer who filed it or,
+	// after a merge, the survivor the filer was merged into.
+	CustomerID string
+	// Stream is the customer whose stream holds the complaint's events
+	// (the filer): where its later steps are written.
+	Stream              string
 	Status              Status
 	Severity            customer.Severity
 	Category            string
@@ -160,6 +165,7 @@ type Model struct {
 	mu         sync.RWMutex
 	byID       map[string]*Complaint
 	byCustomer map[string][]string // complaint IDs in filing order
+	merged     map[string]bool     // customers merged into another
 	// order lists every complaint ID in filing order (filedAt, id): the
 	// default listing order.
 	order deadline.Index
@@ -187,7 +193,7 @@ func (m *Model) Wants(t string) bool {
 		customer.TypeComplaintDeclined, customer.TypeComplaintTransferred, customer.TypeResolutionProposed,
 		customer.TypeResolutionAccepted, customer.TypeRecoveryStepTaken, customer.TypeComplaintResolved,
 		customer.TypeComplaintReopened, customer.TypeIncidentReportFiled, customer.TypeContactLogged,
-		customer.TypeCustomerErased:
+		customer.TypeCustomerErased, customer.TypeCustomersMergedIn:
 		return true
 	}
 	return false
@@ -219,7 +225,7 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	switch e := payload.(type) {
 	case *customer.ComplaintFiled:
 		c := &Complaint{
-			ID: e.ComplaintID, CustomerID: customerID, Status: Open, Severity: e.Severity,
+			ID: e.ComplaintID, CustomerID: customerID, Stream: customerID, Status: Open, Severity: e.Severity,
 			Category: e.Category, Channel: e.Channel, Description: e.Description, Owner: e.Owner,
 			FiledAt: at, ReplyDueAt: e.ReplyDueAt, ReplyDueProvisional: e.ReplyDueProvisional,
 			Version: ev.Revision,
@@ -325,13 +331,38 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		// customer gave and the notes of the recovery steps are no longer
 		// shown (the log keeps only sealed copies, unreadable once the key
 		// is destroyed).
-		for _, id := range m.byCustomer[customerID] {
-			c := m.byID[id]
+		erase := func(c *Complaint) {
 			c.Description = ""
 			for i := range c.RecoverySteps {
 				c.RecoverySteps[i].Note = ""
 			}
 		}
+		for _, id := range m.byCustomer[customerID] {
+			erase(m.byID[id])
+		}
+		if m.merged[customerID] {
+			// A merged customer's complaints are the survivor's now.
+			for _, c := range m.byID {
+				if c.Stream == customerID {
+					erase(c)
+				}
+			}
+		}
+	case *customer.CustomersMergedIn:
+		// The merged customers' complaints are the survivor's, in filing
+		// order; their events stay in the merged streams.
+		for _, from := range e.From {
+			for _, id := range m.byCustomer[from] {
+				m.byID[id].CustomerID = customerID
+			}
+			m.byCustomer[customerID] = append(m.byCustomer[customerID], m.byCustomer[from]...)
+			delete(m.byCustomer, from)
+			if m.merged == nil {
+				m.merged = map[string]bool{}
+			}
+			m.merged[from] = true
+		}
+		slices.SortStableFunc(m.byCustomer[customerID], func(a, b string) int { return m.byID[a].FiledAt.Compare(m.byID[b].FiledAt) })
 	case *customer.ContactLogged:
 		if e.ComplaintID == "" {
 			return
@@ -378,7 +409,8 @@ func (m *Model) Get(id string) (Complaint, bool) {
 	return c.clone(), true
 }
 
-// CustomerOf returns the customer who filed complaint id.
+// CustomerOf returns the customer whose stream holds complaint id (who
+// filed it, also after a merge): where its steps are written.
 func (m *Model) CustomerOf(id string) (string, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -386,7 +418,7 @@ func (m *Model) CustomerOf(id string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return c.CustomerID, true
+	return c.Stream, true
 }
 
 // OfCustomer returns a customer's complaints in filing order.

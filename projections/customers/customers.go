@@ -55,6 +55,11 @@ type Customer struct {
 	// CSATSum and CSATCount are the satisfaction survey scores recorded.
 	CSATSum, CSATCount int
 	Greetings          []Greeting
+	// MergedInto is the survivor this customer was merged into ("" when
+	// not merged); MergedFrom the customers merged into this one (and
+	// those merged into them before), whose counters this entry includes.
+	MergedInto string
+	MergedFrom []string
 	// Version is the stream revision of the customer's last event.
 	Version uint64
 }
@@ -63,6 +68,7 @@ func (c *Customer) clone() Customer {
 	out := *c
 	out.LifetimeValue = slices.Clone(c.LifetimeValue)
 	out.Greetings = slices.Clone(c.Greetings)
+	out.MergedFrom = slices.Clone(c.MergedFrom)
 	return out
 }
 
@@ -136,22 +142,20 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	}
 	switch e := payload.(type) {
 	case *customer.ProfileUpdated:
-		oldAM := c.AccountManager
-		setStr(&c.Name, e.Name)
-		setStr(&c.Phone, e.Phone)
-		setStr(&c.Email, e.Email)
-		setStr(&c.WeChat, e.WeChat)
-		setStr(&c.Segment, e.Segment)
-		setStr(&c.AccountManager, e.AccountManager)
-		setStr(&c.Timezone, e.Timezone)
-		setStr(&c.Locale, e.Locale)
-		setStr(&c.Birthday, e.Birthday)
-		if e.Tier != nil {
-			c.Tier = *e.Tier
+		m.updateProfile(c, e)
+	case *customer.CustomerMerged:
+		c.MergedInto = e.Into
+		if set := m.byAM[c.AccountManager]; set != nil {
+			delete(set, c.ID) // the survivor is who the book lists now
 		}
-		if c.AccountManager != oldAM {
-			m.indexAM(c, oldAM)
+	case *customer.CustomersMergedIn:
+		for _, from := range e.From {
+			if f := m.byID[from]; f != nil {
+				absorb(c, f)
+			}
 		}
+		p := e.Profile()
+		m.updateProfile(c, &p)
 	case *customer.MarketingConsentChanged:
 		c.MarketingConsent = e.Consent
 	case *customer.ContactLogged:
@@ -191,6 +195,52 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		c.Erased = true
 		c.Name, c.Phone, c.Email, c.WeChat, c.Birthday = "", "", "", "", ""
 	}
+}
+
+// updateProfile applies the profile fields e carries.
+func (m *Model) updateProfile(c *Customer, e *customer.ProfileUpdated) {
+	oldAM := c.AccountManager
+	setStr(&c.Name, e.Name)
+	setStr(&c.Phone, e.Phone)
+	setStr(&c.Email, e.Email)
+	setStr(&c.WeChat, e.WeChat)
+	setStr(&c.Segment, e.Segment)
+	setStr(&c.AccountManager, e.AccountManager)
+	setStr(&c.Timezone, e.Timezone)
+	setStr(&c.Locale, e.Locale)
+	setStr(&c.Birthday, e.Birthday)
+	if e.Tier != nil {
+		c.Tier = *e.Tier
+	}
+	if c.AccountManager != oldAM {
+		m.indexAM(c, oldAM)
+	}
+}
+
+// absorb adds what the book counts of a merged customer f to its survivor
+// c: purchases, value, referrals, surveys, greetings, the latest inbound
+// and purchase, a conduct flag. The survivor's profile stays (a merge
+// carries the fields it takes from f).
+func absorb(c, f *Customer) {
+	c.MergedFrom = append(append(c.MergedFrom, f.ID), f.MergedFrom...)
+	c.PurchaseCount += f.PurchaseCount
+	for _, v := range f.LifetimeValue {
+		c.LifetimeValue = addMoney(c.LifetimeValue, v)
+	}
+	c.Referrals += f.Referrals
+	c.CSATSum += f.CSATSum
+	c.CSATCount += f.CSATCount
+	c.ConductFlagged = c.ConductFlagged || f.ConductFlagged
+	later := func(dst **time.Time, v *time.Time) {
+		if v != nil && (*dst == nil || v.After(**dst)) {
+			t := *v
+			*dst = &t
+		}
+	}
+	later(&c.LastInboundAt, f.LastInboundAt)
+	later(&c.LastPurchaseAt, f.LastPurchaseAt)
+	c.Greetings = append(c.Greetings, f.Greetings...)
+	slices.SortStableFunc(c.Greetings, func(a, b Greeting) int { return a.At.Compare(b.At) })
 }
 
 func setStr(dst *string, v *string) {
@@ -328,8 +378,12 @@ func (m *Model) Digest() [32]byte {
 	h := sha256.New()
 	for _, id := range m.ids {
 		c := m.byID[id]
-		fmt.Fprintf(h, "%s|%s|%s|%s|%v|%v|%v|%d|%v|%d|%d|%d\n", c.ID, c.Name, c.Tier, c.AccountManager, c.MarketingConsent,
+		fmt.Fprintf(h, "%s|%s|%s|%s|%v|%v|%v|%d|%v|%d|%d|%d", c.ID, c.Name, c.Tier, c.AccountManager, c.MarketingConsent,
 			c.Erased, c.ConductFlagged, c.PurchaseCount, c.LifetimeValue, c.Referrals, len(c.Greetings), c.Version)
+		if c.MergedInto != "" || len(c.MergedFrom) > 0 {
+			fmt.Fprintf(h, "|%s|%v", c.MergedInto, c.MergedFrom)
+		}
+		h.Write([]byte{'\n'})
 	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))

@@ -31,8 +31,12 @@ const (
 
 // FollowUp is the read model of one follow-up.
 type FollowUp struct {
-	ID          string
-	CustomerID  string
+	ID string
+	// CustomerID is whose follow-up it is: the customer it was scheduled
+	// on or, after a merge, the survivor.
+	CustomerID string
+	// Stream is the customer whose stream holds its events.
+	Stream      string
 	ComplaintID string
 	Reason      customer.FollowUpReason
 	Owner       string
@@ -60,6 +64,7 @@ type Model struct {
 	mu         sync.RWMutex
 	byID       map[string]*FollowUp // key: customerID + "/" + follow-up ID
 	byCustomer map[string][]string
+	merged     map[string]bool            // customers merged into another
 	byBareID   map[string]string          // follow-up ID → key (IDs are generated unique)
 	all        deadline.Index             // every follow-up by (due, key)
 	due        deadline.Index             // DUE follow-ups by (due, key)
@@ -78,7 +83,8 @@ func (m *Model) Name() string { return "followups" }
 // Wants reports the event types the model folds (projections.Filter).
 func (m *Model) Wants(t string) bool {
 	switch t {
-	case customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled, customer.TypeCustomerErased:
+	case customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled, customer.TypeCustomerErased,
+		customer.TypeCustomersMergedIn:
 		return true
 	}
 	return false
@@ -114,7 +120,7 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		if _, exists := m.byID[k]; exists {
 			return
 		}
-		f := &FollowUp{ID: e.FollowUpID, CustomerID: customerID, ComplaintID: e.ComplaintID, Reason: e.Reason,
+		f := &FollowUp{ID: e.FollowUpID, CustomerID: customerID, Stream: customerID, ComplaintID: e.ComplaintID, Reason: e.Reason,
 			Owner: e.Owner, DueAt: e.DueAt, ScheduledAt: ev.OccurredAt, Status: Due, Note: e.Note}
 		m.byID[k] = f
 		m.byCustomer[customerID] = append(m.byCustomer[customerID], k)
@@ -145,6 +151,28 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		for _, k := range m.byCustomer[customerID] {
 			m.byID[k].Note = ""
 		}
+		if m.merged[customerID] {
+			for _, f := range m.byID {
+				if f.Stream == customerID {
+					f.Note = ""
+				}
+			}
+		}
+	case *customer.CustomersMergedIn:
+		// The merged customers' follow-ups are the survivor's; their
+		// events stay in the merged streams (and so do their keys).
+		for _, from := range e.From {
+			for _, k := range m.byCustomer[from] {
+				m.byID[k].CustomerID = customerID
+			}
+			m.byCustomer[customerID] = append(m.byCustomer[customerID], m.byCustomer[from]...)
+			delete(m.byCustomer, from)
+			if m.merged == nil {
+				m.merged = map[string]bool{}
+			}
+			m.merged[from] = true
+		}
+		slices.SortStableFunc(m.byCustomer[customerID], func(a, b string) int { return m.byID[a].ScheduledAt.Compare(m.byID[b].ScheduledAt) })
 	}
 }
 
@@ -158,7 +186,7 @@ func (m *Model) ownerIndex(owner string) *deadline.Index {
 }
 
 func (m *Model) close(f *FollowUp, s Status, at time.Time, by string) {
-	dk := deadline.Key{At: f.DueAt, ID: Key(f.CustomerID, f.ID)}
+	dk := deadline.Key{At: f.DueAt, ID: Key(f.Stream, f.ID)}
 	m.due.Remove(dk)
 	m.ownerIndex(f.Owner).Remove(dk)
 	f.Status, f.ClosedAt, f.ClosedBy = s, &at, by
@@ -337,5 +365,5 @@ func decodeCursor(s string) (deadline.Key, error) {
 
 // CursorOf is the cursor that continues a listing after f.
 func CursorOf(f FollowUp) string {
-	return encodeCursor(deadline.Key{At: f.DueAt, ID: Key(f.CustomerID, f.ID)})
+	return encodeCursor(deadline.Key{At: f.DueAt, ID: Key(f.Stream, f.ID)})
 }

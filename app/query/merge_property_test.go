@@ -1,0 +1,202 @@
+package query_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/app/query"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/eventstore/memstore"
+	"github.com/kefu-crm/kefu/pii"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/readmodels"
+)
+
+// mergeOutcome is what the property compares: stage, loyalty, purchases
+// and the timeline's event types (registrations and the merge's own
+// events aside).
+type mergeOutcome struct {
+	Stage         string
+	StageHistory  []string
+	Score         int
+	Level         string
+	CSAT          string
+	Recovered     int
+	PurchaseCount int
+	Value         []query.Money
+	LastInbound   string
+	Timeline      []string
+}
+
+// For random histories split between two customers A and B, B merged into
+// A reads — live and as of now, by either id — as one customer U who had
+// the union history.
+func TestMergedCustomerIsTheUnionProperty(t *testing.T) {
+	for seed := range uint64(40) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { checkMergeUnion(t, seed) })
+	}
+}
+
+func checkMergeUnion(t *testing.T, seed uint64) {
+	ctx := t.Context()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	store := memstore.New(memstore.Options{})
+	keys := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
+	cd, err := codec.New(codec.Options{Protector: keys}, codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := readmodels.New(lifecycle.DefaultPolicy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return now }
+	q, err := query.New(query.Deps{Set: set, Store: store, Codec: cd, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds, err := command.New(command.Config{Store: store, Codec: cd, Clock: clock}, command.Deps{
+		Complaints: command.OwnersFunc(set.Complaints.CustomerOf),
+		FollowUps:  command.OwnersFunc(func(string) (string, bool) { return "", false }),
+		ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }),
+		Keys:       keys, Directory: q.Directory, Stages: q.Stages,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(_ command.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tier, _ := customer.ParseTier("STANDARD")
+	phone, _ := customer.ParseChannel("PHONE")
+	general, _ := customer.ParseSeverity("GENERAL")
+	inbound, _ := customer.ParseDirection("INBOUND")
+	outbound, _ := customer.ParseDirection("OUTBOUND")
+	start := now.AddDate(0, 0, -(30 + rng.IntN(400)))
+	reg := func(id string, at time.Time) {
+		must(cmds.RegisterCustomer.Handle(ctx, id, customer.Register{Name: "n", Tier: tier, Timezone: "Asia/Shanghai", Locale: "zh-CN", OccurredAt: at}))
+	}
+	reg("A", start)
+	reg("U", start)
+	bAt := start.Add(time.Duration(1+rng.IntN(48)) * time.Hour)
+	bRegistered := false
+	at := start
+	steps := 1 + rng.IntN(14)
+	for i := range steps {
+		at = at.Add(time.Duration(1+rng.IntN(30*24)) * time.Hour)
+		if at.After(now) {
+			break
+		}
+		who := "A"
+		if rng.IntN(2) == 0 {
+			who = "B"
+		}
+		if who == "B" && !bRegistered {
+			if at.Before(bAt) {
+				at = bAt.Add(time.Minute)
+			}
+			reg("B", bAt)
+			bRegistered = true
+		}
+		kind := rng.IntN(5)
+		amount, outward, score := int64(100+rng.IntN(10000)), rng.IntN(2) == 0, 1+rng.IntN(5)
+		for _, id := range []string{who, "U"} {
+			switch kind {
+			case 0, 1:
+				must(cmds.RecordPurchase.Handle(ctx, id, nil, customer.RecordPurchase{OrderID: fmt.Sprintf("o%d", i),
+					Amount: customer.Money{AmountMinor: amount, Currency: "CNY"}, OccurredAt: at}))
+			case 2:
+				dir := inbound
+				if outward {
+					dir = outbound
+				}
+				must(cmds.LogContact.Handle(ctx, id, nil, customer.LogContact{Channel: phone, Direction: dir, Agent: "a", OccurredAt: at}))
+			case 3:
+				must(cmds.FileComplaint.Handle(ctx, id, nil, customer.FileComplaint{ComplaintID: fmt.Sprintf("k%d-%s", i, id), Channel: phone,
+					Category: "c", Severity: general, Description: "d", Owner: "a", OccurredAt: at}))
+			case 4:
+				must(cmds.RecordSatisfaction.Handle(ctx, id, nil, customer.RecordSatisfaction{Score: score, OccurredAt: at}))
+			}
+		}
+	}
+	if !bRegistered {
+		reg("B", bAt)
+	}
+	must(cmds.MergeCustomers.Handle(ctx, "A", []string{"B"}, nil, customer.MergeCustomers{By: "a", Reason: "same person"}))
+
+	d, err := readmodels.PlainDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Rebuild(ctx, store, d, head, nil); err != nil {
+		t.Fatal(err)
+	}
+	set.AdvanceTo(now)
+
+	outcome := func(id string, asOf *time.Time) mergeOutcome {
+		t.Helper()
+		c, err := q.Customers.Get(ctx, id, asOf)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", id, err)
+		}
+		det := query.CustomerDetails{Stage: c.Stage, StageSince: c.StageSince, StageHistory: c.StageHistory, Loyalty: c.Loyalty}
+		if c.Details != nil {
+			if det, err = c.Details(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o := mergeOutcome{Stage: det.Stage, Score: det.Loyalty.Score, Level: det.Loyalty.Level, Recovered: det.Loyalty.RecoveredComplaints,
+			PurchaseCount: c.PurchaseCount, Value: c.LifetimeValue}
+		for _, s := range det.StageHistory {
+			o.StageHistory = append(o.StageHistory, s.To+"@"+s.At.UTC().Format(time.RFC3339))
+		}
+		if det.Loyalty.CSATAverage != nil {
+			o.CSAT = fmt.Sprintf("%.4f", *det.Loyalty.CSATAverage)
+		}
+		if c.LastInboundAt != nil {
+			o.LastInbound = c.LastInboundAt.UTC().Format(time.RFC3339)
+		}
+		tl, err := q.Customers.Timeline(ctx, c.ID, query.TimelineFilter{AsOf: asOf, OldestFirst: true}, query.Page{First: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range tl.Edges {
+			switch e.Node.Type {
+			case customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, "CustomerRegistered":
+			default:
+				o.Timeline = append(o.Timeline, e.Node.Type)
+			}
+		}
+		return o
+	}
+	at2 := now
+	want := outcome("U", nil)
+	for _, c := range []struct {
+		id   string
+		asOf *time.Time
+	}{{"A", nil}, {"B", nil}, {"A", &at2}, {"B", &at2}} {
+		got := outcome(c.id, c.asOf)
+		if !mergeEqual(got, want) {
+			t.Errorf("%d steps; merged customer read as %s (asOf %v):\n%+v\none customer with the union history:\n%+v", steps, c.id, c.asOf, got, want)
+		}
+	}
+}
+
+func mergeEqual(a, b mergeOutcome) bool {
+	return a.Stage == b.Stage && slices.Equal(a.StageHistory, b.StageHistory) && a.Score == b.Score && a.Level == b.Level &&
+		a.CSAT == b.CSAT && a.Recovered == b.Recovered && a.PurchaseCount == b.PurchaseCount && slices.Equal(a.Value, b.Value) &&
+		a.LastInbound == b.LastInbound && slices.Equal(a.Timeline, b.Timeline)
+}
