@@ -142,6 +142,9 @@ func (s *core) candidates(ctx context.Context, owner, customerID string, now tim
 	var silent []customers.Customer
 	var vips []string
 	eachCustomer(func(c *customers.Customer) bool {
+		if c.MergedInto != "" {
+			return true // its survivor stands for it
+		}
 		if !c.Erased && mine(c.AccountManager, c.ID) && !winBackDue[c.ID] {
 			silent = append(silent, *c)
 		}
@@ -177,9 +180,9 @@ func (s *core) candidates(ctx context.Context, owner, customerID string, now tim
 
 // loyaltyDrops are the VIPs among ids whose loyalty score fell by
 // LoyaltyFall points or more over the last LoyaltyWindow: the score now
-// and the score then, both from the customer's stream (the as-of path of
-// the loyalty rules), so the fall is the events' and the clock's, not a
-// stored history's.
+// and the score then, both from the customer's history (their stream and
+// those merged into it) by the as-of path of the loyalty rules, so the
+// fall is the events' and the clock's, not a stored history's.
 func (s *core) loyaltyDrops(ctx context.Context, ids []string, now time.Time) []nextaction.Action {
 	rules, _ := s.cache.rules()
 	then := now.Add(-LoyaltyWindow)
@@ -188,11 +191,11 @@ func (s *core) loyaltyDrops(ctx context.Context, ids []string, now time.Time) []
 		if ctx.Err() != nil {
 			break
 		}
-		evs, err := s.stream(ctx, id)
+		u, err := s.history(ctx, id, nil)
 		if err != nil {
 			continue
 		}
-		sn, err := s.fold(id, evs, nil, now)
+		sn, err := s.fold(id, u, nil, now)
 		if err != nil {
 			continue
 		}
