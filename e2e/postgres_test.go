@@ -12,22 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-crm/kefu/internal/testenv"
+
 	"github.com/jackc/pgx/v5"
 )
-
-// pgServer returns the test database (KEFU_TEST_PG, as `. .ci/postgres`
-// sets it), skips without one, and fails without one under CI=true.
-func pgServer(t *testing.T) string {
-	t.Helper()
-	conn := os.Getenv("KEFU_TEST_PG")
-	if conn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KEFU_TEST_PG is not set under CI=true: .ci/run starts a PostgreSQL cluster with .ci/postgres")
-		}
-		t.Skip("KEFU_TEST_PG not set: run `. .ci/postgres` (Debian's postgresql package) to start a throwaway cluster")
-	}
-	return conn
-}
 
 // pgSchema returns a fresh schema name, dropped when t ends.
 func pgSchema(t *testing.T, conn string) string {
@@ -68,7 +56,7 @@ func withSchema(conn, schema string) string {
 // restart, and by a server on another, empty data directory (read models
 // rebuilt from the table), and no embedded store was created.
 func TestServeOnPostgres(t *testing.T) {
-	conn := pgServer(t)
+	conn := testenv.Postgres(t)
 	schema := pgSchema(t, conn)
 	store := withSchema(conn, schema)
 	ctx := journey(t, 3*time.Minute)
@@ -150,7 +138,7 @@ func TestServeOnPostgres(t *testing.T) {
 // personal data as the embedded store served; running the migration again
 // copies nothing twice.
 func TestMigrateToPostgres(t *testing.T) {
-	conn := pgServer(t)
+	conn := testenv.Postgres(t)
 	schema := pgSchema(t, conn)
 	store := withSchema(conn, schema)
 	ctx := journey(t, 4*time.Minute)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // slowGateway is a webhook receiver that takes the first open greetings at
@@ -100,7 +102,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 // outcome each, every delivery of a customer under the same idempotency
 // key; recovery follow-ups booked after the failover are booked once.
 func TestThreeInstancesOnPostgres(t *testing.T) {
-	conn := pgServer(t)
+	conn := testenv.Postgres(t)
 	multiInstance(t, withSchema(conn, pgSchema(t, conn)), true)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/postgres"
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 const envCrashSchema = "KEFU_PG_CRASH_CHILD_SCHEMA"
@@ -83,7 +84,7 @@ func TestCrashChild(t *testing.T) {
 // or not at all, and the log stays dense (positions 1 … head, each stream's
 // revisions from 0 without a gap).
 func TestKilledClientTearsNothing(t *testing.T) {
-	conn := server(t)
+	conn := testenv.Postgres(t)
 	schema := freshSchema(t, conn)
 	exe, err := os.Executable()
 	if err != nil {

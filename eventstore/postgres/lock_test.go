@@ -8,6 +8,7 @@ import (
 
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/postgres"
+	"github.com/kefu-crm/kefu/internal/testenv"
 )
 
 // TestLockOneHolderAtATime: of two stores on one schema (two kefu
@@ -15,7 +16,7 @@ import (
 // unlocks; a holder whose connection the server ends sees Lost and the
 // lock passes on; a lock of another name or schema is independent.
 func TestLockOneHolderAtATime(t *testing.T) {
-	conn := server(t)
+	conn := testenv.Postgres(t)
 	schema := freshSchema(t, conn)
 	a := open(t, conn, schema, postgres.Options{})
 	defer a.Close()

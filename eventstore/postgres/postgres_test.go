@@ -7,10 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-crm/kefu/internal/testenv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -20,21 +21,6 @@ import (
 	"github.com/kefu-crm/kefu/eventstore/storetest"
 	"github.com/kefu-crm/kefu/pii"
 )
-
-// server returns the test database's connection string (KEFU_TEST_PG, as
-// `. .ci/postgres` sets it), skips without one, and fails without one
-// under CI=true.
-func server(t testing.TB) string {
-	t.Helper()
-	conn := os.Getenv("KEFU_TEST_PG")
-	if conn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KEFU_TEST_PG is not set under CI=true: .ci/run starts a PostgreSQL cluster with .ci/postgres")
-		}
-		t.Skip("KEFU_TEST_PG not set: run `. .ci/postgres` (Debian's postgresql package) to start a throwaway cluster")
-	}
-	return conn
-}
 
 // schemaFor names the schema of one test directory, so that each subtest
 // of the contract suite gets a fresh log and reopening the same directory
@@ -81,7 +67,7 @@ func freshSchema(t testing.TB, conn string) string {
 }
 
 func TestContract(t *testing.T) {
-	conn := server(t)
+	conn := testenv.Postgres(t)
 	var mu sync.Mutex
 	dropping := map[string]bool{}
 	storetest.RunConfig(t, storetest.Config{
@@ -137,7 +123,7 @@ func record(n int) eventstore.Record {
 // with no gap: the bigserial pitfall would show as a subscriber seeing a
 // position before a lower one commits.
 func TestTailingReaderNeverSkips(t *testing.T) {
-	conn := server(t)
+	conn := testenv.Postgres(t)
 	schema := freshSchema(t, conn)
 	a := open(t, conn, schema, postgres.Options{})
 	defer a.Close()
@@ -227,7 +213,7 @@ func TestTailingReaderNeverSkips(t *testing.T) {
 // polling off: the next append must still reach the subscriber, through a
 // retried append transaction and a listener that reconnected.
 func TestSubscribeSurvivesDroppedConnections(t *testing.T) {
-	conn := server(t)
+	conn := testenv.Postgres(t)
 	schema := freshSchema(t, conn)
 	st := open(t, conn, schema, postgres.Options{PollInterval: time.Hour})
 	defer st.Close()
@@ -307,7 +293,7 @@ func terminate(t *testing.T, conn string) int {
 }
 
 func TestKeystore(t *testing.T) {
-	conn := server(t)
+	conn := testenv.Postgres(t)
 	schema := freshSchema(t, conn)
 	st := open(t, conn, schema, postgres.Options{})
 	defer st.Close()

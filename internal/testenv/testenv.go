@@ -46,6 +46,18 @@ func Chromium(t testing.TB) string {
 	return ""
 }
 
+// Postgres returns the connection string of the test database
+// (KEFU_TEST_PG, as `. .ci/postgres` sets it). Without one the test is
+// skipped, or fails in CI.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	conn := os.Getenv("KEFU_TEST_PG")
+	if conn == "" {
+		Missing(t, "KEFU_TEST_PG is not set: `. .ci/postgres` (Debian's postgresql package) starts a throwaway cluster and sets it")
+	}
+	return conn
+}
+
 // ChromiumFlags are the flags every test starts Chromium with: headless, and
 // quiet on a closed network (without the background-networking flags it
 // floods the network with connection attempts). userDataDir must be a fresh
