@@ -227,3 +227,21 @@ func (a *args) join(o *args) {
 		a.err = o.err
 	}
 }
+
+func (a *args) optFloat(name string) *float64 {
+	v, ok := a.m[name]
+	if !ok || v == nil {
+		return nil
+	}
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+	default:
+		a.fail(name, "a number")
+		return nil
+	}
+	return &f
+}

@@ -73,6 +73,7 @@ func NewSchema(deps Deps) (gql.Schema, error) {
 		{"viewer", b.viewerQueries()},
 		{"next best actions", b.nextActionQueries()},
 		{"resolution playbook", b.playbookQueries()},
+		{"duplicates", b.duplicateQueries()},
 	} {
 		for name, f := range area.fields {
 			if _, dup := query[name]; dup {

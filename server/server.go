@@ -32,6 +32,7 @@ import (
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/dupindex"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/readmodels"
 )
@@ -147,6 +148,8 @@ type Server struct {
 	sendRules   campaign.SendRules
 	dispatch    *greeting.Dispatcher
 	outbox      *greeting.Outbox
+	// dupes is the duplicates' blind index.
+	dupes *dupindex.Index
 	// leader says whether this instance runs the process managers.
 	leader lead.State
 
@@ -202,7 +205,16 @@ func (s *Server) build(ctx context.Context) error {
 	if s.greetPolicy, s.sendRules, err = greetingPolicy(s.cfg.Greetings); err != nil {
 		return err
 	}
-	queries, err := query.New(query.Deps{Set: s.Set, Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock, SendRules: s.sendRules,
+	// The duplicates' blind index, keyed by a secret kept beside the data
+	// keys (a reserved subject of the keystore, so it moves with them).
+	indexKey, err := s.dir.Keystore.Key(ctx, dupindex.KeySubject, true)
+	if err != nil {
+		return fmt.Errorf("server: the duplicates index key: %w", err)
+	}
+	if s.dupes, err = dupindex.New(indexKey, dupindex.Options{GmailDots: true}); err != nil {
+		return err
+	}
+	queries, err := query.New(query.Deps{Set: s.Set, Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock, SendRules: s.sendRules, Duplicates: s.dupes,
 		// The dispatcher is built after the queries; a campaign sends
 		// only once Run has started it.
 		Progress: func(id string) campaign.Counts { return s.dispatch.Progress(id) }})
@@ -263,6 +275,7 @@ func (s *Server) build(ctx context.Context) error {
 		Projections: append(s.Set.Projections(),
 			&erasure.Projection{Keys: s.dir.Vault},
 			s.sched,
+			s.dupes,
 		),
 		Logger: s.log,
 		Clock:  s.clock,

@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/projections/dupindex"
 	"github.com/kefu-crm/kefu/projections/readmodels"
 )
 
@@ -41,6 +42,8 @@ type Deps struct {
 	// MaxScan overrides the events listing's scan bound (MaxScan); 0
 	// keeps it.
 	MaxScan int
+	// Duplicates is the duplicates' blind index; nil answers no candidates.
+	Duplicates *dupindex.Index
 }
 
 // Validate reports every missing dependency.
@@ -66,6 +69,7 @@ type core struct {
 	progress  func(string) campaign.Counts
 	scanBound int
 	cache     readCache
+	dupes     *dupindex.Index
 }
 
 func (c *core) maxScan() int {
@@ -107,6 +111,8 @@ type Queries struct {
 	NextActions NextActions
 	// Playbooks tells what resolved each kind of complaint.
 	Playbooks Playbooks
+	// Duplicates finds customers who are probably one person.
+	Duplicates Duplicates
 	// Directory walks the book for the greeting dispatcher and the
 	// scheduling of campaigns.
 	Directory campaign.Directory
@@ -119,14 +125,14 @@ func New(d Deps) (Queries, error) {
 	if err := d.Validate(); err != nil {
 		return Queries{}, err
 	}
-	c := &core{Set: d.Set, store: d.Store, codec: d.Codec, clock: d.Clock, sendRules: d.SendRules, progress: d.Progress, scanBound: d.MaxScan}
+	c := &core{Set: d.Set, store: d.Store, codec: d.Codec, clock: d.Clock, sendRules: d.SendRules, progress: d.Progress, scanBound: d.MaxScan, dupes: d.Duplicates}
 	if c.clock == nil {
 		c.clock = time.Now
 	}
 	return Queries{
 		Customers: Customers{c}, Complaints: Complaints{c}, FollowUps: FollowUps{c}, Campaigns: Campaigns{c},
 		Calendar: Calendar{c}, Events: Events{c}, Analytics: Analytics{c},
-		NextActions: NextActions{c}, Playbooks: Playbooks{c},
+		NextActions: NextActions{c}, Playbooks: Playbooks{c}, Duplicates: Duplicates{c},
 		Directory: directory{c}, Stages: campaign.StageFunc(c.stageOf),
 	}, nil
 }

@@ -299,6 +299,11 @@ type Erase struct {
 // may lie.
 const MaxComplaintWindow = 30 * 24 * time.Hour
 
+// ReservedIDPrefix starts the keystore subjects kefu keeps for itself
+// (the duplicates index key): no customer may be registered under it, so
+// erasing a customer can never destroy such a key.
+const ReservedIDPrefix = "kefu."
+
 // ValidID reports whether s is a valid customer, complaint, follow-up or
 // campaign id (aggregate.IDSyntax).
 func ValidID(s string) bool { return aggregate.ValidID(s) }

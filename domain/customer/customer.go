@@ -337,6 +337,9 @@ func (c *Customer) Register(cmd Register, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if strings.HasPrefix(c.id, ReservedIDPrefix) {
+		return &aggregate.InvalidInputError{Field: "customerId", Reason: "IDs starting with " + ReservedIDPrefix + " are reserved for kefu's own keys"}
+	}
 	if err := firstErr(
 		required("name", cmd.Name),
 		validPhone(cmd.Phone),

@@ -1,0 +1,113 @@
+package e2e_test
+
+import (
+	"testing"
+	"time"
+)
+
+// TestDuplicateCandidates: a book with the same people registered twice —
+// from a call and a WeChat message, with the phone written differently; a
+// Gmail address with dots and a +suffix; the same name and birthday —
+// and a stranger. duplicateCandidates finds the planted pairs with their
+// reasons, best first, pages, honours minScore and refuses ANALYST; erasing
+// one of a pair and merging another take them off the list; a restart
+// rebuilds the same answer.
+func TestDuplicateCandidates(t *testing.T) {
+	t.Parallel()
+	ctx := journey(t, 2*time.Minute)
+	dir := t.TempDir()
+	tokens := writeTokens(t)
+	s := startServer(t, ctx, serveOpts{dir: dir, args: []string{"--auth", tokens}})
+	admin := s.client(tokAdmin)
+	reg := func(in map[string]any) {
+		t.Helper()
+		admin.must(ctx, nil, `mutation($in: RegisterCustomerInput!) { registerCustomer(input: $in) { version } }`, map[string]any{"in": in})
+	}
+	reg(map[string]any{"id": "dp-a", "name": "王芳", "phone": "13800138000", "email": "Wang.Fang@gmail.com", "birthday": "1988-02-03", "accountManager": "amy"})
+	reg(map[string]any{"id": "dp-b", "name": "王 芳", "phone": "+86 138 0013 8000", "wechat": "wf88", "birthday": "1988-02-03", "accountManager": "amy"})
+	reg(map[string]any{"id": "dp-c", "name": "Fang W.", "email": "wangfang+shop@gmail.com", "accountManager": "amy"})
+	reg(map[string]any{"id": "dp-d", "name": "Zhao Min", "birthday": "1990-05-01", "accountManager": "amy"})
+	reg(map[string]any{"id": "dp-e", "name": "zhao min", "birthday": "1990-05-01", "phone": "13900000002", "accountManager": "amy"})
+	reg(map[string]any{"id": "dp-f", "name": "Li Lei", "phone": "13900000003", "birthday": "1990-05-01", "accountManager": "amy"})
+
+	type cand struct {
+		Customers []struct{ ID string }
+		Score     float64
+		Reasons   []string
+	}
+	type page struct {
+		DuplicateCandidates struct {
+			TotalCount int
+			PageInfo   struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
+			Edges []struct{ Node cand }
+		}
+	}
+	list := func(c *client, vars map[string]any) page {
+		t.Helper()
+		var p page
+		c.must(ctx, &p, `query($first: Int, $after: String, $min: Float) { duplicateCandidates(first: $first, after: $after, minScore: $min) {
+			totalCount pageInfo { hasNextPage endCursor } edges { node { customers { id } score reasons } } } }`, vars)
+		return p
+	}
+	show := func(p page) []string {
+		var out []string
+		for _, e := range p.DuplicateCandidates.Edges {
+			n := e.Node
+			s := ""
+			for _, c := range n.Customers {
+				s += c.ID + "+"
+			}
+			for _, r := range n.Reasons {
+				s += " " + r
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	want := []string{
+		"dp-a+dp-b+ SAME_PHONE SAME_NAME_AND_BIRTHDAY",
+		"dp-a+dp-c+ SAME_EMAIL",
+		"dp-d+dp-e+ SAME_NAME_AND_BIRTHDAY",
+	}
+	got := list(admin, nil)
+	if js(show(got)) != js(want) || got.DuplicateCandidates.TotalCount != 3 {
+		t.Fatalf("duplicateCandidates = %s (total %d), want %s", js(show(got)), got.DuplicateCandidates.TotalCount, js(want))
+	}
+	if sc := got.DuplicateCandidates.Edges[0].Node.Score; sc < 0.96 || sc > 0.963 {
+		t.Errorf("phone + name and birthday score %v, want 1 − 0.15 × 0.25 = 0.9625", sc)
+	}
+
+	// Paging and the threshold.
+	first := list(admin, map[string]any{"first": 1})
+	if !first.DuplicateCandidates.PageInfo.HasNextPage || first.DuplicateCandidates.PageInfo.EndCursor == nil {
+		t.Fatalf("first page %s", js(first))
+	}
+	rest := list(admin, map[string]any{"first": 5, "after": *first.DuplicateCandidates.PageInfo.EndCursor})
+	if js(append(show(first), show(rest)...)) != js(want) || rest.DuplicateCandidates.PageInfo.HasNextPage {
+		t.Errorf("paged: %s then %s, want %s", js(show(first)), js(show(rest)), js(want))
+	}
+	if strong := list(admin, map[string]any{"min": 0.9}); js(show(strong)) != js(want[:1]) {
+		t.Errorf("minScore 0.9: %s, want %s", js(show(strong)), js(want[:1]))
+	}
+	s.client(tokAnalyst).fails(ctx, "FORBIDDEN", `{ duplicateCandidates { totalCount } }`, nil)
+	admin.fails(ctx, "BAD_USER_INPUT", `{ duplicateCandidates(minScore: 2) { totalCount } }`, nil)
+	// The reserved key subject is no customer ID.
+	admin.fails(ctx, "BAD_USER_INPUT", `mutation { registerCustomer(input: {id: "kefu.blind-index", name: "x"}) { version } }`, nil)
+
+	// Erase c, merge b into a: one pair is left.
+	admin.must(ctx, nil, `mutation { eraseCustomer(input: {customerId: "dp-c", by: "admin", reason: "asked to be forgotten"}) { version } }`, nil)
+	admin.must(ctx, nil, `mutation { mergeCustomers(input: {survivorId: "dp-a", mergedIds: ["dp-b"], by: "admin", reason: "same phone"}) { version } }`, nil)
+	eventually(t, ctx, 10*time.Second, "the erased and the merged leave the candidates", func() (bool, string) {
+		g := show(list(admin, nil))
+		return js(g) == js(want[2:]), js(g)
+	})
+	before := js(list(admin, nil))
+	s.stop()
+	s2 := startServer(t, ctx, serveOpts{dir: dir, args: []string{"--auth", tokens}})
+	if after := js(list(s2.client(tokAdmin), nil)); after != before {
+		t.Errorf("after a restart %s, before %s", after, before)
+	}
+}
