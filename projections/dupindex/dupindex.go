@@ -29,6 +29,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"hash"
 	"slices"
 	"strings"
 	"sync"
@@ -90,11 +91,12 @@ type details struct {
 type Index struct {
 	key  []byte
 	opts Options
+	mac  hash.Hash
 
 	mu      sync.RWMutex
 	of      map[string]details
-	entries map[string][]entry        // customer → its entries
-	holders map[entry]map[string]bool // entry → customers
+	entries map[string][]entry // customer → its entries
+	holders map[entry][]string // entry → customers (mostly one)
 }
 
 // New returns an empty index keyed by key (at least 32 bytes).
@@ -102,7 +104,7 @@ func New(key []byte, opts Options) (*Index, error) {
 	if len(key) < 32 {
 		return nil, errors.New("dupindex: the index key must have at least 32 bytes")
 	}
-	return &Index{key: slices.Clone(key), opts: opts, of: map[string]details{}, entries: map[string][]entry{}, holders: map[entry]map[string]bool{}}, nil
+	return &Index{key: slices.Clone(key), opts: opts, of: map[string]details{}, entries: map[string][]entry{}, holders: map[entry][]string{}}, nil
 }
 
 // Name is the projection's permanent name.
@@ -162,19 +164,15 @@ func customerOf(ev eventstore.Event) (string, bool) {
 func (x *Index) set(id string, d details) {
 	x.drop(id)
 	x.of[id] = d
-	var es []entry
+	if x.mac == nil {
+		x.mac = hmac.New(sha256.New, x.key) // only set uses it, under x.mu
+	}
+	es := make([]entry, 0, 4)
 	add := func(reason, v string) {
 		if v == "" {
 			return
 		}
-		mac := hmac.New(sha256.New, x.key)
-		mac.Write([]byte(reason))
-		mac.Write([]byte{0})
-		mac.Write([]byte(v))
-		var e entry
-		e.reason = reason
-		copy(e.digest[:], mac.Sum(nil))
-		es = append(es, e)
+		es = append(es, digest(x.mac, reason, v))
 	}
 	add(SamePhone, d.phone)
 	add(SameEmail, d.email)
@@ -184,22 +182,28 @@ func (x *Index) set(id string, d details) {
 	}
 	x.entries[id] = es
 	for _, e := range es {
-		h := x.holders[e]
-		if h == nil {
-			h = map[string]bool{}
-			x.holders[e] = h
-		}
-		h[id] = true
+		x.holders[e] = append(x.holders[e], id)
 	}
+}
+
+// digest is the entry of one detail: HMAC(key, reason ‖ 0 ‖ value).
+func digest(mac hash.Hash, reason, v string) entry {
+	mac.Reset()
+	mac.Write([]byte(reason))
+	mac.Write([]byte{0})
+	mac.Write([]byte(v))
+	e := entry{reason: reason}
+	mac.Sum(e.digest[:0])
+	return e
 }
 
 func (x *Index) drop(id string) {
 	for _, e := range x.entries[id] {
-		if h := x.holders[e]; h != nil {
-			delete(h, id)
-			if len(h) == 0 {
-				delete(x.holders, e)
-			}
+		h := slices.DeleteFunc(x.holders[e], func(s string) bool { return s == id })
+		if len(h) == 0 {
+			delete(x.holders, e)
+		} else {
+			x.holders[e] = h
 		}
 	}
 	delete(x.entries, id)
@@ -215,11 +219,7 @@ func (x *Index) Candidates(minScore float64) []Candidate {
 		if len(h) < 2 || len(h) > MaxGroup {
 			continue
 		}
-		ids := make([]string, 0, len(h))
-		for id := range h {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
+		ids := slices.Sorted(slices.Values(h))
 		for i := range ids {
 			for j := i + 1; j < len(ids); j++ {
 				k := [2]string{ids[i], ids[j]}
@@ -269,14 +269,7 @@ func (x *Index) Lookup(s string) []string {
 		if probe.v == "" {
 			continue
 		}
-		mac := hmac.New(sha256.New, x.key)
-		mac.Write([]byte(probe.reason))
-		mac.Write([]byte{0})
-		mac.Write([]byte(probe.v))
-		var e entry
-		e.reason = probe.reason
-		copy(e.digest[:], mac.Sum(nil))
-		for id := range x.holders[e] {
+		for _, id := range x.holders[digest(hmac.New(sha256.New, x.key), probe.reason, probe.v)] {
 			found[id] = true
 		}
 	}
