@@ -94,6 +94,32 @@ func TestDuplicateCandidates(t *testing.T) {
 	}
 	s.client(tokAnalyst).fails(ctx, "FORBIDDEN", `{ duplicateCandidates { totalCount } }`, nil)
 	admin.fails(ctx, "BAD_USER_INPUT", `{ duplicateCandidates(minScore: 2) { totalCount } }`, nil)
+	// An exact phone or e-mail finds its customers through the index,
+	// however it is written; a name is still found as text.
+	search := func(q string) []string {
+		t.Helper()
+		var d struct {
+			Customers struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		admin.must(ctx, &d, `query($q: String) { customers(filter: {search: $q}) { edges { node { id } } } }`, map[string]any{"q": q})
+		var ids []string
+		for _, e := range d.Customers.Edges {
+			ids = append(ids, e.Node.ID)
+		}
+		return ids
+	}
+	for q, want := range map[string][]string{
+		"+86 139-0000-0003":   {"dp-f"},
+		"WANG.FANG@gmail.com": {"dp-a", "dp-c"},
+		"0086 13800138000":    {"dp-a", "dp-b"},
+		"Li Lei":              {"dp-f"},
+	} {
+		if got := search(q); js(got) != js(want) {
+			t.Errorf("customers(filter: {search: %q}) = %v, want %v", q, got, want)
+		}
+	}
 	// The reserved key subject is no customer ID.
 	admin.fails(ctx, "BAD_USER_INPUT", `mutation { registerCustomer(input: {id: "kefu.blind-index", name: "x"}) { version } }`, nil)
 

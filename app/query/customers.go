@@ -288,7 +288,18 @@ func (h Customers) List(ctx context.Context, q CustomerFilter, p Page) (Connecti
 		stages = append(stages, st)
 	}
 	var ids []string
+	// An exact phone, e-mail or WeChat ID is looked up in the blind index
+	// (O(1), and however the number was written); anything else is
+	// matched as text over the book.
+	byIndex := false
+	if q.Search != nil && s.dupes != nil {
+		if found := s.dupes.Lookup(*q.Search); len(found) > 0 {
+			ids, byIndex = found, true
+			q.Search = nil
+		}
+	}
 	switch {
+	case byIndex:
 	case q.AccountManager != nil:
 		ids = s.Customers.OfAccountManager(*q.AccountManager)
 	case len(stages) > 0:
