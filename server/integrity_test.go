@@ -251,7 +251,8 @@ func TestBackupEndpointStreamsAVerifiableCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Head != h.head() || keys != 3 || resp.Header.Get(server.BackupIdentityHeader) != m.Identity {
+	// Three customers' data keys and the duplicates index's key.
+	if m.Head != h.head() || keys != 4 || resp.Header.Get(server.BackupIdentityHeader) != m.Identity {
 		t.Fatalf("manifest %+v, %d keys; server head %d, identity header %s", m, keys, h.head(), resp.Header.Get(server.BackupIdentityHeader))
 	}
 	var manifest map[string]any
