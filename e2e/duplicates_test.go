@@ -1,6 +1,8 @@
 package e2e_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -136,4 +138,54 @@ func TestDuplicateCandidates(t *testing.T) {
 	if after := js(list(s2.client(tokAdmin), nil)); after != before {
 		t.Errorf("after a restart %s, before %s", after, before)
 	}
+}
+
+// TestSeededDuplicatesFoundAndMerged: `kefu seed --duplicates` plants
+// duplicates; duplicateCandidates lists them (at least as many as planted,
+// best first), and merging the best one through the API takes it off.
+func TestSeededDuplicatesFoundAndMerged(t *testing.T) {
+	t.Parallel()
+	ctx := journey(t, 2*time.Minute)
+	dir := t.TempDir()
+	out := kefu(t, ctx, "seed", "--data", dir, "--customers", "600", "--seed", "3", "--duplicates", "0.05")
+	var planted int
+	for _, l := range strings.Split(out.stdout, "\n") {
+		if strings.Contains(l, "planted duplicates") {
+			fmt.Sscanf(strings.TrimSpace(l), "planted duplicates %d", &planted)
+		}
+	}
+	if planted < 10 {
+		t.Fatalf("kefu seed planted %d duplicates:\n%s", planted, out.stdout)
+	}
+	s := startServer(t, ctx, serveOpts{dir: dir})
+	c := s.client("")
+	var d struct {
+		DuplicateCandidates struct {
+			TotalCount int
+			Edges      []struct {
+				Node struct {
+					Customers []struct{ ID string }
+					Reasons   []string
+				}
+			}
+		}
+	}
+	const q = `{ duplicateCandidates(first: 200) { totalCount edges { node { customers { id } reasons } } } }`
+	c.must(ctx, &d, q, nil)
+	if d.DuplicateCandidates.TotalCount < planted {
+		t.Fatalf("%d candidates for %d planted duplicates", d.DuplicateCandidates.TotalCount, planted)
+	}
+	survivor, merged := d.DuplicateCandidates.Edges[0].Node.Customers[0].ID, d.DuplicateCandidates.Edges[0].Node.Customers[1].ID
+	c.must(ctx, nil, `mutation($s: ID!, $m: ID!) { mergeCustomers(input: {survivorId: $s, mergedIds: [$m], by: "e2e", reason: "duplicate"}) { version } }`,
+		map[string]any{"s": survivor, "m": merged})
+	eventually(t, ctx, 10*time.Second, "the merged pair leaves the candidates", func() (bool, string) {
+		d.DuplicateCandidates.Edges = nil
+		c.must(ctx, &d, q, nil)
+		for _, e := range d.DuplicateCandidates.Edges {
+			if e.Node.Customers[0].ID == survivor && e.Node.Customers[1].ID == merged {
+				return false, js(e)
+			}
+		}
+		return true, ""
+	})
 }

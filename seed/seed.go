@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -48,6 +49,21 @@ type Config struct {
 	// history with Activity 7 has roughly 7× the events (for load tests on
 	// dense streams). Zero means 1, the calibrated default.
 	Activity float64
+	// Duplicates is the fraction of customers (0 ≤ d ≤ 0.5) that are a
+	// planted duplicate of the customer before them (PlantedDuplicate): the
+	// same person registered again with the same name and one detail in
+	// common — the phone written differently, the e-mail in capitals, the
+	// WeChat ID, or the birthday — and a history of their own.
+	Duplicates float64
+}
+
+// PlantedDuplicate reports whether customer i is a planted duplicate of
+// customer i−1 under cfg: only odd customers are, so a pair never chains.
+func PlantedDuplicate(cfg Config, i int) bool {
+	if cfg.Duplicates <= 0 || i%2 == 0 {
+		return false
+	}
+	return rand.New(rand.NewPCG(cfg.Seed^0xD0B1E5, uint64(i))).Float64() < 2*cfg.Duplicates
 }
 
 // Validate checks the configuration.
@@ -58,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if c.End.IsZero() {
 		errs = append(errs, errors.New("end: required"))
+	}
+	if c.Duplicates < 0 || c.Duplicates > 0.5 {
+		errs = append(errs, fmt.Errorf("duplicates: %v, want 0…0.5", c.Duplicates))
 	}
 	if c.Years < 0 || c.Years > 50 {
 		errs = append(errs, fmt.Errorf("years: %v, want 0 < years ≤ 50", c.Years))
@@ -106,6 +125,8 @@ type Summary struct {
 	MarkedLost           int
 	ConductFlagged       int
 	SatisfactionSurveyed int
+	// Duplicates counts the planted duplicates (Config.Duplicates).
+	Duplicates int
 }
 
 func (s *Summary) add(o Summary) {
@@ -126,6 +147,7 @@ func (s *Summary) add(o Summary) {
 	s.MarkedLost += o.MarkedLost
 	s.ConductFlagged += o.ConductFlagged
 	s.SatisfactionSurveyed += o.SatisfactionSurveyed
+	s.Duplicates += o.Duplicates
 }
 
 // CustomerID is the ID of the i-th generated customer (0-based).
@@ -183,6 +205,17 @@ func One(cfg Config, i int) (History, Summary, error) {
 		return History{}, Summary{}, err
 	}
 	s.c = c
+	if PlantedDuplicate(cfg, i) {
+		orig, _, err := One(Config{Customers: cfg.Customers, Seed: cfg.Seed, End: cfg.End, Years: cfg.Years, ReplyClock: cfg.ReplyClock,
+			AccountManagers: cfg.AccountManagers, Activity: cfg.Activity}, i-1)
+		if err != nil {
+			return History{}, Summary{}, err
+		}
+		if r, ok := orig.Changes[0].Event.(*customer.CustomerRegistered); ok {
+			s.dupOf = r
+			s.sum.Duplicates = 1
+		}
+	}
 	if err := s.run(); err != nil {
 		return History{}, Summary{}, fmt.Errorf("seed: customer %s: %w", s.id, err)
 	}
@@ -220,6 +253,8 @@ type sim struct {
 	followUps  int
 	lastAction time.Time
 	referred   map[int]bool // customers this one already referred
+	// dupOf is the registration this customer duplicates (PlantedDuplicate).
+	dupOf *customer.CustomerRegistered
 }
 
 type action struct {
@@ -371,7 +406,7 @@ func (s *sim) register(at time.Time) error {
 	if s.chance(0.7) {
 		email = fmt.Sprintf("customer%d@example.com", s.idx)
 	}
-	if err := s.c.Register(customer.Register{
+	reg := customer.Register{
 		Name:             name,
 		Phone:            fmt.Sprintf("+86 13%d %04d %04d", s.rng.IntN(10), s.rng.IntN(10000), s.idx%10000),
 		Email:            email,
@@ -384,7 +419,22 @@ func (s *sim) register(at time.Time) error {
 		Birthday:         birth.Format(time.DateOnly),
 		MarketingConsent: s.chance(0.65),
 		OccurredAt:       at,
-	}, s.end); err != nil {
+	}
+	if d := s.dupOf; d != nil {
+		// The same person again: their name and one detail in common.
+		reg.Name = d.Name
+		switch v := s.hh.IntN(4); {
+		case v == 1 && d.Email != "":
+			reg.Email = strings.ToUpper(d.Email)
+		case v == 2:
+			reg.WeChat = d.WeChat
+		case v == 3:
+			reg.Birthday = d.Birthday
+		default: // the phone as someone typed it: no country code, no spaces
+			reg.Phone = strings.ReplaceAll(strings.TrimPrefix(d.Phone, "+86 "), " ", "")
+		}
+	}
+	if err := s.c.Register(reg, s.end); err != nil {
 		return err
 	}
 

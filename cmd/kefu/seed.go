@@ -18,15 +18,19 @@ import (
 )
 
 func runSeed(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "seed", "seed [--data DIR] [--customers N] [--seed S] [--end T]")
+	fs := newFlags(e, "seed", "seed [--data DIR] [--customers N] [--seed S] [--end T] [--duplicates RATE]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	n := fs.Int("customers", 1000, "number of customers to generate")
 	s := fs.Uint64("seed", 1, "random seed: the same seed writes the same history")
 	end := fs.String("end", "", "end of the simulated history, RFC 3339 or YYYY-MM-DD (default: today 00:00 UTC)")
 	years := fs.Float64("years", 2, "how many years of history before --end")
 	workers := fs.Int("workers", 8, "concurrent writers")
+	dupes := fs.Float64("duplicates", 0, "fraction of customers (0…0.5) registered a second time as a planted duplicate of the customer before them (same name, one detail in common), to try duplicateCandidates and mergeCustomers on")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *dupes < 0 || *dupes > 0.5 {
+		return fmt.Errorf("%w: --duplicates %v: want a fraction from 0 to 0.5", errUsage, *dupes)
 	}
 	endAt, err := parseEnd(*end, time.Now())
 	if err != nil {
@@ -40,7 +44,9 @@ func runSeed(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer dir.Close()
-	sum, took, err := seedInto(ctx, e, dir, seedConfig(*n, *s, endAt, *years), *workers)
+	cfg := seedConfig(*n, *s, endAt, *years)
+	cfg.Duplicates = *dupes
+	sum, took, err := seedInto(ctx, e, dir, cfg, *workers)
 	if err != nil {
 		return err
 	}
@@ -66,10 +72,14 @@ type seedState struct {
 	Seed      uint64    `json:"seed"`
 	End       time.Time `json:"end"`
 	Years     float64   `json:"years"`
+	// Duplicates is Config.Duplicates (absent: none).
+	Duplicates float64 `json:"duplicates,omitempty"`
 }
 
 func (s seedState) config() seed.Config {
-	return seedConfig(s.Customers, s.Seed, s.End, s.Years)
+	c := seedConfig(s.Customers, s.Seed, s.End, s.Years)
+	c.Duplicates = s.Duplicates
+	return c
 }
 
 // interruptedSeed returns the configuration of a seed that was started in
@@ -97,7 +107,7 @@ func seedInto(ctx context.Context, e *env, dir *datadir.Dir, cfg seed.Config, wo
 	if err != nil {
 		return seed.Summary{}, 0, err
 	}
-	want := seedState{Customers: cfg.Customers, Seed: cfg.Seed, End: cfg.End, Years: cfg.Years}
+	want := seedState{Customers: cfg.Customers, Seed: cfg.Seed, End: cfg.End, Years: cfg.Years, Duplicates: cfg.Duplicates}
 	prev, interrupted, err := interruptedSeed(dir.Path)
 	if err != nil {
 		return seed.Summary{}, 0, err
@@ -146,6 +156,9 @@ func printSummary(e *env, s seed.Summary) {
 	fmt.Fprintf(w, "  follow-ups           %d (%d completed)\n", s.FollowUps, s.FollowUpsCompleted)
 	fmt.Fprintf(w, "  referrals            %d\n", s.Referrals)
 	fmt.Fprintf(w, "  marked lost          %d\n", s.MarkedLost)
+	if s.Duplicates > 0 {
+		fmt.Fprintf(w, "  planted duplicates   %d (customer i duplicates customer i−1)\n", s.Duplicates)
+	}
 }
 
 // parseEnd reads an RFC 3339 time or a date; empty means today 00:00 UTC.
