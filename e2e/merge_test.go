@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -271,5 +272,43 @@ func TestMergedCustomerGreetedOnce(t *testing.T) {
 	}
 	if o := outcomes(t, ctx, c, "mg-a", a.ID); len(o) != 1 || o[0] != "SENT SMS" {
 		t.Errorf("the survivor's greetings of the campaign: %v, want one SENT SMS", o)
+	}
+}
+
+// TestErasingASurvivorErasesTheMerged: erasing the survivor of a merge
+// shreds the personal data of the customer merged into it too — its
+// events, part of the survivor's timeline, no longer read — and a restart
+// still serves the book (the merged stream's events decode as erased).
+func TestErasingASurvivorErasesTheMerged(t *testing.T) {
+	t.Parallel()
+	ctx := journey(t, time.Minute)
+	dir := t.TempDir()
+	s := startServer(t, ctx, serveOpts{dir: dir})
+	c := s.client("")
+	at := stamp(time.Now().Add(-time.Hour))
+	for _, id := range []string{"er-a", "er-b"} {
+		c.must(ctx, nil, `mutation($id: ID!, $at: DateTime!) { registerCustomer(input: {id: $id, name: "Zhou Xun", phone: "13700000001", occurredAt: $at}) { version } }`,
+			map[string]any{"id": id, "at": at})
+	}
+	c.must(ctx, nil, `mutation { logContact(input: {customerId: "er-b", channel: PHONE, direction: INBOUND, agent: "amy", summary: "lives at 12 Secret Lane"}) { version } }`, nil)
+	c.must(ctx, nil, `mutation { mergeCustomers(input: {survivorId: "er-a", mergedIds: ["er-b"], by: "amy", reason: "same person"}) { version } }`, nil)
+	timeline := func(c *client) string {
+		var d json.RawMessage
+		c.must(ctx, &d, `{ a: customer(id: "er-a") { name phone timeline(first: 50) { edges { node { customerId type summary } } } }
+			b: events(filter: {streamId: "customer-er-b"}) { edges { node { type data } } } }`, nil)
+		return string(d)
+	}
+	if got := timeline(c); !strings.Contains(got, "Secret Lane") || !strings.Contains(got, "Zhou Xun") {
+		t.Fatalf("before the erasure the merged customer's contact is readable: %s", got)
+	}
+	c.must(ctx, nil, `mutation { eraseCustomer(input: {customerId: "er-a", by: "admin", reason: "asked to be forgotten"}) { version } }`, nil)
+	eventually(t, ctx, 10*time.Second, "the merged customer's personal data is gone too", func() (bool, string) {
+		got := timeline(c)
+		return !strings.Contains(got, "Secret Lane") && !strings.Contains(got, "Zhou Xun"), got
+	})
+	s.stop()
+	s2 := startServer(t, ctx, serveOpts{dir: dir})
+	if got := timeline(s2.client("")); strings.Contains(got, "Secret Lane") || strings.Contains(got, "Zhou Xun") {
+		t.Fatalf("after a restart: %s", got)
 	}
 }

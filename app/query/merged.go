@@ -50,6 +50,10 @@ func (s *core) history(ctx context.Context, id string, asOf *time.Time) (*union,
 		return nil, err
 	}
 	u := &union{own: own}
+	erased := slices.ContainsFunc(own.evs, func(d codec.Decoded) bool {
+		_, ok := d.Payload.(*customer.CustomerErased)
+		return ok
+	})
 	seen := map[string]bool{id: true}
 	var add func(e *streamEntry) error
 	add = func(e *streamEntry) error {
@@ -64,6 +68,12 @@ func (s *core) history(ctx context.Context, id string, asOf *time.Time) (*union,
 					continue
 				}
 				seen[from] = true
+				if erased {
+					// Erasing the survivor shreds the merged customers'
+					// keys too (automation/erasure), without an event on
+					// their streams: what the cache opened is stale.
+					s.cache.drop(from)
+				}
 				fe, err := s.load(ctx, from)
 				if err != nil {
 					return err
