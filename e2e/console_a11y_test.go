@@ -61,11 +61,7 @@ func TestConsoleAccessibility(t *testing.T) {
 		t.Fatal("the demo has no complaint")
 	}
 	complaint, customer := d.Complaints.Edges[0].Node.ID, d.Complaints.Edges[0].Node.Customer.ID
-	art := os.Getenv("KEFU_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	}
-	b := newBrowser(t, ctx, art)
+	b := newBrowser(t, ctx)
 
 	screens := []struct {
 		name, hash, ready string

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -19,11 +18,7 @@ func TestConsoleBookCharts(t *testing.T) {
 	testenv.Chromium(t)
 	ctx := journey(t, 2*time.Minute)
 	s := startServer(t, ctx, serveOpts{dir: t.TempDir(), args: []string{"--demo", "--demo-customers", "300"}})
-	art := os.Getenv("KEFU_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	}
-	b := newBrowser(t, ctx, art)
+	b := newBrowser(t, ctx)
 	b.do("open the book", chromedp.Navigate(s.base+"/console/#/book"), chromedp.WaitVisible(`#lifecycle[data-ready="1"] #funnel`))
 	b.shot("b1-book-charts")
 	from, _ := chromedp.Run(b.ctx, chromedp.AttributeValue("#lifecycle", "data-from"))

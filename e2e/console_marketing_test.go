@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,11 +28,6 @@ func TestConsoleMarketer(t *testing.T) {
 	s := startServer(t, ctx, serveOpts{dir: t.TempDir(), args: []string{"--demo", "--demo-customers", "300",
 		"--auth", writeTokens(t), "--dispatch-interval", "1s"}})
 	admin, mia := s.client(tokAdmin), s.client(tokMarketing)
-	art := os.Getenv("KEFU_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	}
-
 	zone, localDay := daytimeZone(time.Now())
 	members := []struct {
 		id, name, phone string
@@ -59,7 +53,7 @@ func TestConsoleMarketer(t *testing.T) {
 		}
 	}
 
-	b := newBrowser(t, ctx, art)
+	b := newBrowser(t, ctx)
 
 	// With --auth the page asks for a token first.
 	b.do("open the console", chromedp.Navigate(s.base+"/console/"), chromedp.WaitVisible("#login input[name=token]"))
@@ -155,5 +149,5 @@ func TestConsoleMarketer(t *testing.T) {
 	}
 	b.shot("m4-campaign-cancelled")
 	b.noErrors()
-	t.Logf("screenshots in %s", art)
+	t.Logf("screenshots in %s", b.art)
 }

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,11 +47,7 @@ func TestConsoleRoles(t *testing.T) {
 	if cust.Name == "" || len(secrets) < 2 {
 		t.Fatalf("the admin sees no personal data of %s: %+v", cust.ID, cust)
 	}
-	art := os.Getenv("KEFU_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	}
-	b := newBrowser(t, ctx, art)
+	b := newBrowser(t, ctx)
 	signIn := func(token string) {
 		t.Helper()
 		b.do("sign in", chromedp.WaitVisible("#login input[name=token]"), chromedp.SendKeys("#login input[name=token]", token),

@@ -27,12 +27,7 @@ func TestConsoleAccountManager(t *testing.T) {
 	testenv.Chromium(t)
 	ctx := journey(t, 3*time.Minute)
 	s := startServer(t, ctx, serveOpts{dir: t.TempDir(), args: []string{"--demo", "--demo-customers", "300"}})
-	art := os.Getenv("KEFU_ARTIFACTS")
-	if art == "" {
-		art = t.TempDir()
-	}
-
-	b := newBrowser(t, ctx, art)
+	b := newBrowser(t, ctx)
 	shot, do, text := b.shot, b.do, b.text
 	bctx := b.ctx
 
@@ -219,7 +214,7 @@ func TestConsoleAccountManager(t *testing.T) {
 		}
 	}
 	b.noErrors()
-	t.Logf("screenshots in %s", art)
+	t.Logf("screenshots in %s", b.art)
 }
 
 // browser is one headless Chromium tab driving the console, with the
@@ -234,8 +229,14 @@ type browser struct {
 
 // newBrowser starts Chromium (closed at the end of the test) and collects
 // the errors the page logs.
-func newBrowser(t *testing.T, ctx context.Context, art string) *browser {
+// newBrowser starts Chromium for t; screenshots go to $KEFU_ARTIFACTS, or
+// the test's temp dir.
+func newBrowser(t *testing.T, ctx context.Context) *browser {
 	t.Helper()
+	art := os.Getenv("KEFU_ARTIFACTS")
+	if art == "" {
+		art = t.TempDir()
+	}
 	bin := testenv.Chromium(t)
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),

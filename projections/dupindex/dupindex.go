@@ -30,6 +30,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"hash"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -273,12 +274,7 @@ func (x *Index) Lookup(s string) []string {
 			found[id] = true
 		}
 	}
-	out := make([]string, 0, len(found))
-	for id := range found {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(found))
 }
 
 // Digest hashes the entries (customer, reason, digest), sorted.
