@@ -49,6 +49,9 @@ type Customer struct {
 	erased         bool
 	mergedInto     string
 	mergedFrom     []string
+	// mergedAt is when each customer of mergedFrom was merged in (the
+	// unmerge window runs from it).
+	mergedAt map[string]time.Time
 
 	orders    map[string]struct{}
 	referrals []string
@@ -305,8 +308,21 @@ func (c *Customer) apply(e Event, at time.Time) {
 		c.mergedInto = e.Into
 	case *CustomersMergedIn:
 		c.mergedFrom = append(c.mergedFrom, e.From...)
+		if c.mergedAt == nil {
+			c.mergedAt = map[string]time.Time{}
+		}
+		for _, f := range e.From {
+			c.mergedAt[f] = at
+		}
 		p := e.Profile()
 		c.apply(&p, at)
+	case *CustomerUnmerged:
+		c.mergedInto = ""
+	case *CustomersUnmerged:
+		c.mergedFrom = slices.DeleteFunc(c.mergedFrom, func(id string) bool { return slices.Contains(e.IDs, id) })
+		for _, id := range e.IDs {
+			delete(c.mergedAt, id)
+		}
 	case *CustomerErased:
 		c.erased = true
 		// The personal data is unreadable from now on; do not keep it.

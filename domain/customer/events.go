@@ -41,6 +41,8 @@ const (
 	TypeCustomerErased          = "CustomerErased"
 	TypeCustomerMerged          = "CustomerMerged"
 	TypeCustomersMergedIn       = "CustomersMergedIn"
+	TypeCustomerUnmerged        = "CustomerUnmerged"
+	TypeCustomersUnmerged       = "CustomersUnmerged"
 )
 
 // StreamCategory is the category of customer streams: "customer-<id>".
@@ -440,5 +442,7 @@ func Events() []EventSpec {
 		spec(TypeCustomerErased, func() Event { return &CustomerErased{} }),
 		spec(TypeCustomerMerged, func() Event { return &CustomerMerged{} }),
 		spec(TypeCustomersMergedIn, func() Event { return &CustomersMergedIn{} }),
+		spec(TypeCustomerUnmerged, func() Event { return &CustomerUnmerged{} }),
+		spec(TypeCustomersUnmerged, func() Event { return &CustomersUnmerged{} }),
 	}
 }

@@ -90,8 +90,15 @@ func assertTyped(t *testing.T, err error) {
 		nf *aggregate.NotFoundError
 		pe *aggregate.PreconditionError
 		me *customer.MergedError
+		we *customer.UnmergeWindowError
 	)
 	n := 0
+	if errors.As(err, &we) {
+		n++
+		if !errors.Is(err, aggregate.ErrFailedPrecondition) || we.ClosedAt.IsZero() {
+			t.Errorf("UnmergeWindowError %v: no closing time or wrong sentinel", err)
+		}
+	}
 	if errors.As(err, &me) {
 		n++
 		if !errors.Is(err, aggregate.ErrFailedPrecondition) || me.Into == "" {

@@ -63,6 +63,8 @@ func samples() map[string]customer.Event {
 			Choices: []customer.ProfileChoice{{Field: "email", From: "c-1"}},
 			Name:    ptr("王小明"), Phone: ptr("+8613800000000"), Email: ptr("xm@example.com"), WeChat: ptr("xm"), Birthday: ptr("1990-05-01"),
 			Tier: ptr(customer.TierGold), Segment: ptr("retail"), AccountManager: ptr("am-li"), Timezone: ptr("Asia/Shanghai"), Locale: ptr("zh-CN")},
+		&customer.CustomerUnmerged{From: "c-2", By: "am-li", Reason: "two people"},
+		&customer.CustomersUnmerged{IDs: []string{"c-1"}, By: "am-li", Reason: "two people"},
 	}
 	out := make(map[string]customer.Event, len(list))
 	for _, e := range list {
