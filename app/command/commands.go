@@ -72,6 +72,7 @@ type Commands struct {
 	FlagConduct         CustomerVerb[customer.FlagConduct]
 	EraseCustomer       EraseCustomer
 	MergeCustomers      MergeCustomers
+	UnmergeCustomers    UnmergeCustomers
 
 	// Complaints.
 	FileComplaint        FileComplaint
@@ -125,6 +126,7 @@ func New(cfg Config, d Deps) (Commands, error) {
 		FlagConduct:         NewCustomerVerb(r, (*customer.Customer).FlagConduct),
 		EraseCustomer:       EraseCustomer{repo: r, keys: d.Keys},
 		MergeCustomers:      MergeCustomers{repo: r},
+		UnmergeCustomers:    UnmergeCustomers{repo: r, policy: cfg.Merge},
 
 		FileComplaint:        FileComplaint{repo: r, owners: d.Complaints, reply: d.ReplyClock},
 		AcknowledgeComplaint: NewOwnedVerb(r, "complaint", d.Complaints, func(c customer.AcknowledgeComplaint) string { return c.ComplaintID }, (*customer.Customer).AcknowledgeComplaint),

@@ -44,22 +44,37 @@ type mergeRequest struct {
 // race is retried from a fresh load, as Repository.Update does. The
 // Result is the survivor's.
 func (h MergeCustomers) Handle(ctx context.Context, survivorID string, mergedIDs []string, expected []uint64, cmd customer.MergeCustomers) (Result, error) {
-	r := h.repo
 	if err := aggregate.CheckText(cmd); err != nil {
 		return Result{}, err
 	}
-	if len(expected) != 0 && len(expected) != len(mergedIDs)+1 {
-		return Result{}, aggregate.Invalid("expectedVersions", "give %d versions (the survivor's, then each merged customer's in order) or none; got %d", len(mergedIDs)+1, len(expected))
+	req := mergeRequest{Survivor: survivorID, Merged: mergedIDs, Expected: expected, Cmd: cmd}
+	return updateMany(ctx, h.repo, "merge customers into", "mergedIds", survivorID, mergedIDs, expected, req,
+		func(s *customer.Customer, others []*customer.Customer, now time.Time) error {
+			return customer.Merge(s, others, cmd, now)
+		})
+}
+
+// updateMany is the write path of a decision over a survivor and other
+// customers (a merge, an unmerge): load every stream, decide, append the
+// others' changes and the survivor's all or none at the loaded revisions,
+// the survivor last. expected, when given, has the survivor's revision
+// and then each other's in order; req is what the idempotency key is
+// bound to; what names the command in errors and othersField the input
+// field of otherIDs.
+func updateMany(ctx context.Context, r *Customers, what, othersField, survivorID string, otherIDs []string, expected []uint64, req any,
+	decide func(survivor *customer.Customer, others []*customer.Customer, now time.Time) error) (Result, error) {
+	if len(expected) != 0 && len(expected) != len(otherIDs)+1 {
+		return Result{}, aggregate.Invalid("expectedVersions", "give %d versions (the survivor's, then each of %s in order) or none; got %d", len(otherIDs)+1, othersField, len(expected))
 	}
 	if err := aggregate.CheckID("survivorId", survivorID); err != nil {
 		return Result{}, err
 	}
-	for _, id := range mergedIDs {
-		if err := aggregate.CheckID("mergedIds", id); err != nil {
+	for _, id := range otherIDs {
+		if err := aggregate.CheckID(othersField, id); err != nil {
 			return Result{}, err
 		}
 	}
-	ctx = WithRequest(ctx, mergeRequest{Survivor: survivorID, Merged: mergedIDs, Expected: expected, Cmd: cmd})
+	ctx = WithRequest(ctx, req)
 	clientKey, _ := IdempotencyKeyFrom(ctx)
 	key := ScopeKey(ctx, clientKey)
 	meta := metadataFrom(ctx)
@@ -79,7 +94,7 @@ func (h MergeCustomers) Handle(ctx context.Context, survivorID string, mergedIDs
 			}
 		}
 		all := []*customer.Customer{ls.a}
-		for _, id := range mergedIDs {
+		for _, id := range otherIDs {
 			l, err := r.load(ctx, id)
 			if err != nil {
 				return Result{}, err
@@ -94,11 +109,11 @@ func (h MergeCustomers) Handle(ctx context.Context, survivorID string, mergedIDs
 				return Result{}, &ConflictError{Kind: r.kind.Name, ID: a.ID(), Expected: &expected[i], Actual: actual(rev, exists)}
 			}
 		}
-		if err := customer.Merge(ls.a, all[1:], cmd, r.Now()); err != nil {
+		if err := decide(ls.a, all[1:], r.Now()); err != nil {
 			return Result{}, err
 		}
-		// The merged streams first, the survivor last: its event is the
-		// last position, which the caller waits for.
+		// The others first, the survivor last: its event is the last
+		// position, which the caller waits for.
 		items := make([]eventstore.StreamAppend, 0, len(all))
 		for _, a := range append(all[1:], all[0]) {
 			rev, exists := a.Version()
@@ -133,7 +148,7 @@ func (h MergeCustomers) Handle(ctx context.Context, survivorID string, mergedIDs
 			return Result{}, ce
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("merge customers into %s: append: %w", survivorID, err)
+			return Result{}, fmt.Errorf("%s %s: append: %w", what, survivorID, err)
 		}
 		last := len(items) - 1
 		rev, exists := ls.a.Version()

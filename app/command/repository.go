@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kefu-crm/kefu/domain/aggregate"
+	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 )
@@ -123,6 +124,9 @@ type Config struct {
 	// from its last load to the durable append (decide, encode, append,
 	// fsync) — a metric's hook.
 	Appended func(time.Duration)
+	// Merge holds the rules of merging duplicates (how long a merge may
+	// be undone); the zero value means customer.DefaultMergePolicy().
+	Merge customer.MergePolicy
 }
 
 // Validate reports every problem of c.
@@ -136,6 +140,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxAttempts < 0 || c.RetryFor < 0 {
 		errs = append(errs, fmt.Errorf("%w: negative MaxAttempts or RetryFor", ErrInvalidConfig))
+	}
+	if err := c.Merge.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidConfig, err))
 	}
 	return errors.Join(errs...)
 }
