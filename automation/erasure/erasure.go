@@ -8,13 +8,16 @@
 //
 // Erasing a survivor of merges (CustomersMergedIn) erases the customers
 // merged into it too, transitively: their streams are part of the
-// survivor's history, so their keys are destroyed with its key.
+// survivor's history, so their keys are destroyed with its key. A
+// customer unmerged before (CustomersUnmerged) is its own again and keeps
+// its key.
 package erasure
 
 import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kefu-crm/kefu/domain/customer"
@@ -39,7 +42,7 @@ func (*Projection) Name() string { return "erasure" }
 
 // Wants keeps every other event type away.
 func (*Projection) Wants(eventType string) bool {
-	return eventType == customer.TypeCustomerErased || eventType == customer.TypeCustomersMergedIn
+	return eventType == customer.TypeCustomerErased || eventType == customer.TypeCustomersMergedIn || eventType == customer.TypeCustomersUnmerged
 }
 
 // Digest counts the erasures seen.
@@ -55,6 +58,9 @@ func (e *Projection) Apply(ctx context.Context, d projections.Decoded) error {
 			e.merged = map[string][]string{}
 		}
 		e.merged[id] = append(e.merged[id], p.From...)
+		return nil
+	case *customer.CustomersUnmerged:
+		e.merged[id] = slices.DeleteFunc(e.merged[id], func(f string) bool { return slices.Contains(p.IDs, f) })
 		return nil
 	case *customer.CustomerErased:
 	default:

@@ -166,6 +166,7 @@ type Model struct {
 	byID       map[string]*Complaint
 	byCustomer map[string][]string // complaint IDs in filing order
 	merged     map[string]bool     // customers merged into another
+	into       map[string]string   // merged customer → its survivor
 	// order lists every complaint ID in filing order (filedAt, id): the
 	// default listing order.
 	order deadline.Index
@@ -193,7 +194,7 @@ func (m *Model) Wants(t string) bool {
 		customer.TypeComplaintDeclined, customer.TypeComplaintTransferred, customer.TypeResolutionProposed,
 		customer.TypeResolutionAccepted, customer.TypeRecoveryStepTaken, customer.TypeComplaintResolved,
 		customer.TypeComplaintReopened, customer.TypeIncidentReportFiled, customer.TypeContactLogged,
-		customer.TypeCustomerErased, customer.TypeCustomersMergedIn:
+		customer.TypeCustomerErased, customer.TypeCustomersMergedIn, customer.TypeCustomersUnmerged:
 		return true
 	}
 	return false
@@ -361,8 +362,31 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 				m.merged = map[string]bool{}
 			}
 			m.merged[from] = true
+			if m.into == nil {
+				m.into = map[string]string{}
+			}
+			m.into[from] = customerID
 		}
 		slices.SortStableFunc(m.byCustomer[customerID], func(a, b string) int { return m.byID[a].FiledAt.Compare(m.byID[b].FiledAt) })
+	case *customer.CustomersUnmerged:
+		// The restored customers' complaints (and those of the customers
+		// merged into them) are theirs again.
+		for _, back := range e.IDs {
+			var keep, moved []string
+			for _, id := range m.byCustomer[customerID] {
+				if stemsFrom(m.into, m.byID[id].Stream, back) {
+					m.byID[id].CustomerID = back
+					moved = append(moved, id)
+				} else {
+					keep = append(keep, id)
+				}
+			}
+			m.byCustomer[customerID] = keep
+			m.byCustomer[back] = append(m.byCustomer[back], moved...)
+			slices.SortStableFunc(m.byCustomer[back], func(a, b string) int { return m.byID[a].FiledAt.Compare(m.byID[b].FiledAt) })
+			delete(m.merged, back)
+			delete(m.into, back)
+		}
 	case *customer.ContactLogged:
 		if e.ComplaintID == "" {
 			return
@@ -630,4 +654,20 @@ func optString(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// stemsFrom reports whether the stream of customer s belongs to customer
+// c: s is c, or was merged into c (through other merges).
+func stemsFrom(into map[string]string, s, c string) bool {
+	for range 64 { // merges cannot cycle; bound the walk all the same
+		if s == c {
+			return true
+		}
+		next, ok := into[s]
+		if !ok {
+			return false
+		}
+		s = next
+	}
+	return false
 }

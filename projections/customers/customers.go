@@ -80,11 +80,17 @@ type Model struct {
 	sorted   bool
 	byAM     map[string]map[string]struct{}
 	position eventstore.Position
+	// own holds, for every survivor of a merge, the counters of its own
+	// stream alone, and children the customers merged directly into it
+	// now: an unmerge recounts the survivor from them.
+	own      map[string]*Customer
+	children map[string][]string
 }
 
 // New returns an empty book.
 func New() *Model {
-	return &Model{byID: map[string]*Customer{}, byAM: map[string]map[string]struct{}{}, sorted: true}
+	return &Model{byID: map[string]*Customer{}, byAM: map[string]map[string]struct{}{}, sorted: true,
+		own: map[string]*Customer{}, children: map[string][]string{}}
 }
 
 // Name is the projection's permanent name.
@@ -134,12 +140,6 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		return
 	}
 	c.Version = ev.Revision
-	inbound := func() {
-		if c.LastInboundAt == nil || at.After(*c.LastInboundAt) {
-			t := at
-			c.LastInboundAt = &t
-		}
-	}
 	switch e := payload.(type) {
 	case *customer.ProfileUpdated:
 		m.updateProfile(c, e)
@@ -149,15 +149,50 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 			delete(set, c.ID) // the survivor is who the book lists now
 		}
 	case *customer.CustomersMergedIn:
+		if m.own[id] == nil {
+			o := c.clone()
+			m.own[id] = &o
+		}
 		for _, from := range e.From {
 			if f := m.byID[from]; f != nil {
 				absorb(c, f)
+				m.children[id] = append(m.children[id], from)
 			}
 		}
 		p := e.Profile()
 		m.updateProfile(c, &p)
+	case *customer.CustomerUnmerged:
+		c.MergedInto = ""
+		m.indexAM(c, "") // listed on its own again
+	case *customer.CustomersUnmerged:
+		m.children[id] = slices.DeleteFunc(m.children[id], func(f string) bool { return slices.Contains(e.IDs, f) })
+		m.recount(c)
 	case *customer.MarketingConsentChanged:
 		c.MarketingConsent = e.Consent
+	case *customer.CustomerMarkedLost:
+		c.MarkedLost = true
+	case *customer.CustomerWonBack:
+		c.MarkedLost = false
+	case *customer.CustomerErased:
+		c.Erased = true
+		c.Name, c.Phone, c.Email, c.WeChat, c.Birthday = "", "", "", "", ""
+	default:
+		count(c, payload, at)
+		if o := m.own[id]; o != nil {
+			count(o, payload, at)
+		}
+	}
+}
+
+// count folds an event into the counters of c (those absorb adds up).
+func count(c *Customer, payload customer.Event, at time.Time) {
+	inbound := func() {
+		if c.LastInboundAt == nil || at.After(*c.LastInboundAt) {
+			t := at
+			c.LastInboundAt = &t
+		}
+	}
+	switch e := payload.(type) {
 	case *customer.ContactLogged:
 		if e.Direction == customer.Inbound {
 			inbound()
@@ -185,15 +220,28 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "FAILED", Reason: e.Reason, At: at})
 	case *customer.GreetingSkipped:
 		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "SKIPPED", Reason: e.Reason, At: at})
-	case *customer.CustomerMarkedLost:
-		c.MarkedLost = true
-	case *customer.CustomerWonBack:
-		c.MarkedLost = false
 	case *customer.ConductFlagged:
 		c.ConductFlagged = true
-	case *customer.CustomerErased:
-		c.Erased = true
-		c.Name, c.Phone, c.Email, c.WeChat, c.Birthday = "", "", "", "", ""
+	}
+}
+
+// recount sets a survivor's counters to those of its own stream plus
+// those of the customers merged into it now (after an unmerge).
+func (m *Model) recount(c *Customer) {
+	o := m.own[c.ID]
+	if o == nil {
+		return
+	}
+	c.LastInboundAt, c.LastPurchaseAt = o.LastInboundAt, o.LastPurchaseAt
+	c.PurchaseCount, c.Referrals, c.CSATSum, c.CSATCount = o.PurchaseCount, o.Referrals, o.CSATSum, o.CSATCount
+	c.LifetimeValue = slices.Clone(o.LifetimeValue)
+	c.Greetings = slices.Clone(o.Greetings)
+	c.ConductFlagged = o.ConductFlagged
+	c.MergedFrom = nil
+	for _, from := range m.children[c.ID] {
+		if f := m.byID[from]; f != nil {
+			absorb(c, f)
+		}
 	}
 }
 

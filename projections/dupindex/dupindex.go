@@ -6,7 +6,8 @@
 // keys, never as plaintext, so the index says which customers share a
 // detail and nothing the log does not. An erased customer's entries are
 // removed (crypto-shredding leaves nothing to match); a customer merged
-// into another leaves the index (its survivor stands for it).
+// into another leaves the index (its survivor stands for it) and comes
+// back when the merge is undone.
 //
 // # Details and weights
 //
@@ -96,6 +97,7 @@ type Index struct {
 
 	mu      sync.RWMutex
 	of      map[string]details
+	parked  map[string]details // merged customers' details, for an unmerge
 	entries map[string][]entry // customer → its entries
 	holders map[entry][]string // entry → customers (mostly one)
 }
@@ -105,7 +107,7 @@ func New(key []byte, opts Options) (*Index, error) {
 	if len(key) < 32 {
 		return nil, errors.New("dupindex: the index key must have at least 32 bytes")
 	}
-	return &Index{key: slices.Clone(key), opts: opts, of: map[string]details{}, entries: map[string][]entry{}, holders: map[entry][]string{}}, nil
+	return &Index{key: slices.Clone(key), opts: opts, of: map[string]details{}, parked: map[string]details{}, entries: map[string][]entry{}, holders: map[entry][]string{}}, nil
 }
 
 // Name is the projection's permanent name.
@@ -115,7 +117,7 @@ func (x *Index) Name() string { return Name }
 func (x *Index) Wants(t string) bool {
 	switch t {
 	case customer.TypeCustomerRegistered, customer.TypeProfileUpdated, customer.TypeCustomerErased,
-		customer.TypeCustomerMerged, customer.TypeCustomersMergedIn:
+		customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, customer.TypeCustomerUnmerged:
 		return true
 	}
 	return false
@@ -151,8 +153,20 @@ func (x *Index) Apply(_ context.Context, d projections.Decoded) error {
 			dt.birthday = strings.TrimSpace(*e.Birthday)
 		}
 		x.set(id, dt)
-	case *customer.CustomerErased, *customer.CustomerMerged:
+	case *customer.CustomerErased:
 		x.drop(id)
+	case *customer.CustomerMerged:
+		// Kept aside: an unmerge puts the customer back as it was (a
+		// merged customer's details cannot change meanwhile).
+		if d, ok := x.of[id]; ok {
+			x.parked[id] = d
+		}
+		x.drop(id)
+	case *customer.CustomerUnmerged:
+		if d, ok := x.parked[id]; ok {
+			delete(x.parked, id)
+			x.set(id, d)
+		}
 	}
 	return nil
 }

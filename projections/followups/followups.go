@@ -65,6 +65,7 @@ type Model struct {
 	byID       map[string]*FollowUp // key: customerID + "/" + follow-up ID
 	byCustomer map[string][]string
 	merged     map[string]bool            // customers merged into another
+	into       map[string]string          // merged customer → its survivor
 	byBareID   map[string]string          // follow-up ID → key (IDs are generated unique)
 	all        deadline.Index             // every follow-up by (due, key)
 	due        deadline.Index             // DUE follow-ups by (due, key)
@@ -84,7 +85,7 @@ func (m *Model) Name() string { return "followups" }
 func (m *Model) Wants(t string) bool {
 	switch t {
 	case customer.TypeFollowUpScheduled, customer.TypeFollowUpCompleted, customer.TypeFollowUpCancelled, customer.TypeCustomerErased,
-		customer.TypeCustomersMergedIn:
+		customer.TypeCustomersMergedIn, customer.TypeCustomersUnmerged:
 		return true
 	}
 	return false
@@ -171,8 +172,31 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 				m.merged = map[string]bool{}
 			}
 			m.merged[from] = true
+			if m.into == nil {
+				m.into = map[string]string{}
+			}
+			m.into[from] = customerID
 		}
 		slices.SortStableFunc(m.byCustomer[customerID], func(a, b string) int { return m.byID[a].ScheduledAt.Compare(m.byID[b].ScheduledAt) })
+	case *customer.CustomersUnmerged:
+		// The restored customers' follow-ups (and those of the customers
+		// merged into them) are theirs again.
+		for _, back := range e.IDs {
+			var keep, moved []string
+			for _, k := range m.byCustomer[customerID] {
+				if stemsFrom(m.into, m.byID[k].Stream, back) {
+					m.byID[k].CustomerID = back
+					moved = append(moved, k)
+				} else {
+					keep = append(keep, k)
+				}
+			}
+			m.byCustomer[customerID] = keep
+			m.byCustomer[back] = append(m.byCustomer[back], moved...)
+			slices.SortStableFunc(m.byCustomer[back], func(a, b string) int { return m.byID[a].ScheduledAt.Compare(m.byID[b].ScheduledAt) })
+			delete(m.merged, back)
+			delete(m.into, back)
+		}
 	}
 }
 
@@ -366,4 +390,20 @@ func decodeCursor(s string) (deadline.Key, error) {
 // CursorOf is the cursor that continues a listing after f.
 func CursorOf(f FollowUp) string {
 	return encodeCursor(deadline.Key{At: f.DueAt, ID: Key(f.Stream, f.ID)})
+}
+
+// stemsFrom reports whether the stream of customer s belongs to customer
+// c: s is c, or was merged into c (through other merges).
+func stemsFrom(into map[string]string, s, c string) bool {
+	for range 64 { // merges cannot cycle; bound the walk all the same
+		if s == c {
+			return true
+		}
+		next, ok := into[s]
+		if !ok {
+			return false
+		}
+		s = next
+	}
+	return false
 }
