@@ -19,7 +19,11 @@ import (
 // history is therefore their own stream plus, for every CustomersMergedIn
 // in it (at or before asOf), the history of each customer it names — in
 // global order, which is the order the live read models applied them in
-// (all of a merged customer's events precede the merge). The folds below
+// (all of a merged customer's events precede the merge). An unmerge
+// (CustomersUnmerged at or before asOf) takes the customers it names out
+// of the union again: from the unmerge on the survivor's history is its
+// own and that of the customers still merged into it; as of an instant
+// between a merge and its unmerge the two are one customer. The folds below
 // (as of, stage, loyalty, expected purchases, timeline) read that union,
 // so a survivor is one customer with both histories, and a merge after
 // asOf is not seen at all: as of an instant before it the customers are
@@ -38,8 +42,9 @@ func (r eventRef) decoded() codec.Decoded { return r.e.evs[r.i] }
 type union struct {
 	own  *streamEntry
 	refs []eventRef
-	// merged reports whether any other stream is part of it.
-	merged bool
+	// merged reports whether any other stream is part of it;
+	// bookkeeping whether any of its streams holds a merge or unmerge.
+	merged, bookkeeping bool
 }
 
 // history returns a customer's union history as of asOf (nil: now). A
@@ -57,30 +62,49 @@ func (s *core) history(ctx context.Context, id string, asOf *time.Time) (*union,
 	seen := map[string]bool{id: true}
 	var add func(e *streamEntry) error
 	add = func(e *streamEntry) error {
+		// The customers merged into e's customer as of asOf: merged in
+		// and not unmerged since, in merge order.
+		var in []string
 		for i, d := range e.evs {
 			u.refs = append(u.refs, eventRef{e: e, i: i})
-			in, ok := d.Payload.(*customer.CustomersMergedIn)
-			if !ok || (asOf != nil && d.Event.OccurredAt.After(*asOf)) {
-				continue
-			}
-			for _, from := range in.From {
-				if seen[from] {
+			switch p := d.Payload.(type) {
+			case *customer.CustomersMergedIn:
+				u.bookkeeping = true
+				if asOf != nil && d.Event.OccurredAt.After(*asOf) {
 					continue
 				}
-				seen[from] = true
-				if erased {
-					// Erasing the survivor shreds the merged customers'
-					// keys too (automation/erasure), without an event on
-					// their streams: what the cache opened is stale.
-					s.cache.drop(from)
+				for _, from := range p.From {
+					if !slices.Contains(in, from) {
+						in = append(in, from)
+					}
 				}
-				fe, err := s.load(ctx, from)
-				if err != nil {
-					return err
+			case *customer.CustomersUnmerged:
+				u.bookkeeping = true
+				if asOf != nil && d.Event.OccurredAt.After(*asOf) {
+					continue
 				}
-				if err := add(fe); err != nil {
-					return err
-				}
+				in = slices.DeleteFunc(in, func(f string) bool { return slices.Contains(p.IDs, f) })
+			case *customer.CustomerMerged, *customer.CustomerUnmerged:
+				u.bookkeeping = true
+			}
+		}
+		for _, from := range in {
+			if seen[from] {
+				continue
+			}
+			seen[from] = true
+			if erased {
+				// Erasing the survivor shreds the merged customers'
+				// keys too (automation/erasure), without an event on
+				// their streams: what the cache opened is stale.
+				s.cache.drop(from)
+			}
+			fe, err := s.load(ctx, from)
+			if err != nil {
+				return err
+			}
+			if err := add(fe); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -122,8 +146,13 @@ func (u *union) events() []codec.Decoded {
 // a customer). The merge events are bookkeeping, not facts about the
 // customer.
 func (u *union) facts() []lifecycle.Fact {
-	if !u.merged {
+	if !u.merged && !u.bookkeeping {
 		return u.own.facts
+	}
+	if !u.merged {
+		// The customer's own facts, in their order, without the merge
+		// bookkeeping of a survivor alone again or a restored customer.
+		return slices.DeleteFunc(slices.Clone(u.own.facts), func(f lifecycle.Fact) bool { return isBookkeeping(f.Event) })
 	}
 	var out []lifecycle.Fact
 	for _, r := range u.refs {
@@ -132,14 +161,22 @@ func (u *union) facts() []lifecycle.Fact {
 		if !ok {
 			continue
 		}
-		switch e.(type) {
-		case *customer.CustomerMerged, *customer.CustomersMergedIn:
+		if isBookkeeping(e) {
 			continue
 		}
 		out = append(out, lifecycle.Fact{At: d.Event.OccurredAt, Event: e})
 	}
 	slices.SortStableFunc(out, func(a, b lifecycle.Fact) int { return a.At.Compare(b.At) })
 	return out
+}
+
+// isBookkeeping reports whether e records a merge or an unmerge.
+func isBookkeeping(e customer.Event) bool {
+	switch e.(type) {
+	case *customer.CustomerMerged, *customer.CustomersMergedIn, *customer.CustomerUnmerged, *customer.CustomersUnmerged:
+		return true
+	}
+	return false
 }
 
 // survivor follows a merged customer's MergedInto to the customer the

@@ -146,6 +146,12 @@ func summarize(payload any) (full, safe string) {
 			s += " (kept " + strings.Join(picks, ", ") + ")"
 		}
 		return s, s
+	case *customer.CustomerUnmerged:
+		s := fmt.Sprintf("unmerged from %s by %s: %s", e.From, e.By, e.Reason)
+		return s, s
+	case *customer.CustomersUnmerged:
+		s := fmt.Sprintf("unmerged %s by %s: %s", strings.Join(e.IDs, ", "), e.By, e.Reason)
+		return s, s
 	}
 	return fmt.Sprintf("%T", payload), ""
 }

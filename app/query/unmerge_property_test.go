@@ -1,0 +1,178 @@
+package query_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/app/query"
+	"github.com/kefu-crm/kefu/domain/campaign"
+	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore/codec"
+	"github.com/kefu-crm/kefu/eventstore/memstore"
+	"github.com/kefu-crm/kefu/pii"
+	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/readmodels"
+)
+
+// For random histories split between two customers A and B, B merged into
+// A and unmerged an hour later reads — live and as of after the unmerge —
+// as A and B that were never merged (reference customers RA and RB with
+// the same histories), and as of an instant between the two as one
+// customer.
+func TestUnmergedCustomersAreThemselvesProperty(t *testing.T) {
+	for seed := range uint64(30) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { checkUnmerge(t, seed) })
+	}
+}
+
+func checkUnmerge(t *testing.T, seed uint64) {
+	ctx := t.Context()
+	rng := rand.New(rand.NewPCG(seed, 11))
+	store := memstore.New(memstore.Options{})
+	keys := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
+	cd, err := codec.New(codec.Options{Protector: keys}, codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := readmodels.New(lifecycle.DefaultPolicy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clockAt := now.Add(-2 * time.Hour)
+	clock := func() time.Time { return clockAt }
+	q, err := query.New(query.Deps{Set: set, Store: store, Codec: cd, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds, err := command.New(command.Config{Store: store, Codec: cd, Clock: clock}, command.Deps{
+		Complaints: command.OwnersFunc(set.Complaints.CustomerOf),
+		FollowUps:  command.OwnersFunc(func(string) (string, bool) { return "", false }),
+		ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }),
+		Keys:       keys, Directory: q.Directory, Stages: q.Stages,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(_ command.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tier, _ := customer.ParseTier("STANDARD")
+	phone, _ := customer.ParseChannel("PHONE")
+	general, _ := customer.ParseSeverity("GENERAL")
+	inbound, _ := customer.ParseDirection("INBOUND")
+	start := clockAt.AddDate(0, 0, -(30 + rng.IntN(400)))
+	for _, id := range []string{"A", "B", "RA", "RB"} {
+		must(cmds.RegisterCustomer.Handle(ctx, id, customer.Register{Name: "n", Tier: tier, Timezone: "Asia/Shanghai", Locale: "zh-CN", OccurredAt: start}))
+	}
+	at := start
+	steps := 1 + rng.IntN(14)
+	for i := range steps {
+		at = at.Add(time.Duration(1+rng.IntN(30*24)) * time.Hour)
+		if at.After(clockAt) {
+			break
+		}
+		who := []string{"A", "B"}[rng.IntN(2)]
+		kind := rng.IntN(4)
+		amount, score := int64(100+rng.IntN(10000)), 1+rng.IntN(5)
+		for _, id := range []string{who, "R" + who} {
+			switch kind {
+			case 0:
+				must(cmds.RecordPurchase.Handle(ctx, id, nil, customer.RecordPurchase{OrderID: fmt.Sprintf("o%d", i),
+					Amount: customer.Money{AmountMinor: amount, Currency: "CNY"}, OccurredAt: at}))
+			case 1:
+				must(cmds.LogContact.Handle(ctx, id, nil, customer.LogContact{Channel: phone, Direction: inbound, Agent: "a", OccurredAt: at}))
+			case 2:
+				must(cmds.FileComplaint.Handle(ctx, id, nil, customer.FileComplaint{ComplaintID: fmt.Sprintf("k%d-%s", i, id), Channel: phone,
+					Category: "c", Severity: general, Description: "d", Owner: "a", OccurredAt: at}))
+			case 3:
+				must(cmds.RecordSatisfaction.Handle(ctx, id, nil, customer.RecordSatisfaction{Score: score, OccurredAt: at}))
+			}
+		}
+	}
+	mergedAt := clockAt
+	must(cmds.MergeCustomers.Handle(ctx, "A", []string{"B"}, nil, customer.MergeCustomers{By: "a", Reason: "same person"}))
+	clockAt = now.Add(-time.Hour)
+	must(cmds.UnmergeCustomers.Handle(ctx, "A", []string{"B"}, nil, customer.UnmergeCustomers{By: "a", Reason: "two people"}))
+	clockAt = now
+
+	d, err := readmodels.PlainDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Rebuild(ctx, store, d, head, nil); err != nil {
+		t.Fatal(err)
+	}
+	set.AdvanceTo(now)
+
+	outcome := func(id string, asOf *time.Time) (mergeOutcome, query.Customer) {
+		t.Helper()
+		c, err := q.Customers.Get(ctx, id, asOf)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", id, err)
+		}
+		det := query.CustomerDetails{Stage: c.Stage, StageSince: c.StageSince, StageHistory: c.StageHistory, Loyalty: c.Loyalty}
+		if c.Details != nil {
+			if det, err = c.Details(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o := mergeOutcome{Stage: det.Stage, Score: det.Loyalty.Score, Level: det.Loyalty.Level, Recovered: det.Loyalty.RecoveredComplaints,
+			PurchaseCount: c.PurchaseCount, Value: c.LifetimeValue}
+		for _, s := range det.StageHistory {
+			o.StageHistory = append(o.StageHistory, s.To+"@"+s.At.UTC().Format(time.RFC3339))
+		}
+		if det.Loyalty.CSATAverage != nil {
+			o.CSAT = fmt.Sprintf("%.4f", *det.Loyalty.CSATAverage)
+		}
+		if c.LastInboundAt != nil {
+			o.LastInbound = c.LastInboundAt.UTC().Format(time.RFC3339)
+		}
+		tl, err := q.Customers.Timeline(ctx, c.ID, query.TimelineFilter{AsOf: asOf, OldestFirst: true}, query.Page{First: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range tl.Edges {
+			switch e.Node.Type {
+			case customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, customer.TypeCustomerUnmerged, customer.TypeCustomersUnmerged, "CustomerRegistered":
+			default:
+				o.Timeline = append(o.Timeline, e.Node.Type)
+			}
+		}
+		return o, c
+	}
+	after := now
+	for _, id := range []string{"A", "B"} {
+		want, _ := outcome("R"+id, nil)
+		for _, asOf := range []*time.Time{nil, &after} {
+			got, c := outcome(id, asOf)
+			if c.ID != id || c.MergedInto != nil || len(c.MergedFrom) != 0 {
+				t.Errorf("%s after the unmerge (asOf %v) reads as %s, mergedInto %v, mergedFrom %v", id, asOf, c.ID, c.MergedInto, c.MergedFrom)
+			}
+			if !mergeEqual(got, want) {
+				t.Errorf("%d steps; %s after the unmerge (asOf %v):\n%+v\nthe customer never merged:\n%+v", steps, id, asOf, got, want)
+			}
+		}
+	}
+	// Between the merge and the unmerge, B is A and A has both histories.
+	between := mergedAt.Add(30 * time.Minute)
+	a, ca := outcome("A", &between)
+	b, cb := outcome("B", &between)
+	if ca.ID != "A" || cb.ID != "A" || !mergeEqual(a, b) {
+		t.Errorf("as of between merge and unmerge: A reads as %s, B as %s; outcomes\n%+v\n%+v", ca.ID, cb.ID, a, b)
+	}
+	ra, _ := outcome("RA", &between)
+	rb, _ := outcome("RB", &between)
+	if a.PurchaseCount != ra.PurchaseCount+rb.PurchaseCount {
+		t.Errorf("as of between: A has %d purchases, want %d + %d", a.PurchaseCount, ra.PurchaseCount, rb.PurchaseCount)
+	}
+}
