@@ -225,6 +225,7 @@ var mutations = []struct {
 	{"scheduleGreetingCampaign", "GreetingCampaignScheduled", `mutation { scheduleGreetingCampaign(input: {name: "春节", occasion: "CN:spring_festival", date: "2026-02-17", sendAtLocal: "10:30", audience: {stages: [LOYAL, ACTIVE], tiers: [GOLD, VIP]}, templates: [{stages: [COMPLAINING], channel: SMS, body: "{{name}} care"}, {channel: WECHAT, body: "{{name}}，{{occasion}}快乐"}], idempotencyKey: "cny"}) { campaign { id status sendAtLocal createdBy audience { stages tiers excludeConductFlagged } } } }`},
 	{"cancelGreetingCampaign", "GreetingCampaignCancelled", `mutation { cancelGreetingCampaign(input: {campaignId: "$CAMPAIGN", reason: "typo"}) { campaign { status } } }`},
 	{"mergeCustomers", "CustomersMergedIn", `mutation { mergeCustomers(input: {survivorId: "c1", mergedIds: ["c9"], by: "alice", reason: "same person", idempotencyKey: "m-1"}) { customer { id mergedFrom } version } }`},
+	{"unmergeCustomers", "CustomersUnmerged", `mutation { unmergeCustomers(input: {survivorId: "c1", unmergedIds: ["c9"], by: "alice", reason: "two people", idempotencyKey: "u-1"}) { customer { id mergedFrom } version } }`},
 	{"eraseCustomer", "CustomerErased", `mutation { eraseCustomer(input: {customerId: "c2", by: "admin", reason: "request"}) { customer { erased name } version } }`},
 }
 

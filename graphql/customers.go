@@ -545,6 +545,7 @@ func (b *builder) customerMutations() []mutation {
 				return cmds.EraseCustomer.Handle(ctx, r.Customer, r.Expected, r.Cmd)
 			}),
 		b.mergeMutation(),
+		b.unmergeMutation(),
 	}
 }
 

@@ -107,7 +107,7 @@
 //	  updateProfile, consent, contact,
 //	  purchase, referral, grumble,
 //	  satisfaction, markLost, flag,
-//	  mergeCustomers)
+//	  mergeCustomers, unmergeCustomers)
 //	complaint mutations                  ✓           ✓              –         –
 //	follow-up mutations                  ✓           ✓              –         –
 //	schedule/cancel greeting campaigns   ✓           –              ✓         –

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/kefu-crm/kefu/app"
 	"github.com/kefu-crm/kefu/app/command"
@@ -136,6 +137,12 @@ func toError(ctx context.Context, log *slog.Logger, err error) *Error {
 	if errors.As(err, &me) {
 		// A command on a merged customer: the survivor to write to.
 		out.Details = map[string]any{"into": me.Into}
+	}
+	var we *customer.UnmergeWindowError
+	if errors.As(err, &we) {
+		// An unmerge too late: when the merge was made and when its
+		// window closed.
+		out.Details = map[string]any{"mergedAt": we.MergedAt.UTC().Format(time.RFC3339), "windowClosedAt": we.ClosedAt.UTC().Format(time.RFC3339)}
 	}
 	return out
 }

@@ -53,6 +53,8 @@ var AddedAfterContract = []string{
 	"ServiceReport",
 	"TimelineEntry.customerId",
 	"TransferComplaintInput",
+	"UnmergeCustomersInput",
+	"Mutation.unmergeCustomers",
 	"Viewer",
 }
 
