@@ -53,6 +53,10 @@ type Config struct {
 	Clock func() time.Time
 	// Policy holds the lifecycle thresholds; zero means the defaults.
 	Policy *lifecycle.Policy
+	// Merge holds the rules of merging duplicates (how long after a merge
+	// unmergeCustomers may undo it); zero means
+	// customer.DefaultMergePolicy().
+	Merge customer.MergePolicy
 	// Calendar configures working hours for complaint SLAs; zero means
 	// 09:00–18:00 Asia/Shanghai with the official CN arrangements.
 	Calendar calendar.WorkingCalendarConfig
@@ -114,6 +118,9 @@ func (c Config) Validate() error {
 		if err := c.Policy.Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.Merge.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("server: %w", err))
 	}
 	if err := (graphql.BrowserPolicy{CORSOrigins: c.CORSOrigins, Hosts: c.AllowedHosts}).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("server: %w", err))
@@ -221,7 +228,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	commands, err := command.New(command.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock, Appended: s.metrics.ObserveAppend},
+	commands, err := command.New(command.Config{Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock, Appended: s.metrics.ObserveAppend, Merge: s.cfg.Merge},
 		command.Deps{
 			Complaints: command.OwnersFunc(s.Complaints.CustomerOf),
 			FollowUps: command.OwnersFunc(func(id string) (string, bool) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kefu-crm/kefu/console"
 	"github.com/kefu-crm/kefu/domain/calendar"
+	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/graphql"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
@@ -24,7 +25,7 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--arrangements FILE] [--cors-origin ORIGIN]… [--allowed-host HOST]… [--metrics-addr HOST:PORT] [--pprof 127.0.0.1:PORT] [--demo [--demo-customers N]]\n"+
+	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--unmerge-window D] [--arrangements FILE] [--cors-origin ORIGIN]… [--allowed-host HOST]… [--metrics-addr HOST:PORT] [--pprof 127.0.0.1:PORT] [--demo [--demo-customers N]]\n"+
 		"           [--sender outbox | --sender webhook --webhook-url URL | --sender smtp --smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-user USER] [--smtp-tls starttls|none]] [--dispatch-interval D]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
@@ -33,6 +34,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	demo := fs.Bool("demo", false, "fill an empty data directory with a seeded demo history first")
 	demoCustomers := fs.Int("demo-customers", 2000, "customers in the --demo history")
 	policyFile := fs.String("policy", "", "lifecycle policy JSON (thresholds); default: the built-in policy")
+	unmergeWindow := fs.String("unmerge-window", envDefault(e, "KEFU_UNMERGE_WINDOW", "30d"), "how long after a merge unmergeCustomers may undo it: days (30d) or a Go duration (720h) (env KEFU_UNMERGE_WINDOW)")
 	arrangements := fs.String("arrangements", envDefault(e, "KEFU_ARRANGEMENTS", ""), "JSON file of official holiday arrangements to add or correct, e.g. next year's days off and adjusted working days: [{\"year\":2027,\"daysOff\":[\"2027-01-01\",…],\"workingDays\":[…]}] (env KEFU_ARRANGEMENTS)")
 	senders := addSenderFlags(fs, e)
 	corsOrigins := listFlag{vals: splitList(e.getenv("KEFU_CORS_ORIGINS"))}
@@ -85,6 +87,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		policy = &p
 	}
+	window, err := parseWindow(*unmergeWindow)
+	if err != nil {
+		return fmt.Errorf("%w: --unmerge-window %s: %v", errUsage, *unmergeWindow, err)
+	}
 	var cal calendar.WorkingCalendarConfig
 	if *arrangements != "" {
 		b, err := os.ReadFile(*arrangements)
@@ -115,6 +121,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	tuneGC(e)
 	srv, err := server.New(ctx, server.Config{DataDir: *data, StoreURL: *store, Logger: e.log, Tokens: tokens, Policy: policy, Calendar: cal,
+		Merge:  customer.MergePolicy{UnmergeWindow: window},
 		Sender: delivery.sender, ChannelSenders: delivery.byChannel, DispatchInterval: senders.dispatchInterval,
 		CORSOrigins: corsOrigins.vals, AllowedHosts: allowedHosts.vals, SeparateMetrics: *metricsAddr != ""})
 	if err != nil {
@@ -365,4 +372,26 @@ func pprofHandler() http.Handler {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// parseWindow reads a positive duration given in days ("30d") or as a Go
+// duration ("720h", "90m").
+func parseWindow(s string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, errors.New("want days (30d) or a duration (720h)")
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, errors.New("want days (30d) or a duration (720h)")
+		}
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 // Every timeout of the HTTP server is set: without ReadTimeout a client
@@ -15,5 +16,18 @@ func TestHTTPServerBoundsConnections(t *testing.T) {
 	}
 	if s.WriteTimeout <= 10e9 {
 		t.Errorf("WriteTimeout %v does not leave room for the 10s request timeout", s.WriteTimeout)
+	}
+}
+
+func TestParseUnmergeWindow(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "1d": 24 * time.Hour, "720h": 720 * time.Hour, "90m": 90 * time.Minute, "1ms": time.Millisecond} {
+		if got, err := parseWindow(in); err != nil || got != want {
+			t.Errorf("parseWindow(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0d", "-1d", "0s", "-5h", "thirty days", "d", "1.5d"} {
+		if got, err := parseWindow(in); err == nil {
+			t.Errorf("parseWindow(%q) = %v, want an error", in, got)
+		}
 	}
 }
