@@ -142,7 +142,7 @@ func toError(ctx context.Context, log *slog.Logger, err error) *Error {
 	if errors.As(err, &we) {
 		// An unmerge too late: when the merge was made and when its
 		// window closed.
-		out.Details = map[string]any{"mergedAt": we.MergedAt.UTC().Format(time.RFC3339), "windowClosedAt": we.ClosedAt.UTC().Format(time.RFC3339)}
+		out.Details = map[string]any{"mergedAt": we.MergedAt.UTC().Format(time.RFC3339Nano), "windowClosedAt": we.ClosedAt.UTC().Format(time.RFC3339Nano)}
 	}
 	return out
 }
