@@ -29,7 +29,8 @@ const descMerge = "Merge duplicate customers into a survivor: appends CustomerMe
 	"model shows one customer (customer(id) of a merged id answers with the survivor; its timeline interleaves both " +
 	"histories). Commands on a merged id are refused with FAILED_PRECONDITION naming the survivor (extensions.into), " +
 	"not redirected. Refused, with nothing appended: merging a customer into itself, into or from an erased or " +
-	"already-merged customer, a merge that would cycle, an unknown id (NOT_FOUND), stale expectedVersions (CONFLICT)."
+	"already-merged customer, a merge that would cycle, an unknown id (NOT_FOUND), stale expectedVersions (CONFLICT). " +
+	"unmergeCustomers undoes a merge within the merge policy's window."
 
 func (b *builder) mergeMutation() mutation {
 	fields := []field[mergeRequest]{

@@ -26,6 +26,9 @@ import (
 // and follow-up steps are the exception: a complaint or follow-up keeps its
 // history in the stream it was opened on, so its later steps still go
 // there (the read models show it on the survivor).
+//
+// A merge can be undone within a policy window by another pair of facts
+// (see Unmerge in unmerge.go); it is never removed.
 
 // MergeCustomers asks to merge duplicates into a survivor.
 type MergeCustomers struct {
