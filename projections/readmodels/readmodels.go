@@ -61,6 +61,8 @@ type Set struct {
 	// position of the last event it applied.
 	lifeMu  sync.Mutex
 	lifePos eventstore.Position
+	// log is read for the union history a merge folds (UseLog).
+	log *logReader
 }
 
 // New builds an empty set under policy; onChange (may be nil) hears every
@@ -102,7 +104,7 @@ func (s *Set) Projections() []projections.Projection {
 		projections.Adapt[customer.Event](s.Customers),
 		projections.Adapt[customer.Event](s.Complaints),
 		projections.Adapt[customer.Event](s.FollowUps),
-		projections.Adapt[customer.Event](lifecycleModel{s}),
+		lifecycleModel{s},
 		projections.Adapt[customer.Event](loyaltyModel{s.Loyalty}),
 		s.Campaigns,
 		projections.Adapt[customer.Event](s.Surveys),
@@ -133,17 +135,25 @@ func (s *Set) lifecyclePosition() eventstore.Position {
 	return s.lifePos
 }
 
-// lifecycleModel folds customer events into the lifecycle projector.
+// lifecycleModel folds customer events into the lifecycle projector (a
+// merge reads the union history from the log: merged.go).
 type lifecycleModel struct{ s *Set }
 
 func (lifecycleModel) Name() string        { return "lifecycle" }
 func (lifecycleModel) Wants(t string) bool { return customer.IsEventType(t) }
 func (m lifecycleModel) Digest() [32]byte  { return hexDigest(m.s.Lifecycle.Digest()) }
-func (m lifecycleModel) Apply(ev eventstore.Event, e customer.Event) {
+func (m lifecycleModel) Apply(ctx context.Context, d projections.Decoded) error {
+	e, ok := d.Payload.(customer.Event)
+	if !ok {
+		return fmt.Errorf("readmodels: lifecycle: payload %T of %s at position %d is not a customer event", d.Payload, d.Event.Type, d.Event.Position)
+	}
 	m.s.lifeMu.Lock()
 	defer m.s.lifeMu.Unlock()
-	m.s.Lifecycle.Apply(CustomerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
-	m.s.lifePos = ev.Position
+	if err := foldLifecycle(ctx, m.s.Lifecycle, m.s.log, d.Event, e); err != nil {
+		return err
+	}
+	m.s.lifePos = d.Event.Position
+	return nil
 }
 
 // loyaltyModel folds customer events into the loyalty projector.
@@ -223,6 +233,7 @@ func (s *Set) Rebuild(ctx context.Context, store eventstore.Store, dec projectio
 	if view != nil {
 		s.Lifecycle.SetChurn(view)
 	}
+	s.UseLog(store, dec)
 	return projections.Rebuild(ctx, store, dec, head, s.Projections()...)
 }
 
