@@ -210,6 +210,14 @@ func checkLifecycleReadModel(t *testing.T, set *readmodels.Set) {
 	if b, _ := set.Lifecycle.Get("B"); b.Stage != lifecycle.StageNone || !set.Lifecycle.Retired("B") {
 		t.Errorf("lifecycle read model: the merged customer still counts: %+v", b)
 	}
+	la, okA := set.Loyalty.Get("A")
+	lu, okU := set.Loyalty.Get("U")
+	if !okA || !okU || la != lu {
+		t.Errorf("loyalty index: survivor %+v, one customer with the union history %+v", la, lu)
+	}
+	if lb, ok := set.Loyalty.Get("B"); ok {
+		t.Errorf("loyalty index: the merged customer still scored: %+v", lb)
+	}
 	counts := set.Lifecycle.Counts()
 	total := 0
 	for _, st := range lifecycle.Stages() {

@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/projections"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
+	"github.com/kefu-crm/kefu/projections/loyalty"
 )
 
 // Merged customers in the lifecycle
@@ -41,6 +42,37 @@ func (s *Set) UseLog(store eventstore.Store, dec projections.Decoder) {
 	s.lifeMu.Lock()
 	s.log = &logReader{store: store, dec: dec}
 	s.lifeMu.Unlock()
+}
+
+// logReader is the log UseLog gave (nil if none).
+func (s *Set) logReader() *logReader {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	return s.log
+}
+
+// foldLoyalty folds one customer event into the loyalty index: a merge
+// rescores the survivor over the union history and takes the merged
+// customers out.
+func foldLoyalty(ctx context.Context, p *loyalty.Projector, log *logReader, ev eventstore.Event, e customer.Event) error {
+	id := CustomerIDOf(ev)
+	in, ok := e.(*customer.CustomersMergedIn)
+	if !ok {
+		p.Apply(id, lifecycle.Fact{At: ev.OccurredAt, Event: e})
+		return nil
+	}
+	if log == nil {
+		return errNoLog
+	}
+	facts, err := log.union(ctx, id, ev.Position)
+	if err != nil {
+		return fmt.Errorf("readmodels: the union history of %s at position %d: %w", id, ev.Position, err)
+	}
+	for _, from := range in.From {
+		p.Retire(from)
+	}
+	p.Recompose(id, facts)
+	return nil
 }
 
 // errNoLog: a merge reached a set that was given no log.

@@ -105,7 +105,7 @@ func (s *Set) Projections() []projections.Projection {
 		projections.Adapt[customer.Event](s.Complaints),
 		projections.Adapt[customer.Event](s.FollowUps),
 		lifecycleModel{s},
-		projections.Adapt[customer.Event](loyaltyModel{s.Loyalty}),
+		loyaltyModel{s},
 		s.Campaigns,
 		projections.Adapt[customer.Event](s.Surveys),
 		projections.Adapt[customer.Event](s.PurchaseDays),
@@ -156,19 +156,25 @@ func (m lifecycleModel) Apply(ctx context.Context, d projections.Decoded) error 
 	return nil
 }
 
-// loyaltyModel folds customer events into the loyalty projector.
-type loyaltyModel struct{ p *loyalty.Projector }
+// loyaltyModel folds customer events into the loyalty projector; a merge
+// rescores the survivor over the union history (merged.go).
+type loyaltyModel struct{ s *Set }
 
 func (loyaltyModel) Name() string        { return "loyalty" }
 func (loyaltyModel) Wants(t string) bool { return customer.IsEventType(t) }
-func (m loyaltyModel) Apply(ev eventstore.Event, e customer.Event) {
-	m.p.Apply(CustomerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+func (m loyaltyModel) Apply(ctx context.Context, d projections.Decoded) error {
+	e, ok := d.Payload.(customer.Event)
+	if !ok {
+		return fmt.Errorf("readmodels: loyalty: payload %T of %s at position %d is not a customer event", d.Payload, d.Event.Type, d.Event.Position)
+	}
+	return foldLoyalty(ctx, m.s.Loyalty, m.s.logReader(), d.Event, e)
 }
 
 // Digest hashes the score index (the top of every bucket, in order).
 func (m loyaltyModel) Digest() [32]byte {
 	h := sha256.New()
-	entries := m.p.Top(m.p.Len())
+	p := m.s.Loyalty
+	entries := p.Top(p.Len())
 	slices.SortFunc(entries, func(a, b loyalty.Entry) int {
 		switch {
 		case a.CustomerID < b.CustomerID:
