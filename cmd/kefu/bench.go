@@ -46,7 +46,7 @@ const benchMerge = `mutation($s: ID!, $m: ID!) { mergeCustomers(input: { survivo
 const benchCandidates = `query($after: String) { duplicateCandidates(first: 500, after: $after) { totalCount edges { node { customers { id } } } pageInfo { hasNextPage endCursor } } }`
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "bench --data DIR [--customers N] [--events-per-customer K] [--duplicates RATE] [--clients C] [--duration D] [--scenario customer|logcontact|merge|all]")
+	fs := newFlags(e, "bench", "bench --data DIR [--customers N] [--events-per-customer K] [--duplicates RATE] [--clients C] [--duration D] [--scenario customer|logcontact|merge|append|all]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-bench"), "data directory; seeded first when empty (env KEFU_DATA)")
 	n := fs.Int("customers", 100_000, "customers to seed (and to pick requests from)")
 	epc := fs.Float64("events-per-customer", 0, "target mean events per customer when seeding (0 = the seed's natural ~7)")
@@ -59,7 +59,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	duration := fs.Duration("duration", 30*time.Second, "measured time per scenario")
 	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured load before each scenario")
 	maxReq := fs.Int64("max-requests", 5_000_000, "request budget per scenario")
-	scenario := fs.String("scenario", "all", "customer, logcontact, merge or all (customer and logcontact); merge merges every duplicate candidate of the book once, so it changes the book")
+	scenario := fs.String("scenario", "all", "customer, logcontact, merge, append or all (customer and logcontact); merge merges every duplicate candidate of the book once, so it changes the book; append measures durable store appends (no API, no book) on a fresh embedded store beside --data and, with "+benchPGEnv+"=postgres://… set, on a fresh schema of that database, the peer, in the same run")
+	writers := fs.Int("writers", 64, "concurrent writers of --scenario append")
 	hot := fs.Int("hot", 0, "draw requests from the first N customers only (a hot working set; 0 = all --customers)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback address to serve on (port 0 = any free port)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured load (server and clients) to this file")
@@ -82,10 +83,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	switch *scenario {
 	case "all":
 		scenarios = []string{"customer", "logcontact"}
-	case "customer", "logcontact", "merge":
+	case "customer", "logcontact", "merge", "append":
 		scenarios = []string{*scenario}
 	default:
-		return fmt.Errorf("%w: --scenario %q: want customer, logcontact, merge or all", errUsage, *scenario)
+		return fmt.Errorf("%w: --scenario %q: want customer, logcontact, merge, append or all", errUsage, *scenario)
+	}
+	if *scenario == "append" {
+		if *writers < 1 || *targets != "" {
+			return fmt.Errorf("%w: --scenario append needs --writers ≥ 1 and measures stores, not --targets", errUsage)
+		}
+		return benchAppend(ctx, e, *data, e.getenv(benchPGEnv), *writers, *warmup, *duration)
 	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
