@@ -183,6 +183,8 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 		stopped  = make(chan struct{}) // every client has returned
 	)
 	budget.Store(cfg.MaxRequests)
+	// Without a warm-up every request is measured, the first ones too.
+	measured.Store(cfg.Warmup == 0)
 	type clientStats struct {
 		lat    []time.Duration
 		errors int64

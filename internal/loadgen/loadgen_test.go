@@ -174,4 +174,14 @@ func TestRunFiniteScenario(t *testing.T) {
 			t.Fatalf("body %s sent %d times", b, n)
 		}
 	}
+
+	// Without a warm-up, every request is measured, the first ones too.
+	next.Store(0)
+	res, err = loadgen.Run(context.Background(), loadgen.Config{BaseURL: srv.URL, Clients: 64, Duration: time.Hour}, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != supply || res.WarmupRequests != 0 {
+		t.Fatalf("no warm-up: %d requests measured, %d counted as warm-up; want all %d measured", res.Requests, res.WarmupRequests, supply)
+	}
 }
