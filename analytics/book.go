@@ -69,6 +69,7 @@ func Replay(ctx context.Context, store eventstore.Store, dec projections.Decoder
 	if err != nil {
 		return nil, err
 	}
+	set.UseLog(store, dec)
 	until := cfg.Until
 	b := &Book{Head: head, Set: set}
 

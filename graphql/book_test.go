@@ -171,3 +171,26 @@ func (b *book) since(after eventstore.Position, eventType string) (actor string,
 func (b *book) expand(q string) string {
 	return strings.NewReplacer("$FOLLOWUP", b.FollowUp, "$CAMPAIGN", b.Campaign).Replace(q)
 }
+
+// byActor counts the events after a position recorded for actor: what
+// one caller's requests appended, whatever the process managers of the
+// book append meanwhile.
+func (b *book) byActor(after eventstore.Position, actor string) int {
+	b.t.Helper()
+	ctx := context.Background()
+	n := 0
+	err := b.srv.Store().ReadAll(ctx, after, func(e eventstore.Event) error {
+		d, err := b.srv.Codec().Decode(ctx, e)
+		if err != nil {
+			return err
+		}
+		if d.Meta.Actor == actor {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return n
+}

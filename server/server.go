@@ -208,6 +208,12 @@ func (s *Server) build(ctx context.Context) error {
 	if s.Set, err = readmodels.New(s.policy, func(id string, c lifecycle.StageChange) { s.sched.StageChanged(id, c) }); err != nil {
 		return err
 	}
+	// A merge folds the survivor's union history, read from the log.
+	plain, err := readmodels.PlainDecoder()
+	if err != nil {
+		return err
+	}
+	s.Set.UseLog(s.dir.Store, plain)
 	s.metrics = NewMetrics()
 	if s.greetPolicy, s.sendRules, err = greetingPolicy(s.cfg.Greetings); err != nil {
 		return err

@@ -24,9 +24,11 @@ import (
 // appended one after the other, the merged ones first and the survivor
 // last, each at its loaded revision: each append is atomic, the merge is
 // not. The event IDs come from the idempotency key, so a merge given one
-// and interrupted half-way is safe to send again: the streams already
-// appended are recognised by the store. Callers there should always send
-// an idempotencyKey.
+// and interrupted half-way is safe to send again: a merged stream whose
+// last events are that key's is decided on as it stood before them, and
+// the store recognises the same events at the same revision as a retry.
+// Callers there should always send an idempotencyKey; expected versions,
+// if given, are those read before the first attempt.
 type MergeCustomers struct{ repo *Customers }
 
 // mergeRequest is what a merge's idempotency key is bound to.
@@ -95,7 +97,11 @@ func updateMany(ctx context.Context, r *Customers, what, othersField, survivorID
 		}
 		all := []*customer.Customer{ls.a}
 		for _, id := range otherIDs {
-			l, err := r.load(ctx, id)
+			// A stream already holding this request's event is a write
+			// interrupted half-way on a store without all-or-nothing
+			// appends: decide on the state before it, and the store takes
+			// the same event again as the retry it is.
+			l, _, err := r.loadBefore(ctx, id, key)
 			if err != nil {
 				return Result{}, err
 			}

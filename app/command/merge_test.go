@@ -138,3 +138,70 @@ func TestMergeAtomicOnRace(t *testing.T) {
 		t.Errorf("after the retried merge: survivor at %d, m-1 has %d events (want 1 and 4)", res.Revision, streamLen(t, f.store, stream("m-1")))
 	}
 }
+
+// nonAtomic is a store without an all-or-nothing multi-stream append (as
+// EventStoreDB through the kurrent adapter) whose append to one stream
+// fails once, after the appends before it went through: a merge cut off
+// half-way.
+type nonAtomic struct {
+	eventstore.Store
+	failOn string
+}
+
+var errCutOff = errors.New("connection lost")
+
+func (s *nonAtomic) Append(ctx context.Context, stream string, expected eventstore.Expected, records ...eventstore.Record) (eventstore.AppendResult, error) {
+	if stream == s.failOn {
+		s.failOn = ""
+		return eventstore.AppendResult{}, errCutOff
+	}
+	return s.Store.Append(ctx, stream, expected, records...)
+}
+
+// Given a store without all-or-nothing appends and a merge cut off after
+// the merged customers' streams were appended but before the survivor's,
+// when the client sends the merge again with the same idempotency key
+// (and the expected versions it read first), then the merge completes:
+// each merged stream holds its CustomerMerged once, the survivor its
+// CustomersMergedIn, and a third send replays the result.
+func TestMergeResumesOnANonAtomicStore(t *testing.T) {
+	st := &nonAtomic{Store: memstore.New(memstore.Options{})}
+	f := newFixture(t, st, pii.NewMemKeystore(), 0)
+	ctx := command.WithIdempotencyKey(t.Context(), "merge-s1")
+	for _, id := range []string{"s-1", "m-1", "m-2"} {
+		register(t, f, id)
+	}
+	if _, err := eventstore.AppendAtomic(ctx, st, nil); !errors.Is(err, eventstore.ErrNotAtomic) {
+		t.Fatalf("the test store is atomic: %v", err)
+	}
+	st.failOn = stream("s-1")
+	expected := []uint64{0, 0, 0}
+	if _, err := f.cmds.MergeCustomers.Handle(ctx, "s-1", []string{"m-1", "m-2"}, expected, mergeCmd); !errors.Is(err, errCutOff) {
+		t.Fatalf("first send: %v, want the cut-off", err)
+	}
+	for id, want := range map[string]int{"m-1": 2, "m-2": 2, "s-1": 1} {
+		if n := streamLen(t, st, stream(id)); n != want {
+			t.Fatalf("after the cut-off %s has %d events, want %d (merged streams appended, the survivor not)", id, n, want)
+		}
+	}
+	res, err := f.cmds.MergeCustomers.Handle(ctx, "s-1", []string{"m-1", "m-2"}, expected, mergeCmd)
+	if err != nil {
+		t.Fatalf("second send with the same key: %v", err)
+	}
+	for id, want := range map[string]int{"m-1": 2, "m-2": 2, "s-1": 2} {
+		if n := streamLen(t, st, stream(id)); n != want {
+			t.Errorf("after the second send %s has %d events, want %d", id, n, want)
+		}
+	}
+	s, err := f.cmds.Customers.Load(ctx, "s-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.MergedFrom(); len(got) != 2 {
+		t.Errorf("survivor merged from %v, want m-1 and m-2", got)
+	}
+	again, err := f.cmds.MergeCustomers.Handle(ctx, "s-1", []string{"m-1", "m-2"}, expected, mergeCmd)
+	if err != nil || again.Revision != res.Revision || again.Position != res.Position {
+		t.Errorf("third send: %+v %v, want the second's result %+v", again, err, res)
+	}
+}

@@ -222,24 +222,49 @@ func (r *Repository[A, E]) load(ctx context.Context, id string) (loaded[A], erro
 		return zero, fmt.Errorf("load %s %s: %w", r.kind.Name, id, err)
 	}
 	events := make([]codec.Decoded, len(stored))
-	history := make([]aggregate.Historic[E], len(stored))
 	for i, ev := range stored {
 		d, err := r.codec.Decode(ctx, ev)
 		if err != nil {
 			return zero, fmt.Errorf("load %s %s: %w", r.kind.Name, id, err)
 		}
+		events[i] = d
+	}
+	return r.rehydrate(id, events)
+}
+
+// rehydrate folds decoded events of a stream into the aggregate.
+func (r *Repository[A, E]) rehydrate(id string, events []codec.Decoded) (loaded[A], error) {
+	var zero loaded[A]
+	history := make([]aggregate.Historic[E], len(events))
+	for i, d := range events {
 		e, ok := d.Payload.(E)
 		if !ok {
-			return zero, fmt.Errorf("load %s %s: %w: %s at revision %d is not a %s event", r.kind.Name, id, aggregate.ErrCorruptHistory, ev.Type, ev.Revision, r.kind.Name)
+			return zero, fmt.Errorf("load %s %s: %w: %s at revision %d is not a %s event", r.kind.Name, id, aggregate.ErrCorruptHistory, d.Event.Type, d.Event.Revision, r.kind.Name)
 		}
-		events[i] = d
-		history[i] = aggregate.Historic[E]{Event: e, Revision: ev.Revision, OccurredAt: ev.OccurredAt}
+		history[i] = aggregate.Historic[E]{Event: e, Revision: d.Event.Revision, OccurredAt: d.Event.OccurredAt}
 	}
 	a, err := r.kind.Rehydrate(id, history)
 	if err != nil {
 		return zero, fmt.Errorf("load %s %s: %w", r.kind.Name, id, err)
 	}
 	return loaded[A]{a: a, events: events}, nil
+}
+
+// loadBefore loads an aggregate as it stood before the events appended
+// under key, when those are the last of its stream (a multi-stream write
+// interrupted half-way and now retried): the retry decides again on that
+// state and appends the same event IDs at the same revisions, which the
+// store recognises. resumed says whether the key's events were found.
+func (r *Repository[A, E]) loadBefore(ctx context.Context, id, key string) (l loaded[A], resumed bool, err error) {
+	if l, err = r.load(ctx, id); err != nil || key == "" {
+		return l, false, err
+	}
+	res, ok := replay(id, key, l.events)
+	if !ok || len(res.Events) == 0 || res.Events[len(res.Events)-1].Event.ID != l.events[len(l.events)-1].Event.ID {
+		return l, false, nil
+	}
+	before, err := r.rehydrate(id, l.events[:len(l.events)-len(res.Events)])
+	return before, true, err
 }
 
 // Load returns the aggregate rebuilt from its stream; one that does not

@@ -13,8 +13,8 @@ import (
 // stream, lets the domain decide (customer.Unmerge), and appends
 // CustomerUnmerged on each restored stream and CustomersUnmerged on the
 // survivor's in one all-or-nothing append at the revisions it loaded, as
-// MergeCustomers does (and with the same caveat on a store without an
-// atomic multi-stream append: send an idempotencyKey).
+// MergeCustomers does (and, on a store without an atomic multi-stream
+// append, resumable the same way: send an idempotencyKey).
 type UnmergeCustomers struct {
 	repo   *Customers
 	policy customer.MergePolicy

@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-crm/kefu/pii"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/readmodels"
+	"github.com/kefu-crm/kefu/projections/transitions"
 )
 
 // mergeOutcome is what the property compares: stage, loyalty, purchases
@@ -145,6 +146,7 @@ func checkMergeUnion(t *testing.T, seed uint64) {
 		t.Fatal(err)
 	}
 	set.AdvanceTo(now)
+	checkLifecycleReadModel(t, set)
 
 	outcome := func(id string, asOf *time.Time) mergeOutcome {
 		t.Helper()
@@ -192,6 +194,49 @@ func checkMergeUnion(t *testing.T, seed uint64) {
 		if !mergeEqual(got, want) {
 			t.Errorf("%d steps; merged customer read as %s (asOf %v):\n%+v\none customer with the union history:\n%+v", steps, c.id, c.asOf, got, want)
 		}
+	}
+}
+
+// checkLifecycleReadModel: the lifecycle read model — what stage counts,
+// stage filters and the lifecycle report read — holds the survivor as U
+// and the merged customer nowhere.
+func checkLifecycleReadModel(t *testing.T, set *readmodels.Set) {
+	t.Helper()
+	a, okA := set.Lifecycle.Get("A")
+	u, okU := set.Lifecycle.Get("U")
+	if !okA || !okU || a.Stage != u.Stage || !a.Since.Equal(u.Since) || !a.Next.Equal(u.Next) || a.NextStage != u.NextStage || a.Grievances != u.Grievances {
+		t.Errorf("lifecycle read model: survivor %+v, one customer with the union history %+v", a, u)
+	}
+	if b, _ := set.Lifecycle.Get("B"); b.Stage != lifecycle.StageNone || !set.Lifecycle.Retired("B") {
+		t.Errorf("lifecycle read model: the merged customer still counts: %+v", b)
+	}
+	la, okA := set.Loyalty.Get("A")
+	lu, okU := set.Loyalty.Get("U")
+	if !okA || !okU || la != lu {
+		t.Errorf("loyalty index: survivor %+v, one customer with the union history %+v", la, lu)
+	}
+	if lb, ok := set.Loyalty.Get("B"); ok {
+		t.Errorf("loyalty index: the merged customer still scored: %+v", lb)
+	}
+	counts := set.Lifecycle.Counts()
+	total := 0
+	for _, st := range lifecycle.Stages() {
+		total += counts[st]
+	}
+	if total != 2 || counts[u.Stage] != 2 {
+		t.Errorf("stage counts %v: want the survivor and U, both %s", counts, u.Stage)
+	}
+	rep, err := set.Transitions.LifecycleReport(now.AddDate(0, 0, -1), now, transitions.Day, transitions.ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pop := rep.Buckets[len(rep.Buckets)-1].Population
+	total = 0
+	for _, st := range lifecycle.Stages() {
+		total += pop[st]
+	}
+	if total != 2 || pop[u.Stage] != 2 {
+		t.Errorf("lifecycle report population %v: want the survivor and U, both %s", pop, u.Stage)
 	}
 }
 

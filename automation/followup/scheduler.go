@@ -346,7 +346,9 @@ func (s *Scheduler) stale(a Action, now time.Time) bool {
 // enters SILENT it plans a win-back follow-up. It only takes the
 // scheduler's lock and never calls the projector.
 func (s *Scheduler) StageChanged(customerID string, c lifecycle.StageChange) {
-	if c.To != lifecycle.StageSilent {
+	if c.To != lifecycle.StageSilent || c.Merge {
+		// A merge joining two silent records is no new silence: the
+		// merged record's win-back, if any, moves to the survivor.
 		return
 	}
 	due := s.winBackDue(c.At)

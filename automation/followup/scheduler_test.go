@@ -187,6 +187,13 @@ func TestScheduler(t *testing.T) {
 			stats:  followup.Stats{Planned: 1, Obsolete: 1},
 		},
 		{
+			name: "SILENT by a merge of two silent records: no new win-back",
+			given: func(e *env) {
+				e.write("c1", func(c *customer.Customer) { hist{e.t, c}.register("am-wang", now.Add(-d(60))) })
+			},
+			stages: []stage{{"c1", lifecycle.StageChange{From: lifecycle.StageActive, To: lifecycle.StageSilent, At: now.Add(-d(1)), Reason: "merged with c2", Merge: true}, lifecycle.StageSilent}},
+		},
+		{
 			name: "erased customer: the domain refuses, the action is dropped",
 			given: func(e *env) {
 				e.write("c1", func(c *customer.Customer) {

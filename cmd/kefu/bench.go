@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,8 +38,15 @@ const benchFloor = `{ __typename }`
 // benchLogContact is issue 4 §7's write scenario.
 const benchLogContact = `mutation($id: ID!) { logContact(input: { customerId: $id, channel: PHONE, direction: INBOUND, agent: "bench", summary: "load test" }) { version } }`
 
+// benchMerge is issue 16's merge scenario: one duplicate candidate merged
+// per request.
+const benchMerge = `mutation($s: ID!, $m: ID!) { mergeCustomers(input: { survivorId: $s, mergedIds: [$m], by: "bench", reason: "duplicate candidate" }) { version } }`
+
+// benchCandidates lists duplicate candidates a page at a time.
+const benchCandidates = `query($after: String) { duplicateCandidates(first: 500, after: $after) { totalCount edges { node { customers { id } } } pageInfo { hasNextPage endCursor } } }`
+
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "bench --data DIR [--customers N] [--events-per-customer K] [--clients C] [--duration D] [--scenario customer|logcontact|all]")
+	fs := newFlags(e, "bench", "bench --data DIR [--customers N] [--events-per-customer K] [--duplicates RATE] [--clients C] [--duration D] [--scenario customer|logcontact|merge|append|all]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-bench"), "data directory; seeded first when empty (env KEFU_DATA)")
 	n := fs.Int("customers", 100_000, "customers to seed (and to pick requests from)")
 	epc := fs.Float64("events-per-customer", 0, "target mean events per customer when seeding (0 = the seed's natural ~7)")
@@ -45,11 +54,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	seedValue := fs.Uint64("seed", 1, "random seed of the history and of the request sequence")
 	end := fs.String("end", "2026-11-01", "end of the seeded history (RFC 3339 or YYYY-MM-DD)")
 	workers := fs.Int("workers", 64, "concurrent seed writers")
+	dupes := fs.Float64("duplicates", 0, "fraction of seeded customers (0…0.5) planted as duplicates (as `kefu seed --duplicates`), for --scenario merge")
 	clients := fs.Int("clients", 64, "concurrent clients (one keep-alive connection each)")
 	duration := fs.Duration("duration", 30*time.Second, "measured time per scenario")
 	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured load before each scenario")
 	maxReq := fs.Int64("max-requests", 5_000_000, "request budget per scenario")
-	scenario := fs.String("scenario", "all", "customer, logcontact or all")
+	scenario := fs.String("scenario", "all", "customer, logcontact, merge, append or all (customer and logcontact); merge merges every duplicate candidate of the book once, so it changes the book; append measures durable store appends (no API, no book) on a fresh embedded store beside --data and, with "+benchPGEnv+"=postgres://… set, on a fresh schema of that database, the peer, in the same run")
+	writers := fs.Int("writers", 64, "concurrent writers of --scenario append")
 	hot := fs.Int("hot", 0, "draw requests from the first N customers only (a hot working set; 0 = all --customers)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback address to serve on (port 0 = any free port)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measured load (server and clients) to this file")
@@ -61,6 +72,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if *n < 1 || *clients < 1 || *duration <= 0 || *hot < 0 || *hot > *n {
 		return fmt.Errorf("%w: --customers, --clients and --duration must be positive, --hot between 0 and --customers", errUsage)
 	}
+	if *dupes < 0 || *dupes > 0.5 {
+		return fmt.Errorf("%w: --duplicates %v: want a fraction from 0 to 0.5", errUsage, *dupes)
+	}
 	pick := *n
 	if *hot > 0 {
 		pick = *hot
@@ -69,10 +83,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	switch *scenario {
 	case "all":
 		scenarios = []string{"customer", "logcontact"}
-	case "customer", "logcontact":
+	case "customer", "logcontact", "merge", "append":
 		scenarios = []string{*scenario}
 	default:
-		return fmt.Errorf("%w: --scenario %q: want customer, logcontact or all", errUsage, *scenario)
+		return fmt.Errorf("%w: --scenario %q: want customer, logcontact, merge, append or all", errUsage, *scenario)
+	}
+	if *scenario == "append" {
+		if *writers < 1 || *targets != "" {
+			return fmt.Errorf("%w: --scenario append needs --writers ≥ 1 and measures stores, not --targets", errUsage)
+		}
+		return benchAppend(ctx, e, *data, e.getenv(benchPGEnv), *writers, *warmup, *duration)
 	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
@@ -98,7 +118,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return benchMeasure(ctx, e, bases, scenarios, pick, loadgen.Config{Clients: *clients, Duration: *duration, Warmup: *warmup,
 			MaxRequests: *maxReq, Seed: *seedValue}, false)
 	}
-	if err := benchSeed(ctx, e, *data, *n, *seedValue, endAt, *epc, *activity, *workers); err != nil {
+	if err := benchSeed(ctx, e, *data, *n, *seedValue, endAt, *epc, *activity, *dupes, *workers); err != nil {
 		return err
 	}
 	if *seedOnly {
@@ -170,18 +190,34 @@ func runBench(ctx context.Context, e *env, args []string) error {
 func benchMeasure(ctx context.Context, e *env, bases, scenarios []string, pick int, cfg loadgen.Config, inProcess bool) error {
 	cfg.BaseURL, cfg.More = bases[0], bases[1:]
 	var floor float64
+	var floorP99 time.Duration
 	for _, name := range append([]string{"floor"}, scenarios...) {
-		sc := benchScenario(name, pick)
+		sc, run := benchScenario(name, pick), cfg
+		var pairs [][2]string
+		if name == "merge" {
+			var total int
+			var err error
+			if pairs, total, err = benchPairs(ctx, bases[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%-12s %d duplicate candidates, %d disjoint pairs to merge (the first customer of each survives); no warm-up: each pair merges once\n", name, total, len(pairs))
+			if len(pairs) == 0 {
+				fmt.Fprintf(e.stdout, "%-12s nothing to merge: seed with --duplicates RATE into an empty --data\n", name)
+				continue
+			}
+			sc, run.Warmup = benchMergeScenario(pairs), 0
+		}
 		cpu0 := cpuTime()
-		res, err := loadgen.Run(ctx, cfg, sc)
+		res, err := loadgen.Run(ctx, run, sc)
 		if err != nil && !errors.Is(err, loadgen.ErrNoRequests) {
 			return err
 		}
 		fmt.Fprintln(e.stdout, res.String())
 		if name == "floor" {
-			floor = res.Rate()
-		} else if floor > 0 {
-			fmt.Fprintf(e.stdout, "%-12s ratio to the floor ({ __typename } in this run, %.0f req/s): %.2f\n", "", floor, res.Rate()/floor)
+			floor, floorP99 = res.Rate(), res.P99
+		} else if floor > 0 && floorP99 > 0 {
+			fmt.Fprintf(e.stdout, "%-12s ratio to the floor ({ __typename } in this run, %.0f req/s, p99 %s): %.2f; p99 %.1f× the floor's\n",
+				"", floor, ms(floorP99), res.Rate()/floor, float64(res.P99)/float64(floorP99))
 		}
 		if cpu := cpuTime() - cpu0; inProcess && res.Requests > 0 && cpu > 0 {
 			// Process CPU over warm-up and measurement, per request: with
@@ -193,6 +229,13 @@ func benchMeasure(ctx context.Context, e *env, bases, scenarios []string, pick i
 		}
 		if err != nil {
 			return err
+		}
+		if name == "merge" {
+			_, after, err := benchPairs(ctx, bases[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%-12s %d merges answered without error; duplicate candidates now %d\n", "", res.Requests+res.WarmupRequests-res.Errors, after)
 		}
 	}
 	fmt.Fprintf(e.stdout, "load average after: %s\n", loadAvg())
@@ -221,9 +264,107 @@ func benchScenario(name string, n int) loadgen.Scenario {
 	}
 }
 
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+// benchMergeScenario merges each pair once, survivor first.
+func benchMergeScenario(pairs [][2]string) loadgen.Scenario {
+	prefix := []byte(`{"query":` + strconv.Quote(benchMerge) + `,"variables":{"s":`)
+	var next atomic.Int64
+	return loadgen.Scenario{
+		Name: "merge",
+		Path: "/graphql",
+		Next: func(_ *rand.Rand, buf []byte) ([]byte, bool) {
+			i := next.Add(1) - 1
+			if i >= int64(len(pairs)) {
+				return buf, false
+			}
+			buf = append(buf, prefix...)
+			buf = strconv.AppendQuote(buf, pairs[i][0])
+			buf = append(buf, `,"m":`...)
+			buf = strconv.AppendQuote(buf, pairs[i][1])
+			return append(buf, `}}`...), true
+		},
+		Check: loadgen.GraphQLCheck,
+	}
+}
+
+// benchPairs lists the duplicate candidates of the server at base (their
+// total count) and the pairs among them that share no customer, so that
+// merging them concurrently cannot conflict: a customer is merged or
+// survives once.
+func benchPairs(ctx context.Context, base string) ([][2]string, int, error) {
+	var pairs [][2]string
+	used := map[string]bool{}
+	total := 0
+	for after := ""; ; {
+		var page struct {
+			DuplicateCandidates struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct{ Customers []struct{ ID string } }
+				}
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+		vars := map[string]any{}
+		if after != "" {
+			vars["after"] = after
+		}
+		if err := benchGraphQL(ctx, base, benchCandidates, vars, &page); err != nil {
+			return nil, 0, fmt.Errorf("listing duplicate candidates: %w", err)
+		}
+		dc := page.DuplicateCandidates
+		total = dc.TotalCount
+		for _, e := range dc.Edges {
+			cs := e.Node.Customers
+			if len(cs) < 2 || used[cs[0].ID] || used[cs[1].ID] {
+				continue
+			}
+			used[cs[0].ID], used[cs[1].ID] = true, true
+			pairs = append(pairs, [2]string{cs[0].ID, cs[1].ID})
+		}
+		if !dc.PageInfo.HasNextPage || dc.PageInfo.EndCursor == "" {
+			return pairs, total, nil
+		}
+		after = dc.PageInfo.EndCursor
+	}
+}
+
+// benchGraphQL posts one GraphQL request and decodes its data into out.
+func benchGraphQL(ctx context.Context, base, query string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data   json.RawMessage
+		Errors []struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+	}
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Errors[0].Message)
+	}
+	return json.Unmarshal(r.Data, out)
+}
+
 // benchSeed seeds an empty data directory; one that has events is used as
 // it is.
-func benchSeed(ctx context.Context, e *env, path string, n int, seedValue uint64, end time.Time, epc, activity float64, workers int) error {
+func benchSeed(ctx context.Context, e *env, path string, n int, seedValue uint64, end time.Time, epc, activity, dupes float64, workers int) error {
 	dir, err := datadir.Open(path, datadir.Options{Logger: e.log})
 	if err != nil {
 		return err
@@ -238,6 +379,7 @@ func benchSeed(ctx context.Context, e *env, path string, n int, seedValue uint64
 		return nil
 	}
 	cfg := seedConfig(n, seedValue, end, 2)
+	cfg.Duplicates = dupes
 	switch {
 	case activity > 0:
 		cfg.Activity = activity
@@ -253,6 +395,9 @@ func benchSeed(ctx context.Context, e *env, path string, n int, seedValue uint64
 	}
 	fmt.Fprintf(e.stdout, "seeded %d customers, %d events in %s (%.0f events/s, %.1f events per customer)\n",
 		sum.Customers, sum.Events, took.Round(time.Millisecond), float64(sum.Events)/took.Seconds(), float64(sum.Events)/float64(sum.Customers))
+	if sum.Duplicates > 0 {
+		fmt.Fprintf(e.stdout, "planted %d duplicates\n", sum.Duplicates)
+	}
 	return nil
 }
 

@@ -40,6 +40,12 @@ type Scenario struct {
 	// Body returns the body of a client's next request, drawn from r; buf
 	// may be reused for it (it is not used after the request is sent).
 	Body func(r *rand.Rand, buf []byte) []byte
+	// Next, instead of Body, builds the requests of a finite scenario, one
+	// whose requests can each be made once (merging a pair of duplicate
+	// customers): ok=false says none is left, and the client stops. The
+	// warm-up and the measured period draw on the same supply, and the run
+	// ends when every client has stopped.
+	Next func(r *rand.Rand, buf []byte) (body []byte, ok bool)
 	// Check judges a response (status and body); a non-nil error counts
 	// the request as failed. Nil means any 2xx is a success.
 	Check func(status int, body []byte) error
@@ -174,8 +180,11 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 		errOnce  sync.Once
 		firstErr string
 		wg       sync.WaitGroup
+		stopped  = make(chan struct{}) // every client has returned
 	)
 	budget.Store(cfg.MaxRequests)
+	// Without a warm-up every request is measured, the first ones too.
+	measured.Store(cfg.Warmup == 0)
 	type clientStats struct {
 		lat    []time.Duration
 		errors int64
@@ -193,7 +202,13 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 			var buf, resp []byte
 			for runCtx.Err() == nil {
 				buf = buf[:0]
-				if sc.Body != nil {
+				switch {
+				case sc.Next != nil:
+					var ok bool
+					if buf, ok = sc.Next(rng, buf); !ok {
+						return
+					}
+				case sc.Body != nil:
 					buf = sc.Body(rng, buf)
 				}
 				rec := measured.Load()
@@ -219,9 +234,14 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 			}
 		}()
 	}
+	go func() {
+		wg.Wait()
+		close(stopped)
+	}()
 	if cfg.Warmup > 0 {
 		select {
 		case <-time.After(cfg.Warmup):
+		case <-stopped:
 		case <-ctx.Done():
 		}
 	}
@@ -242,6 +262,8 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (Result, error) {
 		// Clients stop by themselves once the budget is spent; let the
 		// requests already under way finish and count.
 		wg.Wait()
+	case <-stopped:
+		// A finite scenario's supply ran out.
 	case <-ctx.Done():
 	}
 	elapsed := time.Since(start)

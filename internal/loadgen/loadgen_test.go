@@ -133,3 +133,55 @@ func TestRunRoundRobin(t *testing.T) {
 		}
 	}
 }
+
+// TestRunFiniteScenario: a scenario built by Next sends each of its
+// requests once, over warm-up and measurement, and the run ends when they
+// are spent rather than when the duration passes.
+func TestRunFiniteScenario(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[string(b)]++
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}))
+	defer srv.Close()
+	const supply = 300
+	var next atomic.Int64
+	sc := loadgen.Scenario{Name: "once", Next: func(_ *rand.Rand, buf []byte) ([]byte, bool) {
+		i := next.Add(1) - 1
+		if i >= supply {
+			return buf, false
+		}
+		return strconv.AppendInt(buf, i, 10), true
+	}}
+	// An hour: if the run did not end with the supply, the test's own
+	// timeout fails it.
+	res, err := loadgen.Run(context.Background(), loadgen.Config{BaseURL: srv.URL, Clients: 4, Duration: time.Hour, Warmup: 20 * time.Millisecond}, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Requests + res.WarmupRequests; got != supply || res.Errors != 0 {
+		t.Fatalf("%d requests measured + %d warm-up, %d errors; want %d in all, no errors", res.Requests, res.WarmupRequests, res.Errors, supply)
+	}
+	if len(seen) != supply {
+		t.Fatalf("server saw %d distinct bodies, want %d", len(seen), supply)
+	}
+	for b, n := range seen {
+		if n != 1 {
+			t.Fatalf("body %s sent %d times", b, n)
+		}
+	}
+
+	// Without a warm-up, every request is measured, the first ones too.
+	next.Store(0)
+	res, err = loadgen.Run(context.Background(), loadgen.Config{BaseURL: srv.URL, Clients: 64, Duration: time.Hour}, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != supply || res.WarmupRequests != 0 {
+		t.Fatalf("no warm-up: %d requests measured, %d counted as warm-up; want all %d measured", res.Requests, res.WarmupRequests, supply)
+	}
+}

@@ -64,6 +64,9 @@ type entry struct {
 	st       State
 	stagePos int32
 	heapPos  int32 // -1 when not in the heap
+	// retired: merged into another customer (Retire), out of the
+	// populations until a Recompose.
+	retired bool
 }
 
 // New builds an empty Projector. The only error is an invalid policy.
@@ -80,16 +83,11 @@ func New(cfg Config) (*Projector, error) {
 func (p *Projector) Apply(customerID string, f Fact) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i, ok := p.ids[customerID]
-	if !ok {
-		i = int32(len(p.entries))
-		id := strings.Clone(customerID) // do not retain a decoded message's buffer
-		p.entries = append(p.entries, entry{id: id, heapPos: -1})
-		p.ids[id] = i
-		p.byStage[StageNone] = append(p.byStage[StageNone], i)
-		p.entries[i].stagePos = int32(len(p.byStage[StageNone]) - 1)
-	}
+	i := p.entry(customerID)
 	e := &p.entries[i]
+	if e.retired {
+		return // merged into another: its facts count there
+	}
 	p.buf = e.st.Apply(p.rules, f, p.buf[:0])
 	p.after(i)
 }
@@ -301,7 +299,7 @@ func (p *Projector) Digest() string {
 	for _, i := range order {
 		e := &p.entries[i]
 		h.Write([]byte(e.id))
-		h.Write([]byte{0, byte(e.st.stage), byte(e.st.nextStage)})
+		h.Write([]byte{0, byte(e.st.stage), byte(e.st.nextStage), boolByte(e.retired)})
 		binary.BigEndian.PutUint64(b[:], uint64(e.st.since))
 		h.Write(b[:])
 		binary.BigEndian.PutUint64(b[:], uint64(e.st.nextNanos()))
@@ -374,4 +372,11 @@ func (p *Projector) fixHeap(i int32) {
 		p.down(int(e.heapPos))
 		p.up(int(e.heapPos))
 	}
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }

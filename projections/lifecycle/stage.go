@@ -101,6 +101,10 @@ type StageChange struct {
 	// Reason says why, for people: "complaint c-17 filed", "no inbound
 	// contact for 30 days after complaint c-17", …
 	Reason string `json:"reason"`
+	// Merge marks the change a merge or unmerge made (Recompose, Retire):
+	// the customer's records were joined or parted, nothing happened to
+	// the customer (the follow-up scheduler books no win-back for it).
+	Merge bool `json:"merge,omitempty"`
 }
 
 // String renders the change for logs and test failures.

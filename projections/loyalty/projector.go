@@ -29,6 +29,8 @@ type entry struct {
 	pos    int32
 	points uint8
 	level  Level
+	// retired: merged into another customer, out of the index (pos -1).
+	retired bool
 }
 
 // New builds an empty Projector.
@@ -45,16 +47,12 @@ func New(cfg Config) (*Projector, error) {
 func (p *Projector) Apply(customerID string, f lifecycle.Fact) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i, ok := p.ids[customerID]
-	if !ok {
-		i = int32(len(p.entries))
-		id := strings.Clone(customerID)
-		p.entries = append(p.entries, entry{id: id})
-		p.ids[id] = i
-		p.buckets[0] = append(p.buckets[0], i)
-		p.entries[i].pos = int32(len(p.buckets[0]) - 1)
-	}
+	_, ok := p.ids[customerID]
+	i := p.entry(customerID)
 	e := &p.entries[i]
+	if e.retired {
+		return // merged into another: its facts count there
+	}
 	if e.st.Apply(p.rules, f) || !ok {
 		p.rescore(i, max(p.now, f.At.UnixNano()))
 	}
@@ -67,7 +65,9 @@ func (p *Projector) Refresh(now time.Time) {
 	defer p.mu.Unlock()
 	p.now = max(p.now, now.UnixNano())
 	for i := range p.entries {
-		p.rescore(int32(i), p.now)
+		if !p.entries[i].retired {
+			p.rescore(int32(i), p.now)
+		}
 	}
 }
 
@@ -98,6 +98,9 @@ func (p *Projector) Get(customerID string) (Score, bool) {
 		return Score{}, false
 	}
 	e := &p.entries[i]
+	if e.retired {
+		return Score{}, false
+	}
 	at := max(p.now, e.st.lastPurchase, e.st.registered)
 	return e.st.At(p.rules, time.Unix(0, at)), true
 }
@@ -143,4 +146,60 @@ func (p *Projector) Len() int {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return len(p.entries)
+}
+
+// Recompose replaces a customer's state with the fold of history (a
+// survivor's union history after a merge, in business-time order) and
+// rescores it; a retired customer is back in the index.
+func (p *Projector) Recompose(customerID string, history []lifecycle.Fact) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.entry(customerID)
+	e := &p.entries[i]
+	if e.retired {
+		e.retired, e.points = false, 0
+		p.buckets[0] = append(p.buckets[0], i)
+		e.pos = int32(len(p.buckets[0]) - 1)
+	}
+	var st State
+	at := p.now
+	for _, f := range history {
+		st.Apply(p.rules, f)
+		at = max(at, f.At.UnixNano())
+	}
+	e.st = st
+	p.rescore(i, at)
+}
+
+// Retire takes a customer merged into another out of the index; its later
+// facts are ignored until a Recompose.
+func (p *Projector) Retire(customerID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.entry(customerID)
+	e := &p.entries[i]
+	if e.retired {
+		return
+	}
+	old := p.buckets[e.points]
+	last := old[len(old)-1]
+	old[e.pos] = last
+	p.entries[last].pos = e.pos
+	p.buckets[e.points] = old[:len(old)-1]
+	e.st, e.points, e.level, e.pos, e.retired = State{}, 0, 0, -1, true
+}
+
+// entry is the index of a customer's entry, created (score 0) if new.
+// Callers hold the write lock.
+func (p *Projector) entry(customerID string) int32 {
+	if i, ok := p.ids[customerID]; ok {
+		return i
+	}
+	i := int32(len(p.entries))
+	id := strings.Clone(customerID)
+	p.entries = append(p.entries, entry{id: id})
+	p.ids[id] = i
+	p.buckets[0] = append(p.buckets[0], i)
+	p.entries[i].pos = int32(len(p.buckets[0]) - 1)
+	return i
 }

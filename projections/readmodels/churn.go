@@ -146,7 +146,7 @@ func (s *Set) rebase(ctx context.Context, store eventstore.Store, dec projection
 	if err != nil {
 		return err
 	}
-	rm := projections.Adapt[customer.Event](rebaseModel{fresh})
+	rm := rebaseModel{fresh, &logReader{store: store, dec: dec}}
 	from := s.lifecyclePosition()
 	if err := projections.Rebuild(ctx, store, dec, from, rm); err != nil {
 		return fmt.Errorf("readmodels: rebase the lifecycle on the new churn model: %w", err)
@@ -169,13 +169,20 @@ func (s *Set) rebase(ctx context.Context, store eventstore.Store, dec projection
 }
 
 // rebaseModel folds customer events into a lifecycle being rebuilt.
-type rebaseModel struct{ p *lifecycle.Projector }
+type rebaseModel struct {
+	p   *lifecycle.Projector
+	log *logReader
+}
 
 func (rebaseModel) Name() string        { return "lifecycle.rebase" }
 func (rebaseModel) Wants(t string) bool { return customer.IsEventType(t) }
 func (rebaseModel) Digest() [32]byte    { return [32]byte{} }
-func (m rebaseModel) Apply(ev eventstore.Event, e customer.Event) {
-	m.p.Apply(CustomerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+func (m rebaseModel) Apply(ctx context.Context, d projections.Decoded) error {
+	e, ok := d.Payload.(customer.Event)
+	if !ok {
+		return fmt.Errorf("readmodels: lifecycle rebase: payload %T of %s at position %d is not a customer event", d.Payload, d.Event.Type, d.Event.Position)
+	}
+	return foldLifecycle(ctx, m.p, m.log, d.Event, e)
 }
 
 // readRange applies the events after from, up to and including to, that p

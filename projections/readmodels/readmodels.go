@@ -61,6 +61,8 @@ type Set struct {
 	// position of the last event it applied.
 	lifeMu  sync.Mutex
 	lifePos eventstore.Position
+	// log is read for the union history a merge folds (UseLog).
+	log *logReader
 }
 
 // New builds an empty set under policy; onChange (may be nil) hears every
@@ -102,8 +104,8 @@ func (s *Set) Projections() []projections.Projection {
 		projections.Adapt[customer.Event](s.Customers),
 		projections.Adapt[customer.Event](s.Complaints),
 		projections.Adapt[customer.Event](s.FollowUps),
-		projections.Adapt[customer.Event](lifecycleModel{s}),
-		projections.Adapt[customer.Event](loyaltyModel{s.Loyalty}),
+		lifecycleModel{s},
+		loyaltyModel{s},
 		s.Campaigns,
 		projections.Adapt[customer.Event](s.Surveys),
 		projections.Adapt[customer.Event](s.PurchaseDays),
@@ -133,32 +135,46 @@ func (s *Set) lifecyclePosition() eventstore.Position {
 	return s.lifePos
 }
 
-// lifecycleModel folds customer events into the lifecycle projector.
+// lifecycleModel folds customer events into the lifecycle projector (a
+// merge reads the union history from the log: merged.go).
 type lifecycleModel struct{ s *Set }
 
 func (lifecycleModel) Name() string        { return "lifecycle" }
 func (lifecycleModel) Wants(t string) bool { return customer.IsEventType(t) }
 func (m lifecycleModel) Digest() [32]byte  { return hexDigest(m.s.Lifecycle.Digest()) }
-func (m lifecycleModel) Apply(ev eventstore.Event, e customer.Event) {
+func (m lifecycleModel) Apply(ctx context.Context, d projections.Decoded) error {
+	e, ok := d.Payload.(customer.Event)
+	if !ok {
+		return fmt.Errorf("readmodels: lifecycle: payload %T of %s at position %d is not a customer event", d.Payload, d.Event.Type, d.Event.Position)
+	}
 	m.s.lifeMu.Lock()
 	defer m.s.lifeMu.Unlock()
-	m.s.Lifecycle.Apply(CustomerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
-	m.s.lifePos = ev.Position
+	if err := foldLifecycle(ctx, m.s.Lifecycle, m.s.log, d.Event, e); err != nil {
+		return err
+	}
+	m.s.lifePos = d.Event.Position
+	return nil
 }
 
-// loyaltyModel folds customer events into the loyalty projector.
-type loyaltyModel struct{ p *loyalty.Projector }
+// loyaltyModel folds customer events into the loyalty projector; a merge
+// rescores the survivor over the union history (merged.go).
+type loyaltyModel struct{ s *Set }
 
 func (loyaltyModel) Name() string        { return "loyalty" }
 func (loyaltyModel) Wants(t string) bool { return customer.IsEventType(t) }
-func (m loyaltyModel) Apply(ev eventstore.Event, e customer.Event) {
-	m.p.Apply(CustomerIDOf(ev), lifecycle.Fact{At: ev.OccurredAt, Event: e})
+func (m loyaltyModel) Apply(ctx context.Context, d projections.Decoded) error {
+	e, ok := d.Payload.(customer.Event)
+	if !ok {
+		return fmt.Errorf("readmodels: loyalty: payload %T of %s at position %d is not a customer event", d.Payload, d.Event.Type, d.Event.Position)
+	}
+	return foldLoyalty(ctx, m.s.Loyalty, m.s.logReader(), d.Event, e)
 }
 
 // Digest hashes the score index (the top of every bucket, in order).
 func (m loyaltyModel) Digest() [32]byte {
 	h := sha256.New()
-	entries := m.p.Top(m.p.Len())
+	p := m.s.Loyalty
+	entries := p.Top(p.Len())
 	slices.SortFunc(entries, func(a, b loyalty.Entry) int {
 		switch {
 		case a.CustomerID < b.CustomerID:
@@ -223,6 +239,7 @@ func (s *Set) Rebuild(ctx context.Context, store eventstore.Store, dec projectio
 	if view != nil {
 		s.Lifecycle.SetChurn(view)
 	}
+	s.UseLog(store, dec)
 	return projections.Rebuild(ctx, store, dec, head, s.Projections()...)
 }
 

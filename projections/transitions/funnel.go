@@ -63,7 +63,7 @@ func (t *Log) Funnel(from, to time.Time) Funnel {
 				toLost = append(toLost, days(x-at))
 				step, at = 3, x
 				f.Lost++
-			case step == 3 && from == lifecycle.StageLost && to != lifecycle.StageLost:
+			case step == 3 && from == lifecycle.StageLost && to != lifecycle.StageLost && to != lifecycle.StageNone: // StageNone: merged away, not won back
 				toBack = append(toBack, days(x-at))
 				step = 4
 				f.WonBack++

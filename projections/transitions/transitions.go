@@ -243,7 +243,8 @@ type BucketReport struct {
 	// StageNone unused): what customer(asOf: End) says of each.
 	Population [lifecycle.NumStages]int
 	// Transitions are the changes with Start < at ≤ End, by (from, to),
-	// most frequent first (ties by from, to).
+	// most frequent first (ties by from, to); a merged customer leaving the
+	// book (to StageNone) is not one.
 	Transitions []TransitionCount
 }
 
@@ -313,7 +314,10 @@ func (t *Log) LifecycleReport(from, to time.Time, b Bucket, opts ReportOptions) 
 				}
 				pop[f] -= c
 				pop[to] += c
-				if k > 0 {
+				// A change to StageNone is a customer merged into another
+				// leaving the book: it moves the populations, it is not a
+				// stage the report lists.
+				if k > 0 && lifecycle.Stage(to) != lifecycle.StageNone {
 					trans = append(trans, TransitionCount{From: lifecycle.Stage(f), To: lifecycle.Stage(to), Count: c})
 				}
 			}
