@@ -11,6 +11,7 @@ import (
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/embedded"
+	"github.com/kefu-crm/kefu/eventstore/memstore"
 	"github.com/kefu-crm/kefu/pii"
 )
 
@@ -120,5 +121,43 @@ func TestConfigRefusesNegativeUnmergeWindow(t *testing.T) {
 	_, err := command.New(command.Config{Store: f.store, Codec: f.codec, Merge: customer.MergePolicy{UnmergeWindow: -time.Hour}}, command.Deps{})
 	if !errors.Is(err, command.ErrInvalidConfig) {
 		t.Errorf("negative unmerge window: %v, want ErrInvalidConfig", err)
+	}
+}
+
+// Given a store without all-or-nothing appends and an unmerge cut off
+// after the restored customer's stream was appended but before the
+// survivor's, when the client sends it again with the same idempotency
+// key and expected versions, then the unmerge completes once on each
+// stream.
+func TestUnmergeResumesOnANonAtomicStore(t *testing.T) {
+	st := &nonAtomic{Store: memstore.New(memstore.Options{})}
+	f := newFixture(t, st, pii.NewMemKeystore(), 0)
+	for _, id := range []string{"s-1", "m-1"} {
+		register(t, f, id)
+	}
+	if _, err := f.cmds.MergeCustomers.Handle(t.Context(), "s-1", []string{"m-1"}, nil, mergeCmd); err != nil {
+		t.Fatal(err)
+	}
+	ctx := command.WithIdempotencyKey(t.Context(), "unmerge-s1")
+	st.failOn = stream("s-1")
+	expected := []uint64{1, 1}
+	if _, err := f.cmds.UnmergeCustomers.Handle(ctx, "s-1", []string{"m-1"}, expected, unmergeCmd); !errors.Is(err, errCutOff) {
+		t.Fatalf("first send: %v, want the cut-off", err)
+	}
+	if n, m := streamLen(t, st, stream("s-1")), streamLen(t, st, stream("m-1")); n != 2 || m != 3 {
+		t.Fatalf("after the cut-off s-1 has %d events and m-1 %d, want 2 and 3", n, m)
+	}
+	if _, err := f.cmds.UnmergeCustomers.Handle(ctx, "s-1", []string{"m-1"}, expected, unmergeCmd); err != nil {
+		t.Fatalf("second send with the same key: %v", err)
+	}
+	if n, m := streamLen(t, st, stream("s-1")), streamLen(t, st, stream("m-1")); n != 3 || m != 3 {
+		t.Errorf("after the second send s-1 has %d events and m-1 %d, want 3 and 3", n, m)
+	}
+	s, err := f.cmds.Customers.Load(t.Context(), "s-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.MergedFrom(); len(got) != 0 {
+		t.Errorf("survivor still merged from %v", got)
 	}
 }
