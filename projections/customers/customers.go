@@ -56,8 +56,10 @@ type Customer struct {
 	CSATSum, CSATCount int
 	Greetings          []Greeting
 	// MergedInto is the survivor this customer was merged into ("" when
-	// not merged); MergedFrom the customers merged into this one (and
-	// those merged into them before), whose counters this entry includes.
+	// not merged, or unmerged since); MergedFrom the customers merged into
+	// this one now (and those merged into them before), whose counters
+	// this entry includes — an unmerge (CustomersUnmerged) recounts the
+	// entry without the customers it restores.
 	MergedInto string
 	MergedFrom []string
 	// Version is the stream revision of the customer's last event.
