@@ -258,6 +258,25 @@ func TestUnmergeJourney(t *testing.T) {
 		if n, b := audience(), bookSize(c); n != 3 || b != 3 {
 			t.Errorf("%s: the audience has %d and the book %d, want 3 and 3 (hu-wei, hu-li, hu-stranger)", when, n, b)
 		}
+		// The stage filter and the lifecycle report count the restored
+		// customer again, as customer(asOf:) does.
+		var f struct {
+			Customers struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+		c.must(ctx, &f, `{ customers(first: 10, filter: {stages: [COMPLAINING]}) { edges { node { id } } } }`, nil)
+		if len(f.Customers.Edges) != 1 || f.Customers.Edges[0].Node.ID != "hu-li" {
+			t.Errorf("%s: COMPLAINING customers %+v, want [hu-li]", when, f.Customers.Edges)
+		}
+		now := time.Now().UTC()
+		census := stageCensus(t, ctx, c, []string{"hu-wei", "hu-li", "hu-stranger"}, now)
+		rep := lifecycleReport(t, ctx, c, now.Add(-24*time.Hour), now, "DAY")
+		pop := map[string]int{}
+		for _, p := range rep[len(rep)-1].Population {
+			pop[p.Stage] = p.Count
+		}
+		if !sameCounts(pop, census) {
+			t.Errorf("%s: lifecycleReport population today disagrees with customer(asOf: now):\n%s", when, stageDiff("lifecycleReport", pop, "customer(asOf:)", census))
+		}
 		return raw
 	}
 	live := check(amy, "after the unmerge")

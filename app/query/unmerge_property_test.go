@@ -113,6 +113,27 @@ func checkUnmerge(t *testing.T, seed uint64) {
 		t.Fatal(err)
 	}
 	set.AdvanceTo(now)
+	// The lifecycle and loyalty read models (stage counts, filters,
+	// reports) hold A and B as the customers never merged.
+	for _, id := range []string{"A", "B"} {
+		got, okG := set.Lifecycle.Get(id)
+		want, okW := set.Lifecycle.Get("R" + id)
+		if !okG || !okW || got.Stage != want.Stage || !got.Since.Equal(want.Since) || !got.Next.Equal(want.Next) || got.NextStage != want.NextStage || got.Grievances != want.Grievances || set.Lifecycle.Retired(id) {
+			t.Errorf("lifecycle read model after the unmerge: %s %+v (retired %v), never merged %+v", id, got, set.Lifecycle.Retired(id), want)
+		}
+		gl, okG := set.Loyalty.Get(id)
+		wl, okW := set.Loyalty.Get("R" + id)
+		if !okG || !okW || gl != wl {
+			t.Errorf("loyalty index after the unmerge: %s %+v, never merged %+v", id, gl, wl)
+		}
+	}
+	counts, total := set.Lifecycle.Counts(), 0
+	for _, st := range lifecycle.Stages() {
+		total += counts[st]
+	}
+	if total != 4 {
+		t.Errorf("stage counts %v after the unmerge: %d customers, want 4", counts, total)
+	}
 
 	outcome := func(id string, asOf *time.Time) (mergeOutcome, query.Customer) {
 		t.Helper()

@@ -15,7 +15,7 @@ import (
 	"github.com/kefu-crm/kefu/projections/loyalty"
 )
 
-// Merged customers in the lifecycle
+// Merged customers in the lifecycle and the loyalty index
 //
 // The lifecycle read model is one State per stream, folded event by event.
 // A merge (CustomersMergedIn on the survivor's stream) makes one customer
@@ -27,7 +27,11 @@ import (
 // (Recompose). The union is read from the log, which is why the set needs
 // it (UseLog; Rebuild passes its own). Before the merge the book counted
 // two customers and its reports still do; from the merge on, one: the
-// lifecycle report agrees with customer(asOf:) at every instant.
+// lifecycle report agrees with customer(asOf:) at every instant. An
+// unmerge (CustomersUnmerged on the survivor) recomposes the survivor from
+// what is still merged into it and brings each restored customer back,
+// recomposed from its own union, at the instant of the unmerge. The
+// loyalty index does the same with scores.
 
 // logReader reads customers' union histories for the lifecycle.
 type logReader struct {
@@ -53,25 +57,29 @@ func (s *Set) logReader() *logReader {
 
 // foldLoyalty folds one customer event into the loyalty index: a merge
 // rescores the survivor over the union history and takes the merged
-// customers out.
+// customers out, an unmerge rescores the survivor and the restored.
 func foldLoyalty(ctx context.Context, p *loyalty.Projector, log *logReader, ev eventstore.Event, e customer.Event) error {
 	id := CustomerIDOf(ev)
-	in, ok := e.(*customer.CustomersMergedIn)
-	if !ok {
+	var recompose []string
+	switch e := e.(type) {
+	case *customer.CustomersMergedIn:
+		for _, from := range e.From {
+			p.Retire(from)
+		}
+		recompose = []string{id}
+	case *customer.CustomersUnmerged:
+		recompose = append([]string{id}, e.IDs...)
+	default:
 		p.Apply(id, lifecycle.Fact{At: ev.OccurredAt, Event: e})
 		return nil
 	}
-	if log == nil {
-		return errNoLog
+	for _, c := range recompose {
+		facts, err := log.unionAt(ctx, c, ev.Position)
+		if err != nil {
+			return err
+		}
+		p.Recompose(c, facts)
 	}
-	facts, err := log.union(ctx, id, ev.Position)
-	if err != nil {
-		return fmt.Errorf("readmodels: the union history of %s at position %d: %w", id, ev.Position, err)
-	}
-	for _, from := range in.From {
-		p.Retire(from)
-	}
-	p.Recompose(id, facts)
 	return nil
 }
 
@@ -79,34 +87,59 @@ func foldLoyalty(ctx context.Context, p *loyalty.Projector, log *logReader, ev e
 var errNoLog = errors.New("readmodels: a merge needs the log to read the union history (Set.UseLog)")
 
 // foldLifecycle folds one customer event into p: a merge recomposes the
-// survivor and retires the merged customers, every other event is a fact
-// of its stream.
+// survivor and retires the merged customers, an unmerge recomposes the
+// survivor and each restored customer from their own unions; every other
+// event is a fact of its stream.
 func foldLifecycle(ctx context.Context, p *lifecycle.Projector, log *logReader, ev eventstore.Event, e customer.Event) error {
 	id := CustomerIDOf(ev)
-	in, ok := e.(*customer.CustomersMergedIn)
-	if !ok {
+	switch e := e.(type) {
+	case *customer.CustomersMergedIn:
+		facts, err := log.unionAt(ctx, id, ev.Position)
+		if err != nil {
+			return err
+		}
+		for _, from := range e.From {
+			p.Retire(from, ev.OccurredAt, "merged into "+id)
+		}
+		p.Recompose(id, facts, ev.OccurredAt, "merged with "+strings.Join(e.From, ", "))
+	case *customer.CustomersUnmerged:
+		facts, err := log.unionAt(ctx, id, ev.Position)
+		if err != nil {
+			return err
+		}
+		p.Recompose(id, facts, ev.OccurredAt, "unmerged from "+strings.Join(e.IDs, ", "))
+		for _, r := range e.IDs {
+			facts, err := log.unionAt(ctx, r, ev.Position)
+			if err != nil {
+				return err
+			}
+			p.Recompose(r, facts, ev.OccurredAt, "unmerged from "+id)
+		}
+	default:
 		p.Apply(id, lifecycle.Fact{At: ev.OccurredAt, Event: e})
-		return nil
 	}
-	if log == nil {
-		return errNoLog
-	}
-	facts, err := log.union(ctx, id, ev.Position)
-	if err != nil {
-		return fmt.Errorf("readmodels: the union history of %s at position %d: %w", id, ev.Position, err)
-	}
-	for _, from := range in.From {
-		p.Retire(from, ev.OccurredAt, "merged into "+id)
-	}
-	p.Recompose(id, facts, ev.OccurredAt, "merged with "+strings.Join(in.From, ", "))
 	return nil
 }
 
+// unionAt is union with the errors a projection reports.
+func (r *logReader) unionAt(ctx context.Context, id string, upTo eventstore.Position) ([]lifecycle.Fact, error) {
+	if r == nil {
+		return nil, errNoLog
+	}
+	facts, err := r.union(ctx, id, upTo)
+	if err != nil {
+		return nil, fmt.Errorf("readmodels: the union history of %s at position %d: %w", id, upTo, err)
+	}
+	return facts, nil
+}
+
 // union is the lifecycle history of customer id with every customer merged
-// into it, as of position upTo: the events of each stream up to upTo in
-// global order, the merge bookkeeping left out, then stably sorted by
-// business time — app/query's union.facts, so the live stage and the
-// query side's agree.
+// into it, as of position upTo: for each stream, its events up to upTo;
+// the customers merged into it are those its CustomersMergedIn name and
+// no later CustomersUnmerged takes out (app/query's rule), followed
+// transitively. The facts are every stream's events in global order, the
+// merge bookkeeping left out, then stably sorted by business time —
+// app/query's union.facts, so the live stage and the query side's agree.
 func (r *logReader) union(ctx context.Context, id string, upTo eventstore.Position) ([]lifecycle.Fact, error) {
 	type ev struct {
 		pos eventstore.Position
@@ -122,6 +155,7 @@ func (r *logReader) union(ctx context.Context, id string, upTo eventstore.Positi
 		if err != nil {
 			return nil, err
 		}
+		var in []string
 		for _, x := range evs {
 			if x.Position > upTo {
 				break
@@ -137,16 +171,24 @@ func (r *logReader) union(ctx context.Context, id string, upTo eventstore.Positi
 			switch e := e.(type) {
 			case *customer.CustomersMergedIn:
 				for _, from := range e.From {
-					if !seen[from] {
-						seen[from] = true
-						queue = append(queue, from)
+					if !slices.Contains(in, from) {
+						in = append(in, from)
 					}
 				}
 				continue
-			case *customer.CustomerMerged:
+			case *customer.CustomersUnmerged:
+				in = slices.DeleteFunc(in, func(f string) bool { return slices.Contains(e.IDs, f) })
+				continue
+			case *customer.CustomerMerged, *customer.CustomerUnmerged:
 				continue
 			}
 			all = append(all, ev{pos: x.Position, f: lifecycle.Fact{At: x.OccurredAt, Event: e}})
+		}
+		for _, from := range in {
+			if !seen[from] {
+				seen[from] = true
+				queue = append(queue, from)
+			}
 		}
 	}
 	slices.SortFunc(all, func(a, b ev) int {
