@@ -261,7 +261,9 @@ func TestUnmergeJourney(t *testing.T) {
 		// The stage filter and the lifecycle report count the restored
 		// customer again, as customer(asOf:) does.
 		var f struct {
-			Customers struct{ Edges []struct{ Node struct{ ID string } } }
+			Customers struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		c.must(ctx, &f, `{ customers(first: 10, filter: {stages: [COMPLAINING]}) { edges { node { id } } } }`, nil)
 		if len(f.Customers.Edges) != 1 || f.Customers.Edges[0].Node.ID != "hu-li" {
