@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-crm/kefu/projections/internal/owners"
+
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/projections/internal/deadline"
@@ -162,11 +164,10 @@ type Filter struct {
 // Model is the complaints read model. It is safe for concurrent use: one
 // writer (the projection) and many readers (the API).
 type Model struct {
-	mu         sync.RWMutex
-	byID       map[string]*Complaint
-	byCustomer map[string][]string // complaint IDs in filing order
-	merged     map[string]bool     // customers merged into another
-	into       map[string]string   // merged customer → its survivor
+	mu   sync.RWMutex
+	byID map[string]*Complaint
+	// own: each customer's IDs in order, and who is merged into whom.
+	own owners.Index
 	// order lists every complaint ID in filing order (filedAt, id): the
 	// default listing order.
 	order deadline.Index
@@ -179,7 +180,7 @@ type Model struct {
 
 // New returns an empty model.
 func New() *Model {
-	return &Model{byID: map[string]*Complaint{}, byCustomer: map[string][]string{}}
+	return &Model{byID: map[string]*Complaint{}, own: owners.Index{ByCustomer: map[string][]string{}}}
 }
 
 // Name is the projection's permanent name.
@@ -232,7 +233,7 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 			Version: ev.Revision,
 		}
 		m.byID[c.ID] = c
-		m.byCustomer[customerID] = append(m.byCustomer[customerID], c.ID)
+		m.own.ByCustomer[customerID] = append(m.own.ByCustomer[customerID], c.ID)
 		m.order.Insert(deadline.Key{At: at, ID: c.ID})
 		m.unacked.Insert(deadline.Key{At: c.ReplyDueAt, ID: c.ID})
 	case *customer.ComplaintAcknowledged:
@@ -338,10 +339,10 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 				c.RecoverySteps[i].Note = ""
 			}
 		}
-		for _, id := range m.byCustomer[customerID] {
+		for _, id := range m.own.ByCustomer[customerID] {
 			erase(m.byID[id])
 		}
-		if m.merged[customerID] {
+		if m.own.Merged[customerID] {
 			// A merged customer's complaints are the survivor's now.
 			for _, c := range m.byID {
 				if c.Stream == customerID {
@@ -352,41 +353,11 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	case *customer.CustomersMergedIn:
 		// The merged customers' complaints are the survivor's, in filing
 		// order; their events stay in the merged streams.
-		for _, from := range e.From {
-			for _, id := range m.byCustomer[from] {
-				m.byID[id].CustomerID = customerID
-			}
-			m.byCustomer[customerID] = append(m.byCustomer[customerID], m.byCustomer[from]...)
-			delete(m.byCustomer, from)
-			if m.merged == nil {
-				m.merged = map[string]bool{}
-			}
-			m.merged[from] = true
-			if m.into == nil {
-				m.into = map[string]string{}
-			}
-			m.into[from] = customerID
-		}
-		slices.SortStableFunc(m.byCustomer[customerID], func(a, b string) int { return m.byID[a].FiledAt.Compare(m.byID[b].FiledAt) })
+		m.own.Merge(customerID, e.From, m.setOwner, m.byTime)
 	case *customer.CustomersUnmerged:
 		// The restored customers' complaints (and those of the customers
 		// merged into them) are theirs again.
-		for _, back := range e.IDs {
-			var keep, moved []string
-			for _, id := range m.byCustomer[customerID] {
-				if stemsFrom(m.into, m.byID[id].Stream, back) {
-					m.byID[id].CustomerID = back
-					moved = append(moved, id)
-				} else {
-					keep = append(keep, id)
-				}
-			}
-			m.byCustomer[customerID] = keep
-			m.byCustomer[back] = append(m.byCustomer[back], moved...)
-			slices.SortStableFunc(m.byCustomer[back], func(a, b string) int { return m.byID[a].FiledAt.Compare(m.byID[b].FiledAt) })
-			delete(m.merged, back)
-			delete(m.into, back)
-		}
+		m.own.Unmerge(customerID, e.IDs, m.streamOf, m.setOwner, m.byTime)
 	case *customer.ContactLogged:
 		if e.ComplaintID == "" {
 			return
@@ -449,7 +420,7 @@ func (m *Model) CustomerOf(id string) (string, bool) {
 func (m *Model) OfCustomer(customerID string) []Complaint {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	ids := m.byCustomer[customerID]
+	ids := m.own.ByCustomer[customerID]
 	out := make([]Complaint, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, m.byID[id].clone())
@@ -491,7 +462,7 @@ func (m *Model) List(f Filter, after Cursor, first int) (Page, error) {
 	case f.Overdue != nil && *f.Overdue:
 		keys = m.overdue(f.Now)
 	case f.CustomerID != "":
-		ids := m.byCustomer[f.CustomerID]
+		ids := m.own.ByCustomer[f.CustomerID]
 		ks := make([]deadline.Key, len(ids))
 		for i, id := range ids {
 			ks[i] = deadline.Key{At: m.byID[id].FiledAt, ID: id}
@@ -656,18 +627,12 @@ func optString(s *string) string {
 	return *s
 }
 
-// stemsFrom reports whether the stream of customer s belongs to customer
-// c: s is c, or was merged into c (through other merges).
-func stemsFrom(into map[string]string, s, c string) bool {
-	for range 64 { // merges cannot cycle; bound the walk all the same
-		if s == c {
-			return true
-		}
-		next, ok := into[s]
-		if !ok {
-			return false
-		}
-		s = next
-	}
-	return false
-}
+// setOwner makes customer the owner of item (a merge or an unmerge moved
+// it).
+func (m *Model) setOwner(item, customer string) { m.byID[item].CustomerID = customer }
+
+// streamOf is the customer whose stream holds item.
+func (m *Model) streamOf(item string) string { return m.byID[item].Stream }
+
+// byTime orders a customer's items by when they began.
+func (m *Model) byTime(a, b string) int { return m.byID[a].FiledAt.Compare(m.byID[b].FiledAt) }

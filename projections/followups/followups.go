@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-crm/kefu/projections/internal/owners"
+
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/projections/internal/deadline"
@@ -61,11 +63,10 @@ type Filter struct {
 
 // Model is the follow-ups read model, safe for one writer and many readers.
 type Model struct {
-	mu         sync.RWMutex
-	byID       map[string]*FollowUp // key: customerID + "/" + follow-up ID
-	byCustomer map[string][]string
-	merged     map[string]bool            // customers merged into another
-	into       map[string]string          // merged customer → its survivor
+	mu   sync.RWMutex
+	byID map[string]*FollowUp // key: customerID + "/" + follow-up ID
+	// own: each customer's IDs in order, and who is merged into whom.
+	own        owners.Index
 	byBareID   map[string]string          // follow-up ID → key (IDs are generated unique)
 	all        deadline.Index             // every follow-up by (due, key)
 	due        deadline.Index             // DUE follow-ups by (due, key)
@@ -75,7 +76,7 @@ type Model struct {
 
 // New returns an empty model.
 func New() *Model {
-	return &Model{byID: map[string]*FollowUp{}, byCustomer: map[string][]string{}, byBareID: map[string]string{}, dueByOwner: map[string]*deadline.Index{}}
+	return &Model{byID: map[string]*FollowUp{}, own: owners.Index{ByCustomer: map[string][]string{}}, byBareID: map[string]string{}, dueByOwner: map[string]*deadline.Index{}}
 }
 
 // Name is the projection's permanent name.
@@ -124,7 +125,7 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		f := &FollowUp{ID: e.FollowUpID, CustomerID: customerID, Stream: customerID, ComplaintID: e.ComplaintID, Reason: e.Reason,
 			Owner: e.Owner, DueAt: e.DueAt, ScheduledAt: ev.OccurredAt, Status: Due, Note: e.Note}
 		m.byID[k] = f
-		m.byCustomer[customerID] = append(m.byCustomer[customerID], k)
+		m.own.ByCustomer[customerID] = append(m.own.ByCustomer[customerID], k)
 		if _, taken := m.byBareID[e.FollowUpID]; !taken {
 			m.byBareID[e.FollowUpID] = k
 		}
@@ -149,10 +150,10 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	case *customer.CustomerErased:
 		// Notes are personal data: they go with the customer (the log
 		// keeps only sealed copies, unreadable once the key is destroyed).
-		for _, k := range m.byCustomer[customerID] {
+		for _, k := range m.own.ByCustomer[customerID] {
 			m.byID[k].Note = ""
 		}
-		if m.merged[customerID] {
+		if m.own.Merged[customerID] {
 			for _, f := range m.byID {
 				if f.Stream == customerID {
 					f.Note = ""
@@ -162,41 +163,11 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	case *customer.CustomersMergedIn:
 		// The merged customers' follow-ups are the survivor's; their
 		// events stay in the merged streams (and so do their keys).
-		for _, from := range e.From {
-			for _, k := range m.byCustomer[from] {
-				m.byID[k].CustomerID = customerID
-			}
-			m.byCustomer[customerID] = append(m.byCustomer[customerID], m.byCustomer[from]...)
-			delete(m.byCustomer, from)
-			if m.merged == nil {
-				m.merged = map[string]bool{}
-			}
-			m.merged[from] = true
-			if m.into == nil {
-				m.into = map[string]string{}
-			}
-			m.into[from] = customerID
-		}
-		slices.SortStableFunc(m.byCustomer[customerID], func(a, b string) int { return m.byID[a].ScheduledAt.Compare(m.byID[b].ScheduledAt) })
+		m.own.Merge(customerID, e.From, m.setOwner, m.byTime)
 	case *customer.CustomersUnmerged:
 		// The restored customers' follow-ups (and those of the customers
 		// merged into them) are theirs again.
-		for _, back := range e.IDs {
-			var keep, moved []string
-			for _, k := range m.byCustomer[customerID] {
-				if stemsFrom(m.into, m.byID[k].Stream, back) {
-					m.byID[k].CustomerID = back
-					moved = append(moved, k)
-				} else {
-					keep = append(keep, k)
-				}
-			}
-			m.byCustomer[customerID] = keep
-			m.byCustomer[back] = append(m.byCustomer[back], moved...)
-			slices.SortStableFunc(m.byCustomer[back], func(a, b string) int { return m.byID[a].ScheduledAt.Compare(m.byID[b].ScheduledAt) })
-			delete(m.merged, back)
-			delete(m.into, back)
-		}
+		m.own.Unmerge(customerID, e.IDs, m.streamOf, m.setOwner, m.byTime)
 	}
 }
 
@@ -244,7 +215,7 @@ func (m *Model) Find(followUpID string) (FollowUp, bool) {
 func (m *Model) OfCustomer(customerID string) []FollowUp {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	keys := m.byCustomer[customerID]
+	keys := m.own.ByCustomer[customerID]
 	out := make([]FollowUp, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, *m.byID[k])
@@ -278,7 +249,7 @@ func (m *Model) List(f Filter, after string, first int) (Page, error) {
 	var keys []deadline.Key
 	switch {
 	case f.CustomerID != "":
-		for _, k := range m.byCustomer[f.CustomerID] {
+		for _, k := range m.own.ByCustomer[f.CustomerID] {
 			keys = append(keys, deadline.Key{At: m.byID[k].DueAt, ID: k})
 		}
 		slices.SortFunc(keys, deadline.Compare)
@@ -392,18 +363,12 @@ func CursorOf(f FollowUp) string {
 	return encodeCursor(deadline.Key{At: f.DueAt, ID: Key(f.Stream, f.ID)})
 }
 
-// stemsFrom reports whether the stream of customer s belongs to customer
-// c: s is c, or was merged into c (through other merges).
-func stemsFrom(into map[string]string, s, c string) bool {
-	for range 64 { // merges cannot cycle; bound the walk all the same
-		if s == c {
-			return true
-		}
-		next, ok := into[s]
-		if !ok {
-			return false
-		}
-		s = next
-	}
-	return false
-}
+// setOwner makes customer the owner of item (a merge or an unmerge moved
+// it).
+func (m *Model) setOwner(item, customer string) { m.byID[item].CustomerID = customer }
+
+// streamOf is the customer whose stream holds item.
+func (m *Model) streamOf(item string) string { return m.byID[item].Stream }
+
+// byTime orders a customer's items by when they began.
+func (m *Model) byTime(a, b string) int { return m.byID[a].ScheduledAt.Compare(m.byID[b].ScheduledAt) }
