@@ -150,38 +150,7 @@ func checkMergeUnion(t *testing.T, seed uint64) {
 
 	outcome := func(id string, asOf *time.Time) mergeOutcome {
 		t.Helper()
-		c, err := q.Customers.Get(ctx, id, asOf)
-		if err != nil {
-			t.Fatalf("Get(%s): %v", id, err)
-		}
-		det := query.CustomerDetails{Stage: c.Stage, StageSince: c.StageSince, StageHistory: c.StageHistory, Loyalty: c.Loyalty}
-		if c.Details != nil {
-			if det, err = c.Details(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-		o := mergeOutcome{Stage: det.Stage, Score: det.Loyalty.Score, Level: det.Loyalty.Level, Recovered: det.Loyalty.RecoveredComplaints,
-			PurchaseCount: c.PurchaseCount, Value: c.LifetimeValue}
-		for _, s := range det.StageHistory {
-			o.StageHistory = append(o.StageHistory, s.To+"@"+s.At.UTC().Format(time.RFC3339))
-		}
-		if det.Loyalty.CSATAverage != nil {
-			o.CSAT = fmt.Sprintf("%.4f", *det.Loyalty.CSATAverage)
-		}
-		if c.LastInboundAt != nil {
-			o.LastInbound = c.LastInboundAt.UTC().Format(time.RFC3339)
-		}
-		tl, err := q.Customers.Timeline(ctx, c.ID, query.TimelineFilter{AsOf: asOf, OldestFirst: true}, query.Page{First: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range tl.Edges {
-			switch e.Node.Type {
-			case customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, "CustomerRegistered":
-			default:
-				o.Timeline = append(o.Timeline, e.Node.Type)
-			}
-		}
+		o, _ := readOutcome(t, q, id, asOf)
 		return o
 	}
 	at2 := now
@@ -238,6 +207,46 @@ func checkLifecycleReadModel(t *testing.T, set *readmodels.Set) {
 	if total != 2 || pop[u.Stage] != 2 {
 		t.Errorf("lifecycle report population %v: want the survivor and U, both %s", pop, u.Stage)
 	}
+}
+
+// readOutcome reads what the merge properties compare of a customer, as
+// of asOf (nil: now), and the customer read.
+func readOutcome(t *testing.T, q query.Queries, id string, asOf *time.Time) (mergeOutcome, query.Customer) {
+	t.Helper()
+	ctx := t.Context()
+	c, err := q.Customers.Get(ctx, id, asOf)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", id, err)
+	}
+	det := query.CustomerDetails{Stage: c.Stage, StageSince: c.StageSince, StageHistory: c.StageHistory, Loyalty: c.Loyalty}
+	if c.Details != nil {
+		if det, err = c.Details(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := mergeOutcome{Stage: det.Stage, Score: det.Loyalty.Score, Level: det.Loyalty.Level, Recovered: det.Loyalty.RecoveredComplaints,
+		PurchaseCount: c.PurchaseCount, Value: c.LifetimeValue}
+	for _, s := range det.StageHistory {
+		o.StageHistory = append(o.StageHistory, s.To+"@"+s.At.UTC().Format(time.RFC3339))
+	}
+	if det.Loyalty.CSATAverage != nil {
+		o.CSAT = fmt.Sprintf("%.4f", *det.Loyalty.CSATAverage)
+	}
+	if c.LastInboundAt != nil {
+		o.LastInbound = c.LastInboundAt.UTC().Format(time.RFC3339)
+	}
+	tl, err := q.Customers.Timeline(ctx, c.ID, query.TimelineFilter{AsOf: asOf, OldestFirst: true}, query.Page{First: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range tl.Edges {
+		switch e.Node.Type {
+		case customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, customer.TypeCustomerUnmerged, customer.TypeCustomersUnmerged, "CustomerRegistered":
+		default:
+			o.Timeline = append(o.Timeline, e.Node.Type)
+		}
+	}
+	return o, c
 }
 
 func mergeEqual(a, b mergeOutcome) bool {

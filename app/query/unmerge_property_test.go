@@ -137,39 +137,7 @@ func checkUnmerge(t *testing.T, seed uint64) {
 
 	outcome := func(id string, asOf *time.Time) (mergeOutcome, query.Customer) {
 		t.Helper()
-		c, err := q.Customers.Get(ctx, id, asOf)
-		if err != nil {
-			t.Fatalf("Get(%s): %v", id, err)
-		}
-		det := query.CustomerDetails{Stage: c.Stage, StageSince: c.StageSince, StageHistory: c.StageHistory, Loyalty: c.Loyalty}
-		if c.Details != nil {
-			if det, err = c.Details(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-		o := mergeOutcome{Stage: det.Stage, Score: det.Loyalty.Score, Level: det.Loyalty.Level, Recovered: det.Loyalty.RecoveredComplaints,
-			PurchaseCount: c.PurchaseCount, Value: c.LifetimeValue}
-		for _, s := range det.StageHistory {
-			o.StageHistory = append(o.StageHistory, s.To+"@"+s.At.UTC().Format(time.RFC3339))
-		}
-		if det.Loyalty.CSATAverage != nil {
-			o.CSAT = fmt.Sprintf("%.4f", *det.Loyalty.CSATAverage)
-		}
-		if c.LastInboundAt != nil {
-			o.LastInbound = c.LastInboundAt.UTC().Format(time.RFC3339)
-		}
-		tl, err := q.Customers.Timeline(ctx, c.ID, query.TimelineFilter{AsOf: asOf, OldestFirst: true}, query.Page{First: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range tl.Edges {
-			switch e.Node.Type {
-			case customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, customer.TypeCustomerUnmerged, customer.TypeCustomersUnmerged, "CustomerRegistered":
-			default:
-				o.Timeline = append(o.Timeline, e.Node.Type)
-			}
-		}
-		return o, c
+		return readOutcome(t, q, id, asOf)
 	}
 	after := now
 	for _, id := range []string{"A", "B"} {
