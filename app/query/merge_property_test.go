@@ -47,36 +47,8 @@ func TestMergedCustomerIsTheUnionProperty(t *testing.T) {
 func checkMergeUnion(t *testing.T, seed uint64) {
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(seed, 7))
-	store := memstore.New(memstore.Options{})
-	keys := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
-	cd, err := codec.New(codec.Options{Protector: keys}, codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := readmodels.New(lifecycle.DefaultPolicy(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := func() time.Time { return now }
-	q, err := query.New(query.Deps{Set: set, Store: store, Codec: cd, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds, err := command.New(command.Config{Store: store, Codec: cd, Clock: clock}, command.Deps{
-		Complaints: command.OwnersFunc(set.Complaints.CustomerOf),
-		FollowUps:  command.OwnersFunc(func(string) (string, bool) { return "", false }),
-		ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }),
-		Keys:       keys, Directory: q.Directory, Stages: q.Stages,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must := func(_ command.Result, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	store, set, q, cmds := newMergeBook(t, func() time.Time { return now })
+	must := mustResult(t)
 	tier, _ := customer.ParseTier("STANDARD")
 	phone, _ := customer.ParseChannel("PHONE")
 	general, _ := customer.ParseSeverity("GENERAL")
@@ -206,6 +178,46 @@ func checkLifecycleReadModel(t *testing.T, set *readmodels.Set) {
 	}
 	if total != 2 || pop[u.Stage] != 2 {
 		t.Errorf("lifecycle report population %v: want the survivor and U, both %s", pop, u.Stage)
+	}
+}
+
+// newMergeBook is a book on an in-memory store under clock: the store, the
+// read models (folded by Rebuild), the queries and the commands.
+func newMergeBook(t *testing.T, clock func() time.Time) (*memstore.Store, *readmodels.Set, query.Queries, command.Commands) {
+	t.Helper()
+	store := memstore.New(memstore.Options{})
+	keys := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
+	cd, err := codec.New(codec.Options{Protector: keys}, codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := readmodels.New(lifecycle.DefaultPolicy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := query.New(query.Deps{Set: set, Store: store, Codec: cd, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds, err := command.New(command.Config{Store: store, Codec: cd, Clock: clock}, command.Deps{
+		Complaints: command.OwnersFunc(set.Complaints.CustomerOf),
+		FollowUps:  command.OwnersFunc(func(string) (string, bool) { return "", false }),
+		ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }),
+		Keys:       keys, Directory: q.Directory, Stages: q.Stages,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, set, q, cmds
+}
+
+// mustResult fails the test on a command's error.
+func mustResult(t *testing.T) func(command.Result, error) {
+	return func(_ command.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

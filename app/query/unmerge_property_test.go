@@ -6,13 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kefu-crm/kefu/app/command"
 	"github.com/kefu-crm/kefu/app/query"
-	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
-	"github.com/kefu-crm/kefu/eventstore/codec"
-	"github.com/kefu-crm/kefu/eventstore/memstore"
-	"github.com/kefu-crm/kefu/pii"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/readmodels"
 )
@@ -31,37 +26,9 @@ func TestUnmergedCustomersAreThemselvesProperty(t *testing.T) {
 func checkUnmerge(t *testing.T, seed uint64) {
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(seed, 11))
-	store := memstore.New(memstore.Options{})
-	keys := pii.NewVault(pii.NewMemKeystore(), pii.VaultOptions{})
-	cd, err := codec.New(codec.Options{Protector: keys}, codec.SpecsOf(customer.Events()), codec.SpecsOf(campaign.Events()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := readmodels.New(lifecycle.DefaultPolicy(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clockAt := now.Add(-2 * time.Hour)
-	clock := func() time.Time { return clockAt }
-	q, err := query.New(query.Deps{Set: set, Store: store, Codec: cd, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds, err := command.New(command.Config{Store: store, Codec: cd, Clock: clock}, command.Deps{
-		Complaints: command.OwnersFunc(set.Complaints.CustomerOf),
-		FollowUps:  command.OwnersFunc(func(string) (string, bool) { return "", false }),
-		ReplyClock: customer.ReplyClockFunc(func(t time.Time) (time.Time, bool) { return t.Add(4 * time.Hour), false }),
-		Keys:       keys, Directory: q.Directory, Stages: q.Stages,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must := func(_ command.Result, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	store, set, q, cmds := newMergeBook(t, func() time.Time { return clockAt })
+	must := mustResult(t)
 	tier, _ := customer.ParseTier("STANDARD")
 	phone, _ := customer.ParseChannel("PHONE")
 	general, _ := customer.ParseSeverity("GENERAL")
