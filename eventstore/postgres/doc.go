@@ -47,6 +47,10 @@
 // and AppendBatch calls of one process are queued and a single writer
 // applies everything queued in one transaction (each item still checked, and
 // failing, on its own), so 64 concurrent writers cost a few commits, not 64.
+// AppendAtomic (eventstore.AtomicAppender: a merge of customers, one event
+// on each stream) rides the same transaction with its items decided
+// together: one failing item takes the call's other items back out before
+// the insert, and leaves the other callers' appends as they were.
 //
 // Under the lock nothing else writes, so the checks are decided in Go with
 // eventstore.ResolveRetry and Expected.Check on what the transaction reads:

@@ -21,6 +21,10 @@ type pending struct {
 	results []eventstore.BatchResult
 	events  int
 	done    chan error // buffered: the writer never waits for the caller
+	// atomic: the items are stored all or none (AppendAtomic); atomicErr
+	// is the failing item's, set by the writer.
+	atomic    bool
+	atomicErr *eventstore.AtomicError
 }
 
 // Append implements eventstore.Store.
@@ -58,6 +62,35 @@ func (s *Store) AppendBatch(ctx context.Context, items []eventstore.StreamAppend
 		return nil, err
 	}
 	return p.results, nil
+}
+
+// AppendAtomic implements eventstore.AtomicAppender: the items are decided
+// together in the writer's transaction, in order, each as Append would
+// decide it; if one fails, none of them is written (appends of other
+// callers in the same transaction are not affected).
+func (s *Store) AppendAtomic(ctx context.Context, items []eventstore.StreamAppend) ([]eventstore.AppendResult, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if err := eventstore.ValidateAtomic(items); err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return []eventstore.AppendResult{}, nil
+	}
+	p := newPending(ctx, items, make([]error, len(items)))
+	p.atomic = true
+	if err := s.submit(ctx, p); err != nil {
+		return nil, err
+	}
+	if p.atomicErr != nil {
+		return nil, p.atomicErr
+	}
+	out := make([]eventstore.AppendResult, len(items))
+	for i, r := range p.results {
+		out[i] = r.Result
+	}
+	return out, nil
 }
 
 func newPending(ctx context.Context, items []eventstore.StreamAppend, invalid []error) *pending {
@@ -184,6 +217,16 @@ type columns struct {
 	data, meta         [][]byte
 }
 
+// len is the number of rows.
+func (c *columns) len() int { return len(c.position) }
+
+// truncate drops the rows after the first n.
+func (c *columns) truncate(n int) {
+	c.position, c.stream, c.revision, c.id, c.typ = c.position[:n], c.stream[:n], c.revision[:n], c.id[:n], c.typ[:n]
+	c.schema, c.occurred, c.occurredNs, c.recorded = c.schema[:n], c.occurred[:n], c.occurredNs[:n], c.recorded[:n]
+	c.data, c.meta = c.data[:n], c.meta[:n]
+}
+
 func (c *columns) add(e eventstore.Event) {
 	at := e.OccurredAt.Truncate(time.Microsecond)
 	c.position = append(c.position, int64(e.Position))
@@ -299,22 +342,60 @@ func (s *Store) commitOnce(ctx context.Context, group []*pending) error {
 	var cols columns
 	for _, p := range group {
 		p.results = make([]eventstore.BatchResult, len(p.items))
+		p.atomicErr = nil
+		// An atomic call's rows, positions and stream heads are undone
+		// when one of its items fails.
+		rows, posBefore := cols.len(), pos
+		lastBefore := map[string]int64{}
+		var added []uuid.UUID
+		fail := func(i int, err error) {
+			if !p.atomic {
+				p.results[i].Err = err
+				return
+			}
+			p.atomicErr = &eventstore.AtomicError{Index: i, Stream: p.items[i].Stream, Err: err}
+			cols.truncate(rows)
+			pos = posBefore
+			for st, v := range lastBefore {
+				last[st] = v
+			}
+			for _, id := range added {
+				delete(stored, id)
+			}
+		}
 		for i, it := range p.items {
 			if p.invalid[i] != nil {
-				p.results[i].Err = p.invalid[i]
+				fail(i, p.invalid[i])
+				if p.atomic {
+					break
+				}
 				continue
 			}
 			res, retry, err := eventstore.ResolveRetry(it.Stream, it.Records, lookup)
-			if err != nil || retry {
-				p.results[i] = eventstore.BatchResult{Result: res, Err: err}
+			if err != nil {
+				fail(i, err)
+				if p.atomic {
+					break
+				}
+				continue
+			}
+			if retry {
+				p.results[i] = eventstore.BatchResult{Result: res}
 				continue
 			}
 			cur := last[it.Stream]
 			if err := it.Expected.Check(it.Stream, uint64(cur), cur >= 0); err != nil {
-				p.results[i].Err = err
+				fail(i, err)
+				if p.atomic {
+					break
+				}
 				continue
 			}
+			if _, seen := lastBefore[it.Stream]; !seen {
+				lastBefore[it.Stream] = cur
+			}
 			for _, r := range it.Records {
+				added = append(added, r.ID)
 				pos++
 				cur++
 				e := eventstore.Event{
