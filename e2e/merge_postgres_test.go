@@ -48,7 +48,9 @@ func TestMergeOnPostgres(t *testing.T) {
 		}
 		c.must(ctx, &d, `query($id: ID!) { customer(id: $id) { id purchaseCount stage } }`, map[string]any{"id": id})
 		var f struct {
-			Customers struct{ Edges []struct{ Node struct{ ID string } } }
+			Customers struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		c.must(ctx, &f, `query($s: [Stage!]) { customers(first: 10, filter: {stages: $s}) { edges { node { id } } } }`, map[string]any{"s": []string{d.Customer.Stage}})
 		b := book{survivor: d.Customer.ID, purchases: d.Customer.PurchaseCount, stage: d.Customer.Stage}
