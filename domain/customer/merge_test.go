@@ -223,6 +223,11 @@ func TestCommandsOnMergedCustomer(t *testing.T) {
 		"mark lost":      markLost(),
 		"file complaint": file("k-2", customer.SeverityGeneral),
 		"follow-up":      schedule("fu-1", "", "am-li"),
+		// Erasing the merged record alone would leave the person's data in
+		// the survivor's view: erase the survivor (which erases both).
+		"erase": func(c *customer.Customer) error {
+			return c.Erase(customer.Erase{By: "dpo", Reason: "asked to be forgotten"}, now)
+		},
 	} {
 		err := st(c)
 		var me *customer.MergedError
