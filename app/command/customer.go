@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,7 +51,37 @@ func run(ctx context.Context, repo *Customers, customerID string, expected *uint
 		return Result{}, err
 	}
 	ctx = WithRequest(ctx, cmd)
-	return repo.Update(ctx, customerID, expected, func(c *customer.Customer) error { return decide(c, repo.Now()) })
+	res, err := repo.Update(ctx, customerID, expected, func(c *customer.Customer) error { return decide(c, repo.Now()) })
+	return res, lastSurvivor(ctx, repo, err)
+}
+
+// lastSurvivor makes a refusal on a merged customer (a
+// *customer.MergedError, which names the customer it was merged into)
+// name the end of the chain of merges instead — the customer the book
+// shows for it now — so a client that writes there is not refused again
+// because that one was merged away too. Any other error is returned as it
+// is.
+func lastSurvivor(ctx context.Context, repo *Customers, err error) error {
+	var me *customer.MergedError
+	if !errors.As(err, &me) {
+		return err
+	}
+	into := me.Into
+	for range 64 { // merges cannot cycle; bound the walk all the same
+		c, lerr := repo.Load(ctx, into)
+		if lerr != nil {
+			break
+		}
+		next, ok := c.MergedInto()
+		if !ok {
+			break
+		}
+		into = next
+	}
+	if into == me.Into {
+		return err
+	}
+	return &customer.MergedError{Action: me.Action, ID: me.ID, Into: into}
 }
 
 // RegisterCustomer opens a customer's stream.

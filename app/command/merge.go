@@ -46,6 +46,11 @@ type mergeRequest struct {
 // race is retried from a fresh load, as Repository.Update does. The
 // Result is the survivor's.
 func (h MergeCustomers) Handle(ctx context.Context, survivorID string, mergedIDs []string, expected []uint64, cmd customer.MergeCustomers) (Result, error) {
+	res, err := h.handle(ctx, survivorID, mergedIDs, expected, cmd)
+	return res, lastSurvivor(ctx, h.repo, err)
+}
+
+func (h MergeCustomers) handle(ctx context.Context, survivorID string, mergedIDs []string, expected []uint64, cmd customer.MergeCustomers) (Result, error) {
 	if err := aggregate.CheckText(cmd); err != nil {
 		return Result{}, err
 	}

@@ -205,3 +205,39 @@ func TestMergeResumesOnANonAtomicStore(t *testing.T) {
 		t.Errorf("third send: %+v %v, want the second's result %+v", again, err, res)
 	}
 }
+
+// After a chain of merges (b into a, then a into d), a command on b, and a
+// merge into b, are refused naming d, the customer the book shows for b
+// now, not a (merged away itself): a client that follows extensions.into
+// reaches a customer that accepts writes.
+func TestCommandOnAMergedIdNamesTheLastSurvivor(t *testing.T) {
+	st, err := embedded.Open(t.TempDir(), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	f := newFixture(t, st, pii.NewMemKeystore(), 0)
+	ctx := t.Context()
+	for _, id := range []string{"a", "b", "d"} {
+		register(t, f, id)
+	}
+	if _, err := f.cmds.MergeCustomers.Handle(ctx, "a", []string{"b"}, nil, mergeCmd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cmds.MergeCustomers.Handle(ctx, "d", []string{"a"}, nil, mergeCmd); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, err error) {
+		t.Helper()
+		var me *customer.MergedError
+		if !errors.As(err, &me) || me.ID != "b" || me.Into != "d" {
+			t.Errorf("%s on b: %v, want a MergedError naming d", name, err)
+		}
+	}
+	_, err = logContact(ctx, f, "b", nil, "hello")
+	check("log contact", err)
+	_, err = f.cmds.MergeCustomers.Handle(ctx, "b", []string{"d"}, nil, mergeCmd)
+	check("merge into b", err)
+	_, err = f.cmds.UnmergeCustomers.Handle(ctx, "b", []string{"a"}, nil, customer.UnmergeCustomers{By: "am-li", Reason: "not one"})
+	check("unmerge from b", err)
+}

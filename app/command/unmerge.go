@@ -34,6 +34,11 @@ type unmergeRequest struct {
 // another revision is a *ConflictError and nothing is appended. The
 // Result is the survivor's.
 func (h UnmergeCustomers) Handle(ctx context.Context, survivorID string, unmergedIDs []string, expected []uint64, cmd customer.UnmergeCustomers) (Result, error) {
+	res, err := h.handle(ctx, survivorID, unmergedIDs, expected, cmd)
+	return res, lastSurvivor(ctx, h.repo, err)
+}
+
+func (h UnmergeCustomers) handle(ctx context.Context, survivorID string, unmergedIDs []string, expected []uint64, cmd customer.UnmergeCustomers) (Result, error) {
 	if err := aggregate.CheckText(cmd); err != nil {
 		return Result{}, err
 	}

@@ -719,7 +719,8 @@ func (c *Customer) FlagConduct(cmd FlagConduct, now time.Time) error {
 }
 
 // Erase records CustomerErased. Nothing may be recorded after it; erasing
-// again is refused ("already erased").
+// again is refused ("already erased"), and so is erasing a customer merged
+// into another (a *MergedError: erase the survivor, which erases it too).
 func (c *Customer) Erase(cmd Erase, now time.Time) error {
 	at, err := c.occurredAt(cmd.OccurredAt, now)
 	if err != nil {
@@ -733,6 +734,12 @@ func (c *Customer) Erase(cmd Erase, now time.Time) error {
 	}
 	if c.erased {
 		return &aggregate.PreconditionError{Action: "erase customer " + c.id, Reason: "the customer is already erased"}
+	}
+	if c.mergedInto != "" {
+		// Its history is part of the survivor's: erasing this record alone
+		// would leave the person's data there. Erasing the survivor erases
+		// the customers merged into it too.
+		return &MergedError{Action: "erase customer " + c.id, ID: c.id, Into: c.mergedInto}
 	}
 	c.record(&CustomerErased{By: cmd.By, Reason: cmd.Reason}, at)
 	return nil

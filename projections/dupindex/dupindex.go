@@ -5,9 +5,14 @@
 // as keyed HMAC-SHA256 digests under a server secret kept beside the data
 // keys, never as plaintext, so the index says which customers share a
 // detail and nothing the log does not. An erased customer's entries are
-// removed (crypto-shredding leaves nothing to match); a customer merged
-// into another leaves the index (its survivor stands for it) and comes
-// back when the merge is undone.
+// removed (crypto-shredding leaves nothing to match), with those of the
+// customers merged into it. A customer merged into another stands in the
+// index as its survivor: the survivor's entries are its own details (with
+// the profile fields the merge took) and those of every customer merged
+// into it, through chains of merges, so the merged customer's phone or
+// e-mail finds the survivor and a later registration sharing them is a
+// candidate with the survivor. An unmerge gives the restored customer its
+// own entries back.
 //
 // # Details and weights
 //
@@ -97,9 +102,11 @@ type Index struct {
 
 	mu      sync.RWMutex
 	of      map[string]details
-	parked  map[string]details // merged customers' details, for an unmerge
-	entries map[string][]entry // customer → its entries
-	holders map[entry][]string // entry → customers (mostly one)
+	parked  map[string]details  // merged customers' own details
+	members map[string][]string // survivor → the customers merged into it now
+	into    map[string]string   // merged customer → its survivor
+	entries map[string][]entry  // customer → its entries
+	holders map[entry][]string  // entry → customers (mostly one)
 }
 
 // New returns an empty index keyed by key (at least 32 bytes).
@@ -107,7 +114,8 @@ func New(key []byte, opts Options) (*Index, error) {
 	if len(key) < 32 {
 		return nil, errors.New("dupindex: the index key must have at least 32 bytes")
 	}
-	return &Index{key: slices.Clone(key), opts: opts, of: map[string]details{}, parked: map[string]details{}, entries: map[string][]entry{}, holders: map[entry][]string{}}, nil
+	return &Index{key: slices.Clone(key), opts: opts, of: map[string]details{}, parked: map[string]details{},
+		members: map[string][]string{}, into: map[string]string{}, entries: map[string][]entry{}, holders: map[entry][]string{}}, nil
 }
 
 // Name is the projection's permanent name.
@@ -117,7 +125,7 @@ func (x *Index) Name() string { return Name }
 func (x *Index) Wants(t string) bool {
 	switch t {
 	case customer.TypeCustomerRegistered, customer.TypeProfileUpdated, customer.TypeCustomerErased,
-		customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, customer.TypeCustomerUnmerged:
+		customer.TypeCustomerMerged, customer.TypeCustomersMergedIn, customer.TypeCustomerUnmerged, customer.TypeCustomersUnmerged:
 		return true
 	}
 	return false
@@ -133,42 +141,130 @@ func (x *Index) Apply(_ context.Context, d projections.Decoded) error {
 	defer x.mu.Unlock()
 	switch e := d.Payload.(type) {
 	case *customer.CustomerRegistered:
-		x.set(id, details{phone: NormalizePhone(e.Phone), email: x.normalizeEmail(e.Email), wechat: NormalizeWeChat(e.WeChat),
-			name: NormalizeName(e.Name), birthday: strings.TrimSpace(e.Birthday)})
+		x.of[id] = details{phone: NormalizePhone(e.Phone), email: x.normalizeEmail(e.Email), wechat: NormalizeWeChat(e.WeChat),
+			name: NormalizeName(e.Name), birthday: strings.TrimSpace(e.Birthday)}
+		x.reindex(id)
 	case *customer.ProfileUpdated:
-		dt := x.of[id]
-		if e.Phone != nil {
-			dt.phone = NormalizePhone(*e.Phone)
-		}
-		if e.Email != nil {
-			dt.email = x.normalizeEmail(*e.Email)
-		}
-		if e.WeChat != nil {
-			dt.wechat = NormalizeWeChat(*e.WeChat)
-		}
-		if e.Name != nil {
-			dt.name = NormalizeName(*e.Name)
-		}
-		if e.Birthday != nil {
-			dt.birthday = strings.TrimSpace(*e.Birthday)
-		}
-		x.set(id, dt)
+		x.update(id, e)
 	case *customer.CustomerErased:
-		x.drop(id)
+		x.erase(id)
 	case *customer.CustomerMerged:
-		// Kept aside: an unmerge puts the customer back as it was (a
-		// merged customer's details cannot change meanwhile).
+		// Kept aside: the survivor stands for it, and an unmerge puts it
+		// back as it was (a merged customer's details cannot change
+		// meanwhile).
 		if d, ok := x.of[id]; ok {
 			x.parked[id] = d
+			delete(x.of, id)
 		}
 		x.drop(id)
+		x.join(id, e.Into)
+	case *customer.CustomersMergedIn:
+		p := e.Profile()
+		x.update(id, &p)
+		for _, from := range e.From {
+			x.join(from, id)
+		}
+	case *customer.CustomersUnmerged:
+		for _, r := range e.IDs {
+			x.leave(r, id)
+		}
 	case *customer.CustomerUnmerged:
+		x.leave(id, e.From)
 		if d, ok := x.parked[id]; ok {
 			delete(x.parked, id)
-			x.set(id, d)
+			x.of[id] = d
+			x.reindex(id)
 		}
 	}
 	return nil
+}
+
+// update applies a profile change to a customer's own details.
+func (x *Index) update(id string, e *customer.ProfileUpdated) {
+	dt, ok := x.of[id]
+	if !ok {
+		return // erased, or merged (its details cannot change)
+	}
+	if e.Phone != nil {
+		dt.phone = NormalizePhone(*e.Phone)
+	}
+	if e.Email != nil {
+		dt.email = x.normalizeEmail(*e.Email)
+	}
+	if e.WeChat != nil {
+		dt.wechat = NormalizeWeChat(*e.WeChat)
+	}
+	if e.Name != nil {
+		dt.name = NormalizeName(*e.Name)
+	}
+	if e.Birthday != nil {
+		dt.birthday = strings.TrimSpace(*e.Birthday)
+	}
+	x.of[id] = dt
+	x.reindex(id)
+}
+
+// join records that merged is merged into survivor, which then stands for
+// it (and for whatever is merged into it).
+func (x *Index) join(merged, survivor string) {
+	if merged == survivor {
+		return
+	}
+	x.into[merged] = survivor
+	if !slices.Contains(x.members[survivor], merged) {
+		x.members[survivor] = append(x.members[survivor], merged)
+	}
+	x.reindex(x.top(survivor))
+}
+
+// leave undoes join.
+func (x *Index) leave(merged, survivor string) {
+	if x.into[merged] == survivor {
+		delete(x.into, merged)
+	}
+	x.members[survivor] = slices.DeleteFunc(x.members[survivor], func(m string) bool { return m == merged })
+	if len(x.members[survivor]) == 0 {
+		delete(x.members, survivor)
+	}
+	x.reindex(x.top(survivor))
+}
+
+// erase forgets a customer's details and those of every customer merged
+// into it (their keys are destroyed with its own).
+func (x *Index) erase(id string) {
+	var forget func(id string, depth int)
+	forget = func(id string, depth int) {
+		if depth > 64 {
+			return
+		}
+		for _, m := range x.members[id] {
+			forget(m, depth+1)
+			delete(x.into, m)
+		}
+		delete(x.members, id)
+		delete(x.parked, id)
+		delete(x.of, id)
+		x.drop(id)
+	}
+	forget(id, 0)
+	if s, ok := x.into[id]; ok {
+		// A merged customer erased on its own (logs from before that was
+		// refused): its survivor no longer stands for its details.
+		x.reindex(x.top(s))
+	}
+}
+
+// top is the customer that stands for id in the index: id, or the
+// survivor it is merged into, through a chain of merges.
+func (x *Index) top(id string) string {
+	for range 64 { // merges cannot cycle; bound the walk all the same
+		s, ok := x.into[id]
+		if !ok {
+			return id
+		}
+		id = s
+	}
+	return id
 }
 
 // customerOf is the customer of a customer stream ("customer-<id>").
@@ -176,25 +272,43 @@ func customerOf(ev eventstore.Event) (string, bool) {
 	return strings.CutPrefix(ev.StreamID, "customer-")
 }
 
-func (x *Index) set(id string, d details) {
+// reindex recomputes the entries of a customer that stands in the index:
+// its own details and those of the customers merged into it (nothing for
+// a customer merged into another, or erased).
+func (x *Index) reindex(id string) {
 	x.drop(id)
-	x.of[id] = d
+	d, ok := x.of[id]
+	if !ok {
+		return
+	}
 	if x.mac == nil {
-		x.mac = hmac.New(sha256.New, x.key) // only set uses it, under x.mu
+		x.mac = hmac.New(sha256.New, x.key) // only reindex uses it, under x.mu
 	}
 	es := make([]entry, 0, 4)
 	add := func(reason, v string) {
 		if v == "" {
 			return
 		}
-		es = append(es, digest(x.mac, reason, v))
+		if e := digest(x.mac, reason, v); !slices.Contains(es, e) {
+			es = append(es, e)
+		}
 	}
-	add(SamePhone, d.phone)
-	add(SameEmail, d.email)
-	add(SameWeChat, d.wechat)
-	if d.name != "" && d.birthday != "" {
-		add(SameNameAndBirthday, d.name+"\x00"+d.birthday)
+	var walk func(d details, id string, depth int)
+	walk = func(d details, id string, depth int) {
+		add(SamePhone, d.phone)
+		add(SameEmail, d.email)
+		add(SameWeChat, d.wechat)
+		if d.name != "" && d.birthday != "" {
+			add(SameNameAndBirthday, d.name+"\x00"+d.birthday)
+		}
+		if depth > 64 {
+			return
+		}
+		for _, m := range x.members[id] {
+			walk(x.parked[m], m, depth+1)
+		}
 	}
+	walk(d, id, 0)
 	x.entries[id] = es
 	for _, e := range es {
 		x.holders[e] = append(x.holders[e], id)
@@ -222,7 +336,6 @@ func (x *Index) drop(id string) {
 		}
 	}
 	delete(x.entries, id)
-	delete(x.of, id)
 }
 
 // Candidates returns the pairs scoring at least minScore, best first

@@ -18,9 +18,11 @@ import (
 // populations at any instant count the customers as they were then (two
 // before the merge, one after) — what customer(asOf:) says of each.
 
-// Recompose replaces a customer's state with the fold of history (in the
-// order to apply it) advanced to at, records the difference as one stage
-// change at that instant (with reason, if the stage differs) and puts the
+// Recompose first fires the time-driven changes the customer's state had
+// due up to at (a rebuild does not move the clock between events), then
+// replaces the state with the fold of history (in the order to apply it)
+// advanced to at, records the difference as one stage change at that
+// instant (with reason, if the stage differs) and puts the
 // customer back in the populations if it had been retired. The deadlines
 // the new state has after at fire on the next AdvanceTo as any other.
 func (p *Projector) Recompose(customerID string, history []Fact, at time.Time, reason string) {
@@ -34,9 +36,14 @@ func (p *Projector) Recompose(customerID string, history []Fact, at time.Time, r
 		scratch = st.Apply(p.rules, f, scratch[:0])
 	}
 	st.Advance(p.rules, at, scratch[:0])
+	p.buf = p.buf[:0]
+	if !e.retired {
+		// What the clock had still to fire up to the merge (a rebuild
+		// does not move it between events), dated when it happened.
+		p.buf = e.st.Advance(p.rules, at, p.buf)
+	}
 	old := e.st.stage
 	e.st, e.retired = st, false
-	p.buf = p.buf[:0]
 	if st.stage != old {
 		when := at
 		if n := st.Now(); n.After(when) {
@@ -48,7 +55,8 @@ func (p *Projector) Recompose(customerID string, history []Fact, at time.Time, r
 }
 
 // Retire takes a customer merged into another out of the populations at
-// at: its stage becomes StageNone (one change, with reason) and the facts
+// at (after the time-driven changes it had due by then): its stage becomes
+// StageNone (one change, with reason) and the facts
 // of its stream that still come are ignored until a Recompose brings it
 // back (an unmerge).
 func (p *Projector) Retire(customerID string, at time.Time, reason string) {
@@ -56,9 +64,12 @@ func (p *Projector) Retire(customerID string, at time.Time, reason string) {
 	defer p.mu.Unlock()
 	i := p.entry(customerID)
 	e := &p.entries[i]
+	p.buf = p.buf[:0]
+	if !e.retired {
+		p.buf = e.st.Advance(p.rules, at, p.buf)
+	}
 	old := e.st.stage
 	e.st, e.retired = State{}, true
-	p.buf = p.buf[:0]
 	if old != StageNone {
 		p.buf = append(p.buf, StageChange{From: old, To: StageNone, At: at.UTC(), Reason: reason, Merge: true})
 	}

@@ -112,3 +112,61 @@ func TestRetiredCustomerInDigest(t *testing.T) {
 		t.Error("the digest does not see the retirement")
 	}
 }
+
+// A rebuild folds the log without moving the clock between events, so a
+// merge may reach customers whose time-driven changes since their last
+// fact (GRUMBLING → SILENT, SILENT → LOST …) have not fired yet. Retire
+// and Recompose fire them first, dated when they happened: the changes
+// the book hears for both customers, and so the populations at every
+// instant before the merge, are those of a live fold whose clock reached
+// the merge first (what customer(asOf:) says of each), and the survivor
+// ends in the same state.
+func TestMergeInARebuildFiresTheChangesDueBeforeIt(t *testing.T) {
+	for seed := range uint64(60) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 23))
+			a := randomHistory(rng, day(0), 2+rng.IntN(12))
+			b := randomHistory(rng, day(float64(rng.IntN(30))), 2+rng.IntN(12))
+			last := a[len(a)-1].At
+			if l := b[len(b)-1].At; l.After(last) {
+				last = l
+			}
+			mergeAt := last.Add(time.Duration(rng.Int64N(int64(200 * lifecycle.Day))))
+			union := slices.Concat(a, b)
+			slices.SortStableFunc(union, func(x, y lifecycle.Fact) int { return x.At.Compare(y.At) })
+
+			// Each customer's changes in the order heard (the order across
+			// customers is the clock's, which a rebuild does not keep).
+			fold := func(live bool) (map[string][]string, lifecycle.Status) {
+				heard := map[string][]string{}
+				p := newProjector(t, nil, func(id string, c lifecycle.StageChange) {
+					heard[id] = append(heard[id], fmt.Sprintf("%v→%v@%s", c.From, c.To, c.At.Format(time.RFC3339Nano)))
+				})
+				for _, f := range a {
+					p.Apply("A", f)
+				}
+				for _, f := range b {
+					p.Apply("B", f)
+				}
+				if live {
+					p.AdvanceTo(mergeAt)
+				}
+				p.Retire("B", mergeAt, "merged into A")
+				p.Recompose("A", union, mergeAt, "merged with B")
+				p.AdvanceTo(mergeAt.Add(400 * lifecycle.Day))
+				st, _ := p.Get("A")
+				return heard, st
+			}
+			liveHeard, liveA := fold(true)
+			rebuiltHeard, rebuiltA := fold(false)
+			for _, id := range []string{"A", "B"} {
+				if !slices.Equal(liveHeard[id], rebuiltHeard[id]) {
+					t.Errorf("changes of %s heard\nlive    %v\nrebuilt %v", id, liveHeard[id], rebuiltHeard[id])
+				}
+			}
+			if liveA != rebuiltA {
+				t.Errorf("survivor live %+v, rebuilt %+v", liveA, rebuiltA)
+			}
+		})
+	}
+}
