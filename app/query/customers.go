@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/projections/churn"
 	"github.com/kefu-crm/kefu/projections/complaints"
 	"github.com/kefu-crm/kefu/projections/customers"
@@ -419,17 +421,26 @@ func (h Customers) Timeline(ctx context.Context, id string, q TimelineFilter, p 
 	if err != nil {
 		return Connection[TimelineEntry]{}, err
 	}
-	after := int64(-1)
+	// A customer's own timeline is its stream, in order (cursor: the
+	// revision). A survivor's interleaves every stream merged into it in
+	// time order — occurredAt, then position — whatever order they were
+	// recorded in (an import, a seed); its cursor is that pair.
+	after, hasAfter := timelineKey{}, false
 	if p.After != "" {
 		c, err := decodeCursor(p.After)
 		if err != nil {
 			return Connection[TimelineEntry]{}, err
 		}
-		if after, err = strconv.ParseInt(c, 10, 64); err != nil {
-			return Connection[TimelineEntry]{}, badCursor()
+		if after, err = parseTimelineKey(c, u.merged); err != nil {
+			return Connection[TimelineEntry]{}, err
 		}
+		hasAfter = true
 	}
 	refs := u.refs
+	if u.merged {
+		refs = slices.Clone(refs)
+		slices.SortStableFunc(refs, func(a, b eventRef) int { return keyOf(a.decoded(), true).compare(keyOf(b.decoded(), true)) })
+	}
 	n := len(refs)
 	var out Connection[TimelineEntry]
 	for k := range n {
@@ -443,11 +454,8 @@ func (h Customers) Timeline(ctx context.Context, id string, q TimelineFilter, p 
 			continue
 		}
 		out.TotalCount++
-		key := int64(d.Event.Revision)
-		if u.merged {
-			key = int64(d.Event.Position)
-		}
-		if after >= 0 && ((q.OldestFirst && key <= after) || (!q.OldestFirst && key >= after)) {
+		key := keyOf(d, u.merged)
+		if hasAfter && ((q.OldestFirst && key.compare(after) <= 0) || (!q.OldestFirst && key.compare(after) >= 0)) {
 			continue
 		}
 		if len(out.Edges) == p.First {
@@ -460,7 +468,7 @@ func (h Customers) Timeline(ctx context.Context, id string, q TimelineFilter, p 
 		}
 		from, _ := strings.CutPrefix(d.Event.StreamID, customer.StreamCategory+"-")
 		out.Edges = append(out.Edges, Edge[TimelineEntry]{
-			Cursor: encodeCursor(strconv.FormatInt(key, 10)),
+			Cursor: encodeCursor(key.String()),
 			Node: TimelineEntry{
 				CustomerID: from, EventID: d.Event.ID.String(), Type: d.Event.Type, Revision: int(d.Event.Revision),
 				Position: strconv.FormatUint(uint64(d.Event.Position), 10), OccurredAt: d.Event.OccurredAt,
@@ -470,4 +478,59 @@ func (h Customers) Timeline(ctx context.Context, id string, q TimelineFilter, p 
 		})
 	}
 	return out, nil
+}
+
+// timelineKey orders a timeline: by revision in one stream; by (occurred
+// at, position) in a survivor's union.
+type timelineKey struct {
+	at  int64 // occurredAt, Unix ns; 0 in one stream
+	seq int64 // revision in one stream, position in a union
+	// union: the key of a union timeline ("at:seq" in its cursor).
+	union bool
+}
+
+func keyOf(d codec.Decoded, union bool) timelineKey {
+	if !union {
+		return timelineKey{seq: int64(d.Event.Revision)}
+	}
+	return timelineKey{at: d.Event.OccurredAt.UnixNano(), seq: int64(d.Event.Position), union: true}
+}
+
+func (k timelineKey) compare(o timelineKey) int {
+	if c := cmp.Compare(k.at, o.at); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.seq, o.seq)
+}
+
+func (k timelineKey) String() string {
+	if !k.union {
+		return strconv.FormatInt(k.seq, 10)
+	}
+	return strconv.FormatInt(k.at, 10) + ":" + strconv.FormatInt(k.seq, 10)
+}
+
+// parseTimelineKey reads a cursor's key; a cursor of the other kind (a
+// page of a customer's own timeline read on after a merge, or back) is
+// refused as not this timeline's.
+func parseTimelineKey(c string, union bool) (timelineKey, error) {
+	at, seq, isUnion := strings.Cut(c, ":")
+	if isUnion != union {
+		return timelineKey{}, badCursor()
+	}
+	k := timelineKey{union: union}
+	var err error
+	if !union {
+		if k.seq, err = strconv.ParseInt(c, 10, 64); err != nil || k.seq < 0 {
+			return timelineKey{}, badCursor()
+		}
+		return k, nil
+	}
+	if k.at, err = strconv.ParseInt(at, 10, 64); err != nil {
+		return timelineKey{}, badCursor()
+	}
+	if k.seq, err = strconv.ParseInt(seq, 10, 64); err != nil || k.seq < 0 {
+		return timelineKey{}, badCursor()
+	}
+	return k, nil
 }
