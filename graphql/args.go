@@ -2,8 +2,12 @@ package graphql
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/domain/calendar"
 	"github.com/kefu-crm/kefu/domain/customer"
 )
@@ -244,4 +248,19 @@ func (a *args) optFloat(name string) *float64 {
 		return nil
 	}
 	return &f
+}
+
+// idemKey reads an idempotencyKey: one line of at most
+// aggregate.MaxLineRunes characters.
+func (a *args) idemKey(name string) string {
+	k := a.str(name)
+	if n := utf8.RuneCountInString(k); n > aggregate.MaxLineRunes {
+		a.failWith(name, fmt.Sprintf("is %d characters long; at most %d", n, aggregate.MaxLineRunes))
+		return ""
+	}
+	if !utf8.ValidString(k) || strings.ContainsFunc(k, unicode.IsControl) {
+		a.failWith(name, "must be one line of printable text (no control characters)")
+		return ""
+	}
+	return k
 }

@@ -281,7 +281,7 @@ func (b *builder) scheduleCampaignFields() []field[campaign.Schedule] {
 					a.join(t)
 				}
 			}},
-		{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[campaign.Schedule]) { r.Key = a.str(n) }},
+		{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[campaign.Schedule]) { r.Key = a.idemKey(n) }},
 	}
 }
 

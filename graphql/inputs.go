@@ -196,7 +196,7 @@ func meta[C any](b *builder, m shared) []field[C] {
 		}})
 	}
 	if m.idempotencyKey {
-		out = append(out, field[C]{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[C]) { r.Key = a.str(n) }})
+		out = append(out, field[C]{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[C]) { r.Key = a.idemKey(n) }})
 	}
 	return out
 }

@@ -51,7 +51,7 @@ func (b *builder) mergeMutation() mutation {
 					a.join(o)
 				}
 			}},
-		{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[mergeRequest]) { r.Key = a.str(n) }},
+		{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[mergeRequest]) { r.Key = a.idemKey(n) }},
 	}
 	return mutation{name: "mergeCustomers", desc: descMerge, perm: permWriteCustomer, payload: b.customerPayload,
 		input: inputObject("MergeCustomersInput", "Duplicates to merge into a survivor.", fields),

@@ -1,9 +1,13 @@
 package graphql_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/kefu-crm/kefu/app/command"
+	"github.com/kefu-crm/kefu/domain/aggregate"
 	"github.com/kefu-crm/kefu/graphql"
 )
 
@@ -11,8 +15,8 @@ import (
 // every refusal the merge can meet has been sent and appended nothing.
 func TestMergeCustomersOverHTTP(t *testing.T) {
 	s := newServer(t, graphql.HandlerConfig{Tokens: testTokens(t)})
-	const merge = `mutation($s: ID!, $m: [ID!]!, $v: [Int!], $p: [ProfileChoiceInput!]) {
-		mergeCustomers(input: {survivorId: $s, mergedIds: $m, by: "alice", reason: "same person", expectedVersions: $v, profile: $p}) {
+	const merge = `mutation($s: ID!, $m: [ID!]!, $v: [Int!], $p: [ProfileChoiceInput!], $k: String) {
+		mergeCustomers(input: {survivorId: $s, mergedIds: $m, by: "alice", reason: "same person", expectedVersions: $v, profile: $p, idempotencyKey: $k}) {
 			version customer { id mergedFrom mergedInto purchaseCount } } }`
 	version := func(id string) int {
 		r := s.post(t, "admin-token", `query($id: ID!) { customer(id: $id) { version } }`, map[string]any{"id": id})
@@ -47,6 +51,13 @@ func TestMergeCustomersOverHTTP(t *testing.T) {
 	refuse("negative version", "am-token", "BAD_USER_INPUT", map[string]any{"s": "c1", "m": []string{"c2"}, "v": []int{-1, v2}})
 	refuse("bad profile field", "am-token", "BAD_USER_INPUT", map[string]any{"s": "c1", "m": []string{"c2"}, "p": []map[string]any{{"field": "shoeSize", "from": "c2"}}})
 	refuse("bad id", "am-token", "BAD_USER_INPUT", map[string]any{"s": "c1", "m": []string{"no spaces"}})
+	many := make([]string, command.MaxMergeIDs+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("m-%d", i)
+	}
+	refuse("too many", "am-token", "BAD_USER_INPUT", map[string]any{"s": "c1", "m": many})
+	refuse("long key", "am-token", "BAD_USER_INPUT", map[string]any{"s": "c1", "m": []string{"c2"}, "k": strings.Repeat("k", aggregate.MaxLineRunes+1)})
+	refuse("key with a line break", "am-token", "BAD_USER_INPUT", map[string]any{"s": "c1", "m": []string{"c2"}, "k": "merge\nc2"})
 
 	before := s.appended()
 	r := s.post(t, "am-token", merge, map[string]any{"s": "c1", "m": []string{"c2"}, "v": []int{v1, v2}, "p": []map[string]any{{"field": "segment", "from": "c2"}}})

@@ -40,7 +40,7 @@ func (b *builder) unmergeMutation() mutation {
 		{name: "expectedVersions", typ: gql.NewList(nn(gql.Int)),
 			desc: "Fail with CONFLICT unless the streams are at these versions: the survivor's first (Customer.version), then each unmerged customer's in unmergedIds order.",
 			read: func(a *args, n string, r *request[unmergeRequest]) { r.Cmd.Expected = a.versions(n) }},
-		{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[unmergeRequest]) { r.Key = a.str(n) }},
+		{name: "idempotencyKey", typ: gql.String, desc: descIdem, read: func(a *args, n string, r *request[unmergeRequest]) { r.Key = a.idemKey(n) }},
 	}
 	return mutation{name: "unmergeCustomers", desc: descUnmerge, perm: permWriteCustomer, payload: b.customerPayload,
 		input: inputObject("UnmergeCustomersInput", "Customers to restore from a survivor they were merged into.", fields),

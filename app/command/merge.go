@@ -61,6 +61,10 @@ func (h MergeCustomers) handle(ctx context.Context, survivorID string, mergedIDs
 		})
 }
 
+// MaxMergeIDs bounds the customers one merge or unmerge names: each is a
+// stream read and appended to in one transaction.
+const MaxMergeIDs = 50
+
 // updateMany is the write path of a decision over a survivor and other
 // customers (a merge, an unmerge): load every stream, decide, append the
 // others' changes and the survivor's all or none at the loaded revisions,
@@ -70,6 +74,9 @@ func (h MergeCustomers) handle(ctx context.Context, survivorID string, mergedIDs
 // field of otherIDs.
 func updateMany(ctx context.Context, r *Customers, what, othersField, survivorID string, otherIDs []string, expected []uint64, req any,
 	decide func(survivor *customer.Customer, others []*customer.Customer, now time.Time) error) (Result, error) {
+	if len(otherIDs) > MaxMergeIDs {
+		return Result{}, aggregate.Invalid(othersField, "names %d customers; at most %d in one call (merge the rest in another)", len(otherIDs), MaxMergeIDs)
+	}
 	if len(expected) != 0 && len(expected) != len(otherIDs)+1 {
 		return Result{}, aggregate.Invalid("expectedVersions", "give %d versions (the survivor's, then each of %s in order) or none; got %d", len(otherIDs)+1, othersField, len(expected))
 	}
