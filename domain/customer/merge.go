@@ -201,10 +201,11 @@ func Merge(survivor *Customer, merged []*Customer, cmd MergeCustomers, now time.
 	for _, m := range merged {
 		byID[m.id] = m
 	}
+	// Every pick is recorded; a field's value travels only when it
+	// differs from the survivor's.
 	for _, ch := range cmd.Profile {
-		if survivor.takeField(in, ch.Field, byID[ch.From]) {
-			in.Choices = append(in.Choices, ch)
-		}
+		survivor.takeField(in, ch.Field, byID[ch.From])
+		in.Choices = append(in.Choices, ch)
 	}
 	for _, m := range merged {
 		m.record(&CustomerMerged{Into: survivor.id, By: cmd.By, Reason: cmd.Reason}, at)

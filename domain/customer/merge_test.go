@@ -91,8 +91,9 @@ func TestMergeRecordsBothSides(t *testing.T) {
 	if !ok {
 		t.Fatalf("survivor recorded %T", ch[0].Event)
 	}
-	// name from m-2 equals the survivor's: not a change, not recorded.
-	wantChoices := []customer.ProfileChoice{{Field: "email", From: "m-1"}, {Field: "tier", From: "m-1"}}
+	// name from m-2 equals the survivor's: the pick is recorded, no value
+	// travels.
+	wantChoices := []customer.ProfileChoice{{Field: "email", From: "m-1"}, {Field: "tier", From: "m-1"}, {Field: "name", From: "m-2"}}
 	if !reflect.DeepEqual(in.From, []string{"m-1", "m-2"}) || !reflect.DeepEqual(in.Choices, wantChoices) ||
 		in.Email == nil || *in.Email != "other@example.com" || in.Tier == nil || *in.Tier != customer.TierVIP || in.Name != nil {
 		t.Errorf("CustomersMergedIn = %+v", in)
