@@ -229,6 +229,9 @@ func TestMergeJourney(t *testing.T) {
 	if book.Customers.TotalCount != 2 {
 		t.Errorf("the book lists %d customers after the merge, want 2 (a1, u1)", book.Customers.TotalCount)
 	}
+	if h := s.health(ctx); h.Customers != 2 {
+		t.Errorf("/healthz counts %d customers after the merge, want the book's 2", h.Customers)
+	}
 
 	// The book's populations: three customers before the merge, two
 	// after — lifecycleReport, the stage filter and kefu replay agree with

@@ -108,7 +108,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // health works out the /healthz body and status.
 func (s *Server) health(ctx context.Context) (health, int) {
 	leading := s.leader.Leading()
-	h := health{Status: "ok", Customers: s.Customers.Len(), Leader: &leading}
+	h := health{Status: "ok", Customers: s.Customers.Listed(), Leader: &leading}
 	code := http.StatusOK
 	sts, err := s.runtime.Status(ctx)
 	if err != nil {

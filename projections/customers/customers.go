@@ -344,6 +344,20 @@ func (m *Model) Len() int {
 	return len(m.byID)
 }
 
+// Listed is the number of customers the book lists: every customer but
+// those merged into another (O(n): for health reports, not hot paths).
+func (m *Model) Listed() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, c := range m.byID {
+		if c.MergedInto == "" {
+			n++
+		}
+	}
+	return n
+}
+
 // IDs returns every customer ID in ascending order.
 func (m *Model) IDs() []string {
 	m.mu.Lock()
