@@ -189,3 +189,19 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *recorder) WriteHeader(s int) { r.status = s }
+
+// Customer.wechat is personal data: the admin reads it, the analyst gets
+// null.
+func TestWeChatIsPersonalData(t *testing.T) {
+	s := newServer(t, graphql.HandlerConfig{Tokens: testTokens(t)})
+	mustOK(t, s.post(t, "admin-token", `mutation { registerCustomer(input: {id: "w1", name: "Wei", wechat: "wei-1988"}) { version } }`, nil))
+	const q = `{ customer(id: "w1") { wechat } }`
+	if got := at(s.post(t, "admin-token", q, nil).Data, "customer", "wechat"); got != "wei-1988" {
+		t.Errorf("admin reads wechat %v, want wei-1988", got)
+	}
+	r := s.post(t, "analyst-token", q, nil)
+	mustOK(t, r)
+	if got := at(r.Data, "customer", "wechat"); got != nil {
+		t.Errorf("analyst reads wechat %v, want null", got)
+	}
+}

@@ -174,6 +174,8 @@ func (b *builder) defineCustomer() {
 					Resolve: getCtx(func(ctx context.Context, c *query.Customer) any { return pii(ctx, c.Phone) })},
 				"email": {Type: gql.String, Description: "E-mail address; null without PII access, when unknown or erased.",
 					Resolve: getCtx(func(ctx context.Context, c *query.Customer) any { return pii(ctx, c.Email) })},
+				"wechat": {Type: gql.String, Description: "WeChat ID; null without PII access, when unknown or erased.",
+					Resolve: getCtx(func(ctx context.Context, c *query.Customer) any { return pii(ctx, c.WeChat) })},
 				"tier":           {Type: gql.NewNonNull(b.tier), Description: "Service tier.", Resolve: get(func(c *query.Customer) any { return c.Tier })},
 				"segment":        {Type: gql.String, Description: "Free-form market segment.", Resolve: get(func(c *query.Customer) any { return opt(c.Segment) })},
 				"accountManager": {Type: gql.String, Description: "User name of the account manager.", Resolve: get(func(c *query.Customer) any { return opt(c.AccountManager) })},

@@ -23,6 +23,7 @@ var AddedAfterContract = []string{
 	"Customer.mergedInto",
 	"Customer.nextBestAction",
 	"Customer.nextPurchase",
+	"Customer.wechat",
 	"CustomerFilter.dueForReplenishmentBy",
 	"FollowUpReason.REPLENISHMENT",
 	"Complaint.version",

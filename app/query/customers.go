@@ -130,7 +130,7 @@ func (s *core) customerView(c customers.Customer, stage lifecycle.Stage, since t
 		v.MergedInto = &into
 	}
 	if !c.Erased {
-		v.Name, v.Phone, v.Email = strPtr(c.Name), strPtr(c.Phone), strPtr(c.Email)
+		v.Name, v.Phone, v.Email, v.WeChat = strPtr(c.Name), strPtr(c.Phone), strPtr(c.Email), strPtr(c.WeChat)
 		if d, err := calendar.Parse(c.Birthday); err == nil {
 			v.Birthday = &d
 		}

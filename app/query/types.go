@@ -124,6 +124,7 @@ type Customer struct {
 	Name             *string
 	Phone            *string
 	Email            *string
+	WeChat           *string
 	Tier             string
 	Segment          *string
 	AccountManager   *string
