@@ -236,8 +236,9 @@ func TestEveryMutationResolves(t *testing.T) {
 			before := s.book.head()
 			r := s.post(t, "", m.query, nil)
 			mustOK(t, r)
-			if actor, _, ok := s.book.since(before, m.event); !ok || actor != graphql.LocalActor.User {
-				t.Errorf("no %s by the local admin after the mutation (found: %v, by %q)", m.event, ok, actor)
+			if !s.book.recordedBy(before, m.event, graphql.LocalActor.User) {
+				actor, _, ok := s.book.since(before, m.event)
+				t.Errorf("no %s by the local admin after the mutation (the first one found: %v, by %q)", m.event, ok, actor)
 			}
 		})
 	}

@@ -194,3 +194,30 @@ func (b *book) byActor(after eventstore.Position, actor string) int {
 	}
 	return n
 }
+
+// recordedBy reports whether an event of eventType was recorded for actor
+// after a position (the book's process managers append beside the caller:
+// the follow-up scheduler books follow-ups of its own).
+func (b *book) recordedBy(after eventstore.Position, eventType, actor string) bool {
+	b.t.Helper()
+	ctx := context.Background()
+	found := false
+	err := b.srv.Store().ReadAll(ctx, after, func(e eventstore.Event) error {
+		if e.Type != eventType {
+			return nil
+		}
+		d, err := b.srv.Codec().Decode(ctx, e)
+		if err != nil {
+			return err
+		}
+		if d.Meta.Actor == actor {
+			found = true
+			return eventstore.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return found
+}
