@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/dupindex"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/readmodels"
 )
@@ -49,7 +50,11 @@ func serverSet(b *testing.B) []projections.Projection {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return append(set.Projections(), &erasureCount{})
+	dupes, err := dupindex.New(make([]byte, 32), dupindex.Options{GmailDots: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return append(set.Projections(), &erasureCount{}, dupes)
 }
 
 // only keeps the named projections of a set.
@@ -204,7 +209,8 @@ func (nopProjection) Digest() [32]byte                                 { return 
 
 // BenchmarkServerMemory measures the heap the server's read models hold
 // after a rebuild up to the KEFU_MEM_CUSTOMERS-th registration (default
-// 1,000,000), per customer: the whole set, and lifecycle + loyalty alone.
+// 1,000,000), per customer: the whole set (with the duplicates index),
+// lifecycle + loyalty, and each read model alone.
 // Heap in use after a forced GC, before (store, keystore and codec open)
 // and after the rebuild, with the read models still referenced.
 //
@@ -260,6 +266,12 @@ func BenchmarkServerMemory(b *testing.B) {
 			return only(serverSet(b), "lifecycle", "loyalty")
 		})
 	})
+	// Each read model alone (the lifecycle also feeds the transitions log).
+	for _, p := range serverSet(b) {
+		b.Run("Only="+p.Name(), func(b *testing.B) {
+			measure(b, func() []projections.Projection { return only(serverSet(b), p.Name()) })
+		})
+	}
 }
 
 func heapInUse() uint64 {
