@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -215,6 +217,9 @@ func (nopProjection) Digest() [32]byte                                 { return 
 // and after the rebuild, with the read models still referenced.
 //
 //	KEFU_REBUILD_DATA=/path/to/data go test -run '^$' -bench ServerMemory -benchtime 1x ./projections/rebuildbench/
+//
+// KEFU_MEM_PROFILE_DIR names a directory to write each sub-benchmark's
+// heap profile to (go tool pprof -sample_index=inuse_space).
 func BenchmarkServerMemory(b *testing.B) {
 	dir := openData(b)
 	ctx := b.Context()
@@ -253,6 +258,9 @@ func BenchmarkServerMemory(b *testing.B) {
 				b.Fatal(err)
 			}
 			after := heapInUse()
+			if dir := os.Getenv("KEFU_MEM_PROFILE_DIR"); dir != "" {
+				writeHeapProfile(b, filepath.Join(dir, strings.NewReplacer("/", "_", "=", "_").Replace(b.Name())+".pprof"))
+			}
 			b.ReportMetric(float64(after-before)/float64(want), "B/customer")
 			b.ReportMetric(float64(after-before)/(1<<20), "MiB")
 			runtime.KeepAlive(ps)
@@ -271,6 +279,19 @@ func BenchmarkServerMemory(b *testing.B) {
 		b.Run("Only="+p.Name(), func(b *testing.B) {
 			measure(b, func() []projections.Projection { return only(serverSet(b), p.Name()) })
 		})
+	}
+}
+
+// writeHeapProfile writes the heap profile (in use as of the last GC) to
+// path: where the read models' bytes were allocated.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 
