@@ -78,15 +78,36 @@ type Candidate struct {
 	Reasons   []string
 }
 
-type entry struct {
-	reason string
-	digest [32]byte
+// The reasons of a record's digests, in the order Digest hashes them.
+const (
+	phone = iota
+	email
+	wechat
+	nameBirthday
+	nReasons
+)
+
+var reasonOf = [nReasons]string{SamePhone, SameEmail, SameWeChat, SameNameAndBirthday}
+
+// record is what the index keeps of a customer: the digest of each
+// detail it has, and its normalised name and birthday (a profile update
+// of one of them re-digests the pair with the other). The other details
+// are not kept: an update replaces them whole. No plaintext but the name
+// and birthday, one string; everything else is fixed-size.
+type record struct {
+	nb      string // name ‖ 0 ‖ birthday
+	nameLen int32
+	has     uint8 // bit r: digests[r] is an entry
+	digests [nReasons][32]byte
 }
 
-// details are a customer's normalised details (in memory only, like the
-// customers read model's profile).
-type details struct {
-	phone, email, wechat, name, birthday string
+func (r *record) name() string     { return r.nb[:r.nameLen] }
+func (r *record) birthday() string { return r.nb[r.nameLen+1:] }
+
+// holding is the customers holding one entry (mostly one) and its reason.
+type holding struct {
+	ids    []string
+	reason uint8
 }
 
 // Index is the blind index. It is safe for concurrent use.
@@ -96,10 +117,9 @@ type Index struct {
 	mac  hash.Hash
 
 	mu      sync.RWMutex
-	of      map[string]details
-	parked  map[string]details // merged customers' details, for an unmerge
-	entries map[string][]entry // customer → its entries
-	holders map[entry][]string // entry → customers (mostly one)
+	of      map[string]record
+	parked  map[string]record    // merged customers' records, for an unmerge
+	holders map[[32]byte]holding // entry digest → customers (the reason is part of the digest)
 }
 
 // New returns an empty index keyed by key (at least 32 bytes).
@@ -107,7 +127,7 @@ func New(key []byte, opts Options) (*Index, error) {
 	if len(key) < 32 {
 		return nil, errors.New("dupindex: the index key must have at least 32 bytes")
 	}
-	return &Index{key: slices.Clone(key), opts: opts, of: map[string]details{}, parked: map[string]details{}, entries: map[string][]entry{}, holders: map[entry][]string{}}, nil
+	return &Index{key: slices.Clone(key), opts: opts, of: map[string]record{}, parked: map[string]record{}, holders: map[[32]byte]holding{}}, nil
 }
 
 // Name is the projection's permanent name.
@@ -133,39 +153,50 @@ func (x *Index) Apply(_ context.Context, d projections.Decoded) error {
 	defer x.mu.Unlock()
 	switch e := d.Payload.(type) {
 	case *customer.CustomerRegistered:
-		x.set(id, details{phone: NormalizePhone(e.Phone), email: x.normalizeEmail(e.Email), wechat: NormalizeWeChat(e.WeChat),
-			name: NormalizeName(e.Name), birthday: strings.TrimSpace(e.Birthday)})
+		var r record
+		x.detail(&r, phone, NormalizePhone(e.Phone))
+		x.detail(&r, email, x.normalizeEmail(e.Email))
+		x.detail(&r, wechat, NormalizeWeChat(e.WeChat))
+		x.nameBirthday(&r, NormalizeName(e.Name), strings.TrimSpace(e.Birthday))
+		x.set(id, r)
 	case *customer.ProfileUpdated:
-		dt := x.of[id]
+		r := x.of[id]
 		if e.Phone != nil {
-			dt.phone = NormalizePhone(*e.Phone)
+			x.detail(&r, phone, NormalizePhone(*e.Phone))
 		}
 		if e.Email != nil {
-			dt.email = x.normalizeEmail(*e.Email)
+			x.detail(&r, email, x.normalizeEmail(*e.Email))
 		}
 		if e.WeChat != nil {
-			dt.wechat = NormalizeWeChat(*e.WeChat)
+			x.detail(&r, wechat, NormalizeWeChat(*e.WeChat))
 		}
-		if e.Name != nil {
-			dt.name = NormalizeName(*e.Name)
+		if e.Name != nil || e.Birthday != nil {
+			name, birthday := "", ""
+			if r.nb != "" {
+				name, birthday = r.name(), r.birthday()
+			}
+			if e.Name != nil {
+				name = NormalizeName(*e.Name)
+			}
+			if e.Birthday != nil {
+				birthday = strings.TrimSpace(*e.Birthday)
+			}
+			x.nameBirthday(&r, name, birthday)
 		}
-		if e.Birthday != nil {
-			dt.birthday = strings.TrimSpace(*e.Birthday)
-		}
-		x.set(id, dt)
+		x.set(id, r)
 	case *customer.CustomerErased:
 		x.drop(id)
 	case *customer.CustomerMerged:
 		// Kept aside: an unmerge puts the customer back as it was (a
 		// merged customer's details cannot change meanwhile).
-		if d, ok := x.of[id]; ok {
-			x.parked[id] = d
+		if r, ok := x.of[id]; ok {
+			x.parked[id] = r
 		}
 		x.drop(id)
 	case *customer.CustomerUnmerged:
-		if d, ok := x.parked[id]; ok {
+		if r, ok := x.parked[id]; ok {
 			delete(x.parked, id)
-			x.set(id, d)
+			x.set(id, r)
 		}
 	}
 	return nil
@@ -176,52 +207,75 @@ func customerOf(ev eventstore.Event) (string, bool) {
 	return strings.CutPrefix(ev.StreamID, "customer-")
 }
 
-func (x *Index) set(id string, d details) {
-	x.drop(id)
-	x.of[id] = d
+// detail sets r's entry of reason to the digest of v (none for "").
+func (x *Index) detail(r *record, reason int, v string) {
+	if v == "" {
+		r.has &^= 1 << reason
+		r.digests[reason] = [32]byte{}
+		return
+	}
 	if x.mac == nil {
-		x.mac = hmac.New(sha256.New, x.key) // only set uses it, under x.mu
+		x.mac = hmac.New(sha256.New, x.key) // only Apply uses it, under x.mu
 	}
-	es := make([]entry, 0, 4)
-	add := func(reason, v string) {
-		if v == "" {
-			return
+	r.has |= 1 << reason
+	r.digests[reason] = digest(x.mac, reasonOf[reason], v)
+}
+
+// nameBirthday keeps the normalised name and birthday and sets the entry
+// of the pair (none unless both are given).
+func (x *Index) nameBirthday(r *record, name, birthday string) {
+	r.nb, r.nameLen = "", 0
+	if name != "" || birthday != "" {
+		r.nb, r.nameLen = name+"\x00"+birthday, int32(len(name))
+	}
+	v := ""
+	if name != "" && birthday != "" {
+		v = r.nb
+	}
+	x.detail(r, nameBirthday, v)
+}
+
+func (x *Index) set(id string, r record) {
+	x.drop(id)
+	x.of[id] = r
+	for reason := range nReasons {
+		if r.has&(1<<reason) != 0 {
+			h := x.holders[r.digests[reason]]
+			h.ids, h.reason = append(h.ids, id), uint8(reason)
+			x.holders[r.digests[reason]] = h
 		}
-		es = append(es, digest(x.mac, reason, v))
-	}
-	add(SamePhone, d.phone)
-	add(SameEmail, d.email)
-	add(SameWeChat, d.wechat)
-	if d.name != "" && d.birthday != "" {
-		add(SameNameAndBirthday, d.name+"\x00"+d.birthday)
-	}
-	x.entries[id] = es
-	for _, e := range es {
-		x.holders[e] = append(x.holders[e], id)
 	}
 }
 
 // digest is the entry of one detail: HMAC(key, reason ‖ 0 ‖ value).
-func digest(mac hash.Hash, reason, v string) entry {
+func digest(mac hash.Hash, reason, v string) [32]byte {
 	mac.Reset()
 	mac.Write([]byte(reason))
 	mac.Write([]byte{0})
 	mac.Write([]byte(v))
-	e := entry{reason: reason}
-	mac.Sum(e.digest[:0])
-	return e
+	var d [32]byte
+	mac.Sum(d[:0])
+	return d
 }
 
 func (x *Index) drop(id string) {
-	for _, e := range x.entries[id] {
-		h := slices.DeleteFunc(x.holders[e], func(s string) bool { return s == id })
-		if len(h) == 0 {
-			delete(x.holders, e)
+	r, ok := x.of[id]
+	if !ok {
+		return
+	}
+	for reason := range nReasons {
+		if r.has&(1<<reason) == 0 {
+			continue
+		}
+		d := r.digests[reason]
+		h := x.holders[d]
+		h.ids = slices.DeleteFunc(h.ids, func(s string) bool { return s == id })
+		if len(h.ids) == 0 {
+			delete(x.holders, d)
 		} else {
-			x.holders[e] = h
+			x.holders[d] = h
 		}
 	}
-	delete(x.entries, id)
 	delete(x.of, id)
 }
 
@@ -230,18 +284,18 @@ func (x *Index) drop(id string) {
 func (x *Index) Candidates(minScore float64) []Candidate {
 	x.mu.RLock()
 	shared := map[[2]string]map[string]bool{}
-	for e, h := range x.holders {
-		if len(h) < 2 || len(h) > MaxGroup {
+	for _, h := range x.holders {
+		if len(h.ids) < 2 || len(h.ids) > MaxGroup {
 			continue
 		}
-		ids := slices.Sorted(slices.Values(h))
+		ids := slices.Sorted(slices.Values(h.ids))
 		for i := range ids {
 			for j := i + 1; j < len(ids); j++ {
 				k := [2]string{ids[i], ids[j]}
 				if shared[k] == nil {
 					shared[k] = map[string]bool{}
 				}
-				shared[k][e.reason] = true
+				shared[k][reasonOf[h.reason]] = true
 			}
 		}
 	}
@@ -284,7 +338,7 @@ func (x *Index) Lookup(s string) []string {
 		if probe.v == "" {
 			continue
 		}
-		for _, id := range x.holders[digest(hmac.New(sha256.New, x.key), probe.reason, probe.v)] {
+		for _, id := range x.holders[digest(hmac.New(sha256.New, x.key), probe.reason, probe.v)].ids {
 			found[id] = true
 		}
 	}
@@ -295,18 +349,21 @@ func (x *Index) Lookup(s string) []string {
 func (x *Index) Digest() [32]byte {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	ids := make([]string, 0, len(x.entries))
-	for id := range x.entries {
+	ids := make([]string, 0, len(x.of))
+	for id := range x.of {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	h := sha256.New()
 	for _, id := range ids {
-		for _, e := range x.entries[id] {
-			h.Write([]byte(id))
-			h.Write([]byte{0})
-			h.Write([]byte(e.reason))
-			h.Write(e.digest[:])
+		r := x.of[id]
+		for reason := range nReasons {
+			if r.has&(1<<reason) != 0 {
+				h.Write([]byte(id))
+				h.Write([]byte{0})
+				h.Write([]byte(reasonOf[reason]))
+				h.Write(r.digests[reason][:])
+			}
 		}
 	}
 	var out [32]byte
