@@ -29,6 +29,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"hash"
 	"maps"
@@ -104,11 +105,24 @@ type record struct {
 func (r *record) name() string     { return r.nb[:r.nameLen] }
 func (r *record) birthday() string { return r.nb[r.nameLen+1:] }
 
-// holding is the customers holding one entry (mostly one) and its reason.
+// holding is the customers holding an entry whose digest starts with
+// one key (mostly one customer; more when they share a detail, or —
+// rarely — when two digests share their first 8 bytes: users compare the
+// full digests in the customers' records).
 type holding struct {
-	ids    []string
-	reason uint8
+	id   string
+	more []string
 }
+
+func (h holding) ids() []string {
+	if h.id == "" {
+		return nil
+	}
+	return append([]string{h.id}, h.more...)
+}
+
+// keyOf is the holders' key of a digest: its first 8 bytes.
+func keyOf(d [32]byte) uint64 { return binary.LittleEndian.Uint64(d[:8]) }
 
 // Index is the blind index. It is safe for concurrent use.
 type Index struct {
@@ -118,8 +132,8 @@ type Index struct {
 
 	mu      sync.RWMutex
 	of      map[string]record
-	parked  map[string]record    // merged customers' records, for an unmerge
-	holders map[[32]byte]holding // entry digest → customers (the reason is part of the digest)
+	parked  map[string]record  // merged customers' records, for an unmerge
+	holders map[uint64]holding // keyOf(entry digest) → customers (the reason is part of the digest)
 }
 
 // New returns an empty index keyed by key (at least 32 bytes).
@@ -127,7 +141,7 @@ func New(key []byte, opts Options) (*Index, error) {
 	if len(key) < 32 {
 		return nil, errors.New("dupindex: the index key must have at least 32 bytes")
 	}
-	return &Index{key: slices.Clone(key), opts: opts, of: map[string]record{}, parked: map[string]record{}, holders: map[[32]byte]holding{}}, nil
+	return &Index{key: slices.Clone(key), opts: opts, of: map[string]record{}, parked: map[string]record{}, holders: map[uint64]holding{}}, nil
 }
 
 // Name is the projection's permanent name.
@@ -146,7 +160,7 @@ func (x *Index) Wants(t string) bool {
 // Apply folds one customer event.
 func (x *Index) Apply(_ context.Context, d projections.Decoded) error {
 	id, ok := customerOf(d.Event)
-	if !ok {
+	if !ok || id == "" { // "" marks an empty holding
 		return nil
 	}
 	x.mu.Lock()
@@ -240,9 +254,14 @@ func (x *Index) set(id string, r record) {
 	x.of[id] = r
 	for reason := range nReasons {
 		if r.has&(1<<reason) != 0 {
-			h := x.holders[r.digests[reason]]
-			h.ids, h.reason = append(h.ids, id), uint8(reason)
-			x.holders[r.digests[reason]] = h
+			k := keyOf(r.digests[reason])
+			h := x.holders[k]
+			if h.id == "" {
+				h.id = id
+			} else {
+				h.more = append(h.more, id)
+			}
+			x.holders[k] = h
 		}
 	}
 }
@@ -267,13 +286,12 @@ func (x *Index) drop(id string) {
 		if r.has&(1<<reason) == 0 {
 			continue
 		}
-		d := r.digests[reason]
-		h := x.holders[d]
-		h.ids = slices.DeleteFunc(h.ids, func(s string) bool { return s == id })
-		if len(h.ids) == 0 {
-			delete(x.holders, d)
+		k := keyOf(r.digests[reason])
+		ids := slices.DeleteFunc(x.holders[k].ids(), func(s string) bool { return s == id })
+		if len(ids) == 0 {
+			delete(x.holders, k)
 		} else {
-			x.holders[d] = h
+			x.holders[k] = holding{id: ids[0], more: slices.Clip(ids[1:])}
 		}
 	}
 	delete(x.of, id)
@@ -284,18 +302,39 @@ func (x *Index) drop(id string) {
 func (x *Index) Candidates(minScore float64) []Candidate {
 	x.mu.RLock()
 	shared := map[[2]string]map[string]bool{}
-	for _, h := range x.holders {
-		if len(h.ids) < 2 || len(h.ids) > MaxGroup {
+	for k, h := range x.holders {
+		if len(h.more) == 0 {
 			continue
 		}
-		ids := slices.Sorted(slices.Values(h.ids))
-		for i := range ids {
-			for j := i + 1; j < len(ids); j++ {
-				k := [2]string{ids[i], ids[j]}
-				if shared[k] == nil {
-					shared[k] = map[string]bool{}
+		// The entries under k, by full digest (one, but for a clash of
+		// the first 8 bytes).
+		type entry struct {
+			reason int
+			digest [32]byte
+		}
+		groups := map[entry][]string{}
+		for _, id := range h.ids() {
+			r := x.of[id]
+			for reason := range nReasons {
+				if r.has&(1<<reason) != 0 && keyOf(r.digests[reason]) == k {
+					e := entry{reason, r.digests[reason]}
+					groups[e] = append(groups[e], id)
 				}
-				shared[k][reasonOf[h.reason]] = true
+			}
+		}
+		for e, ids := range groups {
+			if len(ids) < 2 || len(ids) > MaxGroup {
+				continue
+			}
+			slices.Sort(ids)
+			for i := range ids {
+				for j := i + 1; j < len(ids); j++ {
+					k := [2]string{ids[i], ids[j]}
+					if shared[k] == nil {
+						shared[k] = map[string]bool{}
+					}
+					shared[k][reasonOf[e.reason]] = true
+				}
 			}
 		}
 	}
@@ -332,14 +371,20 @@ func (x *Index) Lookup(s string) []string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	found := map[string]bool{}
-	for _, probe := range []struct{ reason, v string }{
-		{SamePhone, NormalizePhone(s)}, {SameEmail, x.normalizeEmail(s)}, {SameWeChat, NormalizeWeChat(s)},
+	for _, probe := range []struct {
+		reason int
+		v      string
+	}{
+		{phone, NormalizePhone(s)}, {email, x.normalizeEmail(s)}, {wechat, NormalizeWeChat(s)},
 	} {
 		if probe.v == "" {
 			continue
 		}
-		for _, id := range x.holders[digest(hmac.New(sha256.New, x.key), probe.reason, probe.v)].ids {
-			found[id] = true
+		d := digest(hmac.New(sha256.New, x.key), reasonOf[probe.reason], probe.v)
+		for _, id := range x.holders[keyOf(d)].ids() {
+			if r := x.of[id]; r.has&(1<<probe.reason) != 0 && r.digests[probe.reason] == d {
+				found[id] = true
+			}
 		}
 	}
 	return slices.Sorted(maps.Keys(found))
