@@ -143,7 +143,13 @@ func (m *Model) Add(customerID string, t time.Time, items ...string) {
 		}
 		k, found := find(cats, c)
 		if !found {
-			cats = slices.Insert(cats, k, series{cat: unique.Make(c).Value(), at: math.MinInt64})
+			// Exactly one more: a customer has a few categories, and
+			// append's slack would be a quarter of the model.
+			grown := make([]series, len(cats)+1)
+			copy(grown, cats[:k])
+			copy(grown[k+1:], cats[k:])
+			grown[k] = series{cat: unique.Make(c).Value(), at: math.MinInt64}
+			cats = grown
 			m.cust[customerID] = cats
 		}
 		s := &cats[k]
