@@ -99,7 +99,7 @@ type record struct {
 	nb      string // name ‖ 0 ‖ birthday
 	nameLen int32
 	has     uint8 // bit r: digests[r] is an entry
-	digests [nReasons][32]byte
+	digests [nReasons]entryDigest
 }
 
 func (r *record) name() string     { return r.nb[:r.nameLen] }
@@ -122,7 +122,7 @@ func (h holding) ids() []string {
 }
 
 // keyOf is the holders' key of a digest: its first 8 bytes.
-func keyOf(d [32]byte) uint64 { return binary.LittleEndian.Uint64(d[:8]) }
+func keyOf(d entryDigest) uint64 { return binary.LittleEndian.Uint64(d[:8]) }
 
 // Index is the blind index. It is safe for concurrent use.
 type Index struct {
@@ -225,7 +225,7 @@ func customerOf(ev eventstore.Event) (string, bool) {
 func (x *Index) detail(r *record, reason int, v string) {
 	if v == "" {
 		r.has &^= 1 << reason
-		r.digests[reason] = [32]byte{}
+		r.digests[reason] = entryDigest{}
 		return
 	}
 	if x.mac == nil {
@@ -266,14 +266,20 @@ func (x *Index) set(id string, r record) {
 	}
 }
 
-// digest is the entry of one detail: HMAC(key, reason ‖ 0 ‖ value).
-func digest(mac hash.Hash, reason, v string) [32]byte {
+// entryDigest is an entry's HMAC-SHA256 truncated to 128 bits (enough
+// to tell details apart among billions; half the bytes per entry).
+type entryDigest [16]byte
+
+// digest is the entry of one detail: HMAC(key, reason ‖ 0 ‖ value),
+// truncated.
+func digest(mac hash.Hash, reason, v string) entryDigest {
 	mac.Reset()
 	mac.Write([]byte(reason))
 	mac.Write([]byte{0})
 	mac.Write([]byte(v))
-	var d [32]byte
-	mac.Sum(d[:0])
+	var full [sha256.Size]byte
+	var d entryDigest
+	copy(d[:], mac.Sum(full[:0]))
 	return d
 }
 
@@ -310,7 +316,7 @@ func (x *Index) Candidates(minScore float64) []Candidate {
 		// the first 8 bytes).
 		type entry struct {
 			reason int
-			digest [32]byte
+			digest entryDigest
 		}
 		groups := map[entry][]string{}
 		for _, id := range h.ids() {
