@@ -115,7 +115,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "measuring %d running server(s): %s\n", len(bases), strings.Join(bases, ", "))
 		fmt.Fprintf(e.stdout, "machine: %d CPUs, load average %s; servers in their own processes\n", runtime.NumCPU(), loadAvg())
-		return benchMeasure(ctx, e, bases, scenarios, pick, loadgen.Config{Clients: *clients, Duration: *duration, Warmup: *warmup,
+		return benchMeasure(ctx, e, bases, scenarios, pick, *n, loadgen.Config{Clients: *clients, Duration: *duration, Warmup: *warmup,
 			MaxRequests: *maxReq, Seed: *seedValue}, false)
 	}
 	if err := benchSeed(ctx, e, *data, *n, *seedValue, endAt, *epc, *activity, *dupes, *workers); err != nil {
@@ -158,6 +158,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return ctx.Err()
 	}
 	fmt.Fprintf(e.stdout, "server ready on %s after %s (read models caught up)\n", ln.Addr(), time.Since(started).Round(time.Millisecond))
+	reportMemory(e.stdout, "after catch-up", *n)
 	base := "http://" + ln.Addr().String()
 	// The first churn fit runs right after the catch-up and takes seconds
 	// of CPU: wait for it so that it does not land in the measurement.
@@ -179,7 +180,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	return benchMeasure(ctx, e, []string{base}, scenarios, pick, loadgen.Config{Clients: *clients, Duration: *duration, Warmup: *warmup,
+	return benchMeasure(ctx, e, []string{base}, scenarios, pick, *n, loadgen.Config{Clients: *clients, Duration: *duration, Warmup: *warmup,
 		MaxRequests: *maxReq, Seed: *seedValue}, true)
 }
 
@@ -187,7 +188,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 // robin over the clients) and prints each result with its ratio to the
 // floor; inProcess says the servers run in this process, so that its CPU
 // time per request means something.
-func benchMeasure(ctx context.Context, e *env, bases, scenarios []string, pick int, cfg loadgen.Config, inProcess bool) error {
+func benchMeasure(ctx context.Context, e *env, bases, scenarios []string, pick, customers int, cfg loadgen.Config, inProcess bool) error {
 	cfg.BaseURL, cfg.More = bases[0], bases[1:]
 	var floor float64
 	var floorP99 time.Duration
@@ -237,6 +238,9 @@ func benchMeasure(ctx context.Context, e *env, bases, scenarios []string, pick i
 			}
 			fmt.Fprintf(e.stdout, "%-12s %d merges answered without error; duplicate candidates now %d\n", "", res.Requests+res.WarmupRequests-res.Errors, after)
 		}
+	}
+	if inProcess {
+		reportMemory(e.stdout, "after the load", customers)
 	}
 	fmt.Fprintf(e.stdout, "load average after: %s\n", loadAvg())
 	return nil

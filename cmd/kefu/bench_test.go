@@ -34,6 +34,11 @@ func TestBenchSeedsServesAndMeasures(t *testing.T) {
 	if !regexp.MustCompile(`seeded 40 customers, \d+ events`).MatchString(out) {
 		t.Errorf("no seeding line:\n%s", out)
 	}
+	for _, when := range []string{"after catch-up", "after the load"} {
+		if !regexp.MustCompile(`memory ` + when + `: live heap [0-9.]+ MiB after a forced GC \([1-9]\d* B/customer over 40 customers\); heap from the OS [0-9.]+ MiB; RSS [1-9][0-9.]* MiB`).MatchString(out) {
+			t.Errorf("no memory line %s:\n%s", when, out)
+		}
+	}
 	line := regexp.MustCompile(`(?m)^(customer|logcontact) +1 clients +(\d+) req .* req/s +p50 [0-9.]+ms +p90 [0-9.]+ms +p99 [0-9.]+ms +max [0-9.]+ms +errors (\d+)`)
 	got := line.FindAllStringSubmatch(out, -1)
 	if len(got) != 2 {

@@ -179,6 +179,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	g.Go(func() error {
 		select {
 		case <-srv.Ready():
+			releaseCatchUp()
 			e.log.Info("kefu is ready", "graphql", url, "data", *data)
 			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  console %s for account managers and marketing\n  health %s  metrics %s\n",
 				*data, url, "http://"+ln.Addr().String()+console.Path, "http://"+ln.Addr().String()+"/healthz", metricsURL)
@@ -291,6 +292,13 @@ func tuneGC(e *env) {
 		}
 	}
 }
+
+// releaseCatchUp returns to the OS what the catch-up left behind: under
+// GOGC=400 the heap grew to several times the read models while the log
+// was folded, and the runtime would otherwise hand those pages back only
+// slowly (background scavenging), so a freshly started server's RSS
+// stayed at the catch-up's peak. One forced collection, once.
+func releaseCatchUp() { debug.FreeOSMemory() }
 
 // physicalMemory reads MemTotal from /proc/meminfo (0 when unknown).
 func physicalMemory() uint64 {

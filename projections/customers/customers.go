@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -126,9 +127,9 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 		if _, exists := m.byID[id]; exists {
 			return
 		}
-		c := &Customer{ID: id, Name: e.Name, Phone: e.Phone, Email: e.Email, WeChat: e.WeChat, Tier: e.Tier,
-			Segment: e.Segment, AccountManager: e.AccountManager, Timezone: e.Timezone, Locale: e.Locale,
-			Birthday: e.Birthday, MarketingConsent: e.MarketingConsent, RegisteredAt: at, Version: ev.Revision}
+		c := &Customer{ID: id, Name: own(e.Name), Phone: own(e.Phone), Email: own(e.Email), WeChat: own(e.WeChat), Tier: e.Tier,
+			Segment: intern(e.Segment), AccountManager: intern(e.AccountManager), Timezone: intern(e.Timezone), Locale: intern(e.Locale),
+			Birthday: intern(e.Birthday), MarketingConsent: e.MarketingConsent, RegisteredAt: at, Version: ev.Revision}
 		m.byID[id] = c
 		if n := len(m.ids); n > 0 && m.ids[n-1] > id {
 			m.sorted = false
@@ -146,7 +147,7 @@ func (m *Model) Apply(ev eventstore.Event, payload customer.Event) {
 	case *customer.ProfileUpdated:
 		m.updateProfile(c, e)
 	case *customer.CustomerMerged:
-		c.MergedInto = e.Into
+		c.MergedInto = own(e.Into)
 		if set := m.byAM[c.AccountManager]; set != nil {
 			delete(set, c.ID) // the survivor is who the book lists now
 		}
@@ -217,11 +218,11 @@ func count(c *Customer, payload customer.Event, at time.Time) {
 	case *customer.GrumbleVoiced, *customer.ComplaintFiled:
 		inbound()
 	case *customer.GreetingSent:
-		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "SENT", At: at})
+		c.Greetings = append(c.Greetings, Greeting{CampaignID: intern(e.CampaignID), Occasion: intern(e.Occasion), Channel: e.Channel, Status: "SENT", At: at})
 	case *customer.GreetingFailed:
-		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "FAILED", Reason: e.Reason, At: at})
+		c.Greetings = append(c.Greetings, Greeting{CampaignID: intern(e.CampaignID), Occasion: intern(e.Occasion), Channel: e.Channel, Status: "FAILED", Reason: intern(e.Reason), At: at})
 	case *customer.GreetingSkipped:
-		c.Greetings = append(c.Greetings, Greeting{CampaignID: e.CampaignID, Occasion: e.Occasion, Channel: e.Channel, Status: "SKIPPED", Reason: e.Reason, At: at})
+		c.Greetings = append(c.Greetings, Greeting{CampaignID: intern(e.CampaignID), Occasion: intern(e.Occasion), Channel: e.Channel, Status: "SKIPPED", Reason: intern(e.Reason), At: at})
 	case *customer.ConductFlagged:
 		c.ConductFlagged = true
 	}
@@ -250,15 +251,15 @@ func (m *Model) recount(c *Customer) {
 // updateProfile applies the profile fields e carries.
 func (m *Model) updateProfile(c *Customer, e *customer.ProfileUpdated) {
 	oldAM := c.AccountManager
-	setStr(&c.Name, e.Name)
-	setStr(&c.Phone, e.Phone)
-	setStr(&c.Email, e.Email)
-	setStr(&c.WeChat, e.WeChat)
-	setStr(&c.Segment, e.Segment)
-	setStr(&c.AccountManager, e.AccountManager)
-	setStr(&c.Timezone, e.Timezone)
-	setStr(&c.Locale, e.Locale)
-	setStr(&c.Birthday, e.Birthday)
+	setStr(&c.Name, e.Name, own)
+	setStr(&c.Phone, e.Phone, own)
+	setStr(&c.Email, e.Email, own)
+	setStr(&c.WeChat, e.WeChat, own)
+	setStr(&c.Segment, e.Segment, intern)
+	setStr(&c.AccountManager, e.AccountManager, intern)
+	setStr(&c.Timezone, e.Timezone, intern)
+	setStr(&c.Locale, e.Locale, intern)
+	setStr(&c.Birthday, e.Birthday, intern)
 	if e.Tier != nil {
 		c.Tier = *e.Tier
 	}
@@ -293,11 +294,21 @@ func absorb(c, f *Customer) {
 	slices.SortStableFunc(c.Greetings, func(a, b Greeting) int { return a.At.Compare(b.At) })
 }
 
-func setStr(dst *string, v *string) {
+func setStr(dst *string, v *string, keep func(string) string) {
 	if v != nil {
-		*dst = *v
+		*dst = keep(*v)
 	}
 }
+
+// The strings of a decoded payload share one buffer per event (the
+// codec's arena): a read model that keeps one of them as it is keeps the
+// whole payload. The book keeps its own copies — one string per value for
+// the fields many customers share (segment, account manager, time zone,
+// locale, birthday, currency, campaign), a copy of exactly its length for
+// the rest.
+func intern(s string) string { return unique.Make(s).Value() }
+
+func own(s string) string { return strings.Clone(s) }
 
 func (m *Model) indexAM(c *Customer, old string) {
 	if set := m.byAM[old]; set != nil && old != "" {
@@ -321,6 +332,7 @@ func addMoney(totals []customer.Money, m customer.Money) []customer.Money {
 			return totals
 		}
 	}
+	m.Currency = intern(m.Currency)
 	totals = append(totals, m)
 	slices.SortFunc(totals, func(a, b customer.Money) int { return cmp.Compare(a.Currency, b.Currency) })
 	return totals

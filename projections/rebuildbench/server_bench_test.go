@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/internal/datadir"
 	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/dupindex"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
 	"github.com/kefu-crm/kefu/projections/readmodels"
 )
@@ -49,7 +52,11 @@ func serverSet(b *testing.B) []projections.Projection {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return append(set.Projections(), &erasureCount{})
+	dupes, err := dupindex.New(make([]byte, 32), dupindex.Options{GmailDots: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return append(set.Projections(), &erasureCount{}, dupes)
 }
 
 // only keeps the named projections of a set.
@@ -204,11 +211,15 @@ func (nopProjection) Digest() [32]byte                                 { return 
 
 // BenchmarkServerMemory measures the heap the server's read models hold
 // after a rebuild up to the KEFU_MEM_CUSTOMERS-th registration (default
-// 1,000,000), per customer: the whole set, and lifecycle + loyalty alone.
+// 1,000,000), per customer: the whole set (with the duplicates index),
+// lifecycle + loyalty, and each read model alone.
 // Heap in use after a forced GC, before (store, keystore and codec open)
 // and after the rebuild, with the read models still referenced.
 //
 //	KEFU_REBUILD_DATA=/path/to/data go test -run '^$' -bench ServerMemory -benchtime 1x ./projections/rebuildbench/
+//
+// KEFU_MEM_PROFILE_DIR names a directory to write each sub-benchmark's
+// heap profile to (go tool pprof -sample_index=inuse_space).
 func BenchmarkServerMemory(b *testing.B) {
 	dir := openData(b)
 	ctx := b.Context()
@@ -247,6 +258,9 @@ func BenchmarkServerMemory(b *testing.B) {
 				b.Fatal(err)
 			}
 			after := heapInUse()
+			if dir := os.Getenv("KEFU_MEM_PROFILE_DIR"); dir != "" {
+				writeHeapProfile(b, filepath.Join(dir, strings.NewReplacer("/", "_", "=", "_").Replace(b.Name())+".pprof"))
+			}
 			b.ReportMetric(float64(after-before)/float64(want), "B/customer")
 			b.ReportMetric(float64(after-before)/(1<<20), "MiB")
 			runtime.KeepAlive(ps)
@@ -260,6 +274,25 @@ func BenchmarkServerMemory(b *testing.B) {
 			return only(serverSet(b), "lifecycle", "loyalty")
 		})
 	})
+	// Each read model alone (the lifecycle also feeds the transitions log).
+	for _, p := range serverSet(b) {
+		b.Run("Only="+p.Name(), func(b *testing.B) {
+			measure(b, func() []projections.Projection { return only(serverSet(b), p.Name()) })
+		})
+	}
+}
+
+// writeHeapProfile writes the heap profile (in use as of the last GC) to
+// path: where the read models' bytes were allocated.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func heapInUse() uint64 {

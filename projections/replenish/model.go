@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/eventstore"
@@ -60,11 +61,21 @@ type Prediction struct {
 	PriorScope string
 }
 
-// series is a customer's purchase days of a category.
+// series is a customer's purchase days of a category. A customer's series
+// are a slice sorted by category (a customer buys in a few categories: a
+// map each would cost more than the series), their strings interned (the
+// decoded payload's strings share the event's buffer).
 type series struct {
-	days []int32 // sorted, distinct
+	cat  string
 	item string  // latest item text (by purchase time)
-	at   time.Time
+	at   int64   // when item was bought (Unix nanoseconds)
+	days []int32 // sorted, distinct
+}
+
+// find is the series of category c in cats (sorted by category), or where
+// it would go.
+func find(cats []series, c string) (int, bool) {
+	return slices.BinarySearchFunc(cats, c, func(s series, c string) int { return cmp.Compare(s.cat, c) })
 }
 
 // Model is the replenishment read model: every customer's purchase days
@@ -74,7 +85,7 @@ type Model struct {
 	cfg Config
 
 	mu      sync.RWMutex
-	cust    map[string]map[string]*series
+	cust    map[string][]series
 	version uint64
 
 	cacheMu sync.Mutex
@@ -93,7 +104,7 @@ func New(cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Model{cfg: cfg, cust: map[string]map[string]*series{}}, nil
+	return &Model{cfg: cfg, cust: map[string][]series{}}, nil
 }
 
 // Name is the permanent projection name.
@@ -126,18 +137,24 @@ func (m *Model) Add(customerID string, t time.Time, items ...string) {
 		if c == "" {
 			continue
 		}
-		cats := m.cust[customerID]
-		if cats == nil {
-			cats = map[string]*series{}
-			m.cust[strings.Clone(customerID)] = cats
+		cats, known := m.cust[customerID]
+		if !known {
+			customerID = strings.Clone(customerID)
 		}
-		s := cats[c]
-		if s == nil {
-			s = &series{}
-			cats[c] = s
+		k, found := find(cats, c)
+		if !found {
+			// Exactly one more: a customer has a few categories, and
+			// append's slack would be a quarter of the model.
+			grown := make([]series, len(cats)+1)
+			copy(grown, cats[:k])
+			copy(grown[k+1:], cats[k:])
+			grown[k] = series{cat: unique.Make(c).Value(), at: math.MinInt64}
+			cats = grown
+			m.cust[customerID] = cats
 		}
-		if !t.Before(s.at) {
-			s.item, s.at = strings.TrimSpace(it), t
+		s := &cats[k]
+		if at := t.UnixNano(); at >= s.at {
+			s.item, s.at = unique.Make(strings.TrimSpace(it)).Value(), at
 		}
 		if k, found := slices.BinarySearch(s.days, d); !found {
 			s.days = slices.Insert(s.days, k, d)
@@ -152,8 +169,8 @@ func (m *Model) Categories() []string {
 	defer m.mu.RUnlock()
 	set := map[string]bool{}
 	for _, cats := range m.cust {
-		for c := range cats {
-			set[c] = true
+		for _, s := range cats {
+			set[s.cat] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
@@ -182,8 +199,8 @@ func (m *Model) Predict(customerID string, asOf time.Time) []Prediction {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []Prediction
-	for c, s := range m.cust[customerID] {
-		if p, ok := m.predictLocked(pc, c, s, day); ok {
+	for i := range m.cust[customerID] {
+		if p, ok := m.predictLocked(pc, &m.cust[customerID][i], day); ok {
 			out = append(out, p)
 		}
 	}
@@ -210,8 +227,8 @@ func (m *Model) DueBy(asOf, by time.Time) []Due {
 	m.mu.RLock()
 	var out []Due
 	for id, cats := range m.cust {
-		for c, s := range cats {
-			if p, ok := m.predictLocked(pc, c, s, day); ok && !p.ExpectedAt.After(by) {
+		for i := range cats {
+			if p, ok := m.predictLocked(pc, &cats[i], day); ok && !p.ExpectedAt.After(by) {
 				out = append(out, Due{CustomerID: id, Prediction: p})
 			}
 		}
@@ -229,14 +246,16 @@ func (m *Model) PredictCategory(customerID, category string, asOf time.Time) (Pr
 	pc := m.priors(day)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s := m.cust[customerID][category]
-	if s == nil {
+	cats := m.cust[customerID]
+	k, found := find(cats, category)
+	if !found {
 		return Prediction{}, false
 	}
-	return m.predictLocked(pc, category, s, day)
+	return m.predictLocked(pc, &cats[k], day)
 }
 
-func (m *Model) predictLocked(pc *priorCache, category string, s *series, day int32) (Prediction, bool) {
+func (m *Model) predictLocked(pc *priorCache, s *series, day int32) (Prediction, bool) {
+	category := s.cat
 	n, _ := slices.BinarySearch(s.days, day+1) // days ≤ day
 	if n == 0 {
 		return Prediction{}, false
@@ -297,7 +316,8 @@ func (m *Model) histories(day int32) (map[string][]History, []History) {
 	byCat := map[string][]History{}
 	var all []History
 	for _, id := range ids {
-		for c, s := range m.cust[id] {
+		for _, s := range m.cust[id] {
+			c := s.cat
 			n, _ := slices.BinarySearch(s.days, day+1)
 			if n < 2 {
 				continue
@@ -336,15 +356,9 @@ func (m *Model) Digest() [32]byte {
 	h := sha256.New()
 	var b [4]byte
 	for _, id := range ids {
-		cats := m.cust[id]
-		names := make([]string, 0, len(cats))
-		for c := range cats {
-			names = append(names, c)
-		}
-		slices.Sort(names)
-		for _, c := range names {
-			fmt.Fprintf(h, "%s\x00%s\x00%s\x00", id, c, cats[c].item)
-			for _, d := range cats[c].days {
+		for _, s := range m.cust[id] { // sorted by category
+			fmt.Fprintf(h, "%s\x00%s\x00%s\x00", id, s.cat, s.item)
+			for _, d := range s.days {
 				binary.BigEndian.PutUint32(b[:], uint32(d))
 				h.Write(b[:])
 			}
