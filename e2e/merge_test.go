@@ -229,6 +229,14 @@ func TestMergeJourney(t *testing.T) {
 	if book.Customers.TotalCount != 2 {
 		t.Errorf("the book lists %d customers after the merge, want 2 (a1, u1)", book.Customers.TotalCount)
 	}
+	// The merged customer's name, as text, finds the survivor.
+	var found struct {
+		Customers struct{ Edges []struct{ Node struct{ ID string } } }
+	}
+	amy.must(ctx, &found, `{ customers(filter: {search: "张伟"}) { edges { node { id } } } }`, nil)
+	if len(found.Customers.Edges) != 1 || found.Customers.Edges[0].Node.ID != "a1" {
+		t.Errorf("search for the merged customer's name: %+v, want the survivor a1", found.Customers.Edges)
+	}
 	if h := s.health(ctx); h.Customers != 2 {
 		t.Errorf("/healthz counts %d customers after the merge, want the book's 2", h.Customers)
 	}

@@ -3,6 +3,7 @@ package query
 import (
 	"cmp"
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -302,6 +303,16 @@ func (h Customers) List(ctx context.Context, q CustomerFilter, p Page) (Connecti
 	}
 	switch {
 	case byIndex:
+	case q.Search != nil:
+		// Text over the book; a merged customer's name or details find
+		// its survivor, which stands for it.
+		found := map[string]bool{}
+		for _, id := range s.Customers.IDs() {
+			if c, ok := s.Customers.Get(id); ok && customers.Matches(&c, *q.Search) {
+				found[s.survivor(c).ID] = true
+			}
+		}
+		ids, q.Search = slices.Sorted(maps.Keys(found)), nil
 	case q.AccountManager != nil:
 		ids = s.Customers.OfAccountManager(*q.AccountManager)
 	case len(stages) > 0:
