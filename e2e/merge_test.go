@@ -231,7 +231,9 @@ func TestMergeJourney(t *testing.T) {
 	}
 	// The merged customer's name, as text, finds the survivor.
 	var found struct {
-		Customers struct{ Edges []struct{ Node struct{ ID string } } }
+		Customers struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	amy.must(ctx, &found, `{ customers(filter: {search: "张伟"}) { edges { node { id } } } }`, nil)
 	if len(found.Customers.Edges) != 1 || found.Customers.Edges[0].Node.ID != "a1" {
