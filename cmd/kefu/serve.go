@@ -179,13 +179,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	g.Go(func() error {
 		select {
 		case <-srv.Ready():
-			releaseCatchUp()
 			e.log.Info("kefu is ready", "graphql", url, "data", *data)
 			fmt.Fprintf(e.stdout, "kefu is serving %s\n  open %s in a browser for the GraphQL explorer\n  console %s for account managers and marketing\n  health %s  metrics %s\n",
 				*data, url, "http://"+ln.Addr().String()+console.Path, "http://"+ln.Addr().String()+"/healthz", metricsURL)
 			if pprofURL != "" {
 				fmt.Fprintf(e.stdout, "  profiler %s (go tool pprof %sprofile?seconds=30)\n", pprofURL, pprofURL)
 			}
+			// After saying so: the forced collection is not what the
+			// user waits for.
+			releaseCatchUp()
 		case <-gctx.Done():
 		}
 		return nil
