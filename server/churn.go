@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kefu-crm/kefu/projections"
+	"github.com/kefu-crm/kefu/projections/dupindex"
 	"github.com/kefu-crm/kefu/projections/readmodels"
 )
 
@@ -64,6 +66,21 @@ func (s *Server) VerifyRebuild(ctx context.Context) ([]readmodels.DigestCheck, e
 		return nil, err
 	}
 	out := readmodels.Compare(s.Set, fresh, s.clock(), head)
+	// The duplicates' blind index is a read model beside the set.
+	if s.dupes != nil {
+		key, err := s.dir.Keystore.Key(ctx, dupindex.KeySubject, false)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := dupindex.New(key, s.dupes.Options())
+		if err != nil {
+			return nil, err
+		}
+		if err := projections.Rebuild(ctx, s.dir.Store, s.decoder(), head, idx); err != nil {
+			return nil, err
+		}
+		out = append(out, readmodels.DigestCheck{Name: idx.Name(), Live: s.dupes.Digest(), Rebuilt: idx.Digest(), Position: head})
+	}
 	if h2, err := s.dir.Store.Head(ctx); err == nil && h2 != head {
 		return out, fmt.Errorf("server: the log moved from %d to %d during the check; run it when the log is quiet", head, h2)
 	}

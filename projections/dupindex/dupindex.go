@@ -47,6 +47,9 @@ import (
 	"github.com/kefu-crm/kefu/projections"
 )
 
+// Options are the options the index was built with.
+func (x *Index) Options() Options { return x.opts }
+
 // Name is the projection's permanent name.
 const Name = "duplicates"
 
