@@ -82,17 +82,7 @@ func book(t *testing.T, opts ...func(*query.Deps)) (query.Queries, *countingStor
 		Severity: general, Description: "lost", Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := readmodels.PlainDecoder()
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := set.Rebuild(ctx, store, d, head, nil); err != nil {
-		t.Fatal(err)
-	}
+	rebuildSet(t, store, set)
 	set.AdvanceTo(now)
 	store.reads.Store(0)
 	return q, store

@@ -11,6 +11,7 @@ import (
 	"github.com/kefu-crm/kefu/app/query"
 	"github.com/kefu-crm/kefu/domain/campaign"
 	"github.com/kefu-crm/kefu/domain/customer"
+	"github.com/kefu-crm/kefu/eventstore"
 	"github.com/kefu-crm/kefu/eventstore/codec"
 	"github.com/kefu-crm/kefu/eventstore/memstore"
 	"github.com/kefu-crm/kefu/pii"
@@ -106,17 +107,7 @@ func checkMergeUnion(t *testing.T, seed uint64) {
 	}
 	must(cmds.MergeCustomers.Handle(ctx, "A", []string{"B"}, nil, customer.MergeCustomers{By: "a", Reason: "same person"}))
 
-	d, err := readmodels.PlainDecoder()
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := set.Rebuild(ctx, store, d, head, nil); err != nil {
-		t.Fatal(err)
-	}
+	rebuildSet(t, store, set)
 	set.AdvanceTo(now)
 	checkLifecycleReadModel(t, set)
 
@@ -209,6 +200,22 @@ func newMergeBook(t *testing.T, clock func() time.Time) (*memstore.Store, *readm
 		t.Fatal(err)
 	}
 	return store, set, q, cmds
+}
+
+// rebuildSet folds the whole log of store into set.
+func rebuildSet(t *testing.T, store eventstore.Store, set *readmodels.Set) {
+	t.Helper()
+	d, err := readmodels.PlainDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := store.Head(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Rebuild(t.Context(), store, d, head, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // mustResult fails the test on a command's error.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kefu-crm/kefu/app/query"
 	"github.com/kefu-crm/kefu/domain/customer"
-	"github.com/kefu-crm/kefu/projections/readmodels"
 )
 
 // Given A's whole history recorded before B's (an import), their days
@@ -33,25 +32,12 @@ func TestMergedTimelineInTimeOrder(t *testing.T) {
 				Amount: customer.Money{AmountMinor: 100, Currency: "CNY"}, OccurredAt: start.AddDate(0, 0, day)}))
 		}
 	}
-	rebuild := func() {
-		d, err := readmodels.PlainDecoder()
-		if err != nil {
-			t.Fatal(err)
-		}
-		head, err := store.Head(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := set.Rebuild(ctx, store, d, head, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
 	own, err := q.Customers.Timeline(ctx, "A", query.TimelineFilter{OldestFirst: true}, query.Page{First: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	must(cmds.MergeCustomers.Handle(ctx, "A", []string{"B"}, nil, customer.MergeCustomers{By: "a", Reason: "same person"}))
-	rebuild()
+	rebuildSet(t, store, set)
 
 	for _, oldestFirst := range []bool{true, false} {
 		var at []time.Time

@@ -9,7 +9,6 @@ import (
 	"github.com/kefu-crm/kefu/app/query"
 	"github.com/kefu-crm/kefu/domain/customer"
 	"github.com/kefu-crm/kefu/projections/lifecycle"
-	"github.com/kefu-crm/kefu/projections/readmodels"
 )
 
 // For random histories split between two customers A and B, B merged into
@@ -68,17 +67,7 @@ func checkUnmerge(t *testing.T, seed uint64) {
 	must(cmds.UnmergeCustomers.Handle(ctx, "A", []string{"B"}, nil, customer.UnmergeCustomers{By: "a", Reason: "two people"}))
 	clockAt = now
 
-	d, err := readmodels.PlainDecoder()
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := set.Rebuild(ctx, store, d, head, nil); err != nil {
-		t.Fatal(err)
-	}
+	rebuildSet(t, store, set)
 	set.AdvanceTo(now)
 	// The lifecycle and loyalty read models (stage counts, filters,
 	// reports) hold A and B as the customers never merged.
