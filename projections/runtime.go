@@ -105,6 +105,10 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every progress
+
+	// forward is held by the live forwarder while it publishes an event
+	// (every handler applies it before Publish returns), and by Quiesce.
+	forward sync.Mutex
 }
 
 // New checks deps and cfg and returns a runtime ready to Run.
@@ -315,6 +319,8 @@ func (r *Runtime) live(ctx context.Context) (err error) {
 	from := r.forwardFrom()
 	r.log.InfoContext(ctx, "projections live", "from", from)
 	ferr := r.deps.Store.Subscribe(ctx, from, func(e eventstore.Event) error {
+		r.forward.Lock()
+		defer r.forward.Unlock()
 		if err := bus.Publish(ctx, &e); err != nil {
 			return fmt.Errorf("projections: publish position %d: %w", e.Position, err)
 		}
@@ -570,4 +576,83 @@ func (r *Runtime) Digests() map[string]DigestAt {
 		c.mu.Unlock()
 	}
 	return out
+}
+
+// ErrNotQuiet: Quiesce found the projections at different positions.
+var ErrNotQuiet = errors.New("projections: the projections are not at one position")
+
+// Resume starts the named projections at pos, as if they had applied
+// every event up to it (recorded at rec): the caller restored their state
+// from a snapshot of pos. None may be a Snapshotter (those restore
+// themselves). Call it before Run.
+func (r *Runtime) Resume(pos eventstore.Position, rec time.Time, names ...string) error {
+	if r.started.Load() {
+		return fmt.Errorf("projections: Resume after Run")
+	}
+	cs := make([]*consumer, 0, len(names))
+	for _, n := range names {
+		c := r.byName[n]
+		switch {
+		case c == nil:
+			return fmt.Errorf("%w: %q", ErrUnknownProjection, n)
+		case c.snap != nil:
+			return fmt.Errorf("projections: Resume of %s, which restores itself from its checkpoint", n)
+		}
+		cs = append(cs, c)
+	}
+	for _, c := range cs {
+		if err := c.restore(pos, rec, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Quiesce calls f while no event reaches the named projections, all of
+// which have applied the same position pos (recorded at rec): the moment
+// to take a consistent snapshot of several read models. While the
+// runtime is live it holds the forwarder between two events (mutations
+// waiting for their read models wait for f); after Run has returned
+// nothing moves anyway. Before the live phase it returns ErrNotRunning;
+// when the projections are not at one position (one stopped, or Run
+// ended between two handlers), ErrNotQuiet.
+func (r *Runtime) Quiesce(ctx context.Context, names []string, f func(pos eventstore.Position, rec time.Time) error) error {
+	select {
+	case <-r.ready:
+	case <-r.done:
+	default:
+		return ErrNotRunning
+	}
+	cs := make([]*consumer, 0, len(names))
+	for _, n := range names {
+		c := r.byName[n]
+		if c == nil {
+			return fmt.Errorf("%w: %q", ErrUnknownProjection, n)
+		}
+		cs = append(cs, c)
+	}
+	if len(cs) == 0 {
+		return fmt.Errorf("%w: Quiesce of no projection", ErrInvalidConfig)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.forward.Lock()
+	defer r.forward.Unlock()
+	var pos eventstore.Position
+	var rec time.Time
+	for i, c := range cs {
+		c.mu.Lock()
+		p, t, stopped := c.pos, c.rec, c.stopped.Load()
+		c.mu.Unlock()
+		switch {
+		case stopped != nil:
+			return fmt.Errorf("%w: %w", ErrNotQuiet, stopped)
+		case i == 0:
+			pos, rec = p, t
+		case p != pos:
+			return fmt.Errorf("%w: %s at %d, %s at %d", ErrNotQuiet, cs[0].name, pos, c.name, p)
+		}
+	}
+	return f(pos, rec)
 }

@@ -24,6 +24,8 @@ type Metrics struct {
 	sends       *prometheus.CounterVec
 	sendLatency *prometheus.HistogramVec
 	sendRetries *prometheus.CounterVec
+
+	snapshots prometheus.Histogram
 }
 
 // NewMetrics registers kefu's metrics and the Go runtime's.
@@ -70,9 +72,14 @@ func NewMetrics() *Metrics {
 			Name: "kefu_greeting_send_retries_total",
 			Help: "Delivery attempts beyond the first (sender retries after 5xx, timeouts), by channel.",
 		}, []string{"channel"}),
+		snapshots: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kefu_readmodels_snapshot_duration_seconds",
+			Help:    "Time to write a snapshot of the read models, during which events wait to reach them (mutations wait for their read models).",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.appends, m.appendErrs, m.ops, m.opLatency,
-		m.sends, m.sendLatency, m.sendRetries,
+		m.sends, m.sendLatency, m.sendRetries, m.snapshots,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -66,6 +66,8 @@ type health struct {
 	Customers   int                `json:"customers,omitempty"`
 	Projections []projectionHealth `json:"projections,omitempty"`
 	Churn       *churnHealth       `json:"churn,omitempty"`
+	// Snapshot is the read models' snapshot on disk, if any.
+	Snapshot *SnapshotStatus `json:"snapshot,omitempty"`
 	// Leader says whether this instance runs the process managers (the
 	// greeting dispatcher, the follow-up scheduler): always true on the
 	// embedded store, on one instance of a shared PostgreSQL store.
@@ -139,6 +141,9 @@ func (s *Server) health(ctx context.Context) (health, int) {
 	}
 	if m, at := s.Churn.Model(); m != nil {
 		h.Churn = &churnHealth{FittedAt: at, Customers: m.Customers}
+	}
+	if st := s.SnapshotStatus(); st.Position > 0 || st.Restored {
+		h.Snapshot = &st
 	}
 	select {
 	case <-s.ready:

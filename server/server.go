@@ -103,6 +103,8 @@ type Config struct {
 	// SeparateMetrics leaves /metrics off Handler: it is served by
 	// MetricsHandler on a listener of its own.
 	SeparateMetrics bool
+	// Snapshots configures the read models' snapshot (snapshot.go).
+	Snapshots SnapshotConfig
 }
 
 // Validate reports every problem with c.
@@ -110,6 +112,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("server: DataDir is required"))
+	}
+	if err := c.Snapshots.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Tick < 0 || c.ChurnRefitInterval < 0 || c.RequestTimeout < 0 || c.ChurnRefitGrowth < 0 {
 		errs = append(errs, errors.New("server: Tick, ChurnRefitGrowth, ChurnRefitInterval and RequestTimeout must not be negative"))
@@ -157,6 +162,11 @@ type Server struct {
 	outbox      *greeting.Outbox
 	// dupes is the duplicates' blind index.
 	dupes *dupindex.Index
+	// erasure destroys erased customers' keys.
+	erasure *erasure.Projection
+	// snap is the read models' snapshot (snapshot.go), guarded by snapMu.
+	snapMu sync.Mutex
+	snap   snapState
 	// leader says whether this instance runs the process managers.
 	leader lead.State
 
@@ -202,29 +212,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // book" from the read models), the process managers writing through the
 // same commands, and the API over the whole.
 func (s *Server) build(ctx context.Context) error {
-	var err error
-	// The follow-up scheduler, built below, hears the lifecycle's stage
-	// changes (entered SILENT → win-back); none come before Run.
-	if s.Set, err = readmodels.New(s.policy, func(id string, c lifecycle.StageChange) { s.sched.StageChanged(id, c) }); err != nil {
+	if err := s.newReadModels(ctx); err != nil {
 		return err
 	}
-	// A merge folds the survivor's union history, read from the log.
-	plain, err := readmodels.PlainDecoder()
-	if err != nil {
+	// A snapshot of the read models, when there is a good one, saves
+	// folding the log from the start (snapshot.go).
+	if err := s.restoreSnapshot(ctx); err != nil {
 		return err
 	}
-	s.Set.UseLog(s.dir.Store, plain)
 	s.metrics = NewMetrics()
+	var err error
 	if s.greetPolicy, s.sendRules, err = greetingPolicy(s.cfg.Greetings); err != nil {
-		return err
-	}
-	// The duplicates' blind index, keyed by a secret kept beside the data
-	// keys (a reserved subject of the keystore, so it moves with them).
-	indexKey, err := s.dir.Keystore.Key(ctx, dupindex.KeySubject, true)
-	if err != nil {
-		return fmt.Errorf("server: the duplicates index key: %w", err)
-	}
-	if s.dupes, err = dupindex.New(indexKey, dupindex.Options{GmailDots: true}); err != nil {
 		return err
 	}
 	queries, err := query.New(query.Deps{Set: s.Set, Store: s.dir.Store, Codec: s.dir.Codec, Clock: s.clock, SendRules: s.sendRules, Duplicates: s.dupes,
@@ -286,15 +284,21 @@ func (s *Server) build(ctx context.Context) error {
 		Store:   s.dir.Store,
 		Decoder: s.decoder(),
 		Projections: append(s.Set.Projections(),
-			&erasure.Projection{Keys: s.dir.Vault},
+			s.erasure,
 			s.sched,
 			s.dupes,
+			snapshotGuard{s},
 		),
 		Logger: s.log,
 		Clock:  s.clock,
 	}, projections.Config{CheckpointDir: s.dir.CheckpointDir()})
 	if err != nil {
 		return err
+	}
+	if s.snap.restored {
+		if err := s.runtime.Resume(eventstore.Position(s.snap.pos), s.snap.rec, s.snapshotted()...); err != nil {
+			return err
+		}
 	}
 	s.app = &app.Application{Commands: commands, Queries: queries, Projections: s.runtime, Now: s.clock}
 	if err := s.metrics.Register(s.collectors()...); err != nil {
@@ -338,8 +342,12 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // finds a read model stopped on an event it could not read or the event
 // store's file damaged: kefu does not serve a partial book.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.LoadChurn(s.churnFile()); err != nil {
-		s.log.Warn("saved churn model ignored", "err", err)
+	// A restored snapshot holds the churn model its lifecycle was
+	// folded under.
+	if !s.snap.restored {
+		if err := s.LoadChurn(s.churnFile()); err != nil {
+			s.log.Warn("saved churn model ignored", "err", err)
+		}
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runtime.Run(ctx) })
@@ -367,8 +375,12 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		s.log.Info("read models caught up", "customers", s.Customers.Len())
 		s.advanceClock()
-		if err := s.refitChurn(ctx); err != nil {
-			return err
+		// Restored from a snapshot, the model in use was fitted on the
+		// book up to it: refit only if the events since call for it.
+		if !s.snap.restored || s.RefitDue(s.clock(), s.refitPolicy()) {
+			if err := s.refitChurn(ctx); err != nil {
+				return err
+			}
 		}
 		close(s.ready)
 		return s.clockLoop(ctx)
@@ -391,9 +403,24 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
-		return nil
+		err = nil
+	}
+	if err == nil && s.isReady() && !s.cfg.Snapshots.NotAtShutdown {
+		// The runtime has stopped: the read models are still.
+		if serr := s.writeSnapshot(context.WithoutCancel(ctx)); serr != nil {
+			s.log.Info("no snapshot of the read models at shutdown: the next start folds the events since the last one", "reason", serr)
+		}
 	}
 	return err
+}
+
+func (s *Server) isReady() bool {
+	select {
+	case <-s.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // leadProcessManagers runs the greeting dispatcher and the follow-up
@@ -430,7 +457,19 @@ func (s *Server) clockLoop(ctx context.Context) error {
 	t := time.NewTicker(s.tick())
 	defer t.Stop()
 	lastLoyalty := s.clock()
+	// Snapshots are written here, so that the clock stands still while
+	// one is taken; the first soon after the start.
+	snapEvery := s.cfg.Snapshots.withDefaults().Check
+	nextSnap := time.Now()
 	for {
+		if time.Now().After(nextSnap) {
+			nextSnap = time.Now().Add(snapEvery)
+			if s.snapshotDue(s.appliedPosition(), time.Now()) {
+				if err := s.writeSnapshot(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("read models' snapshot not written", "err", err)
+				}
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil

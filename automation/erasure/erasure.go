@@ -31,7 +31,7 @@ type KeyDestroyer interface {
 
 // Projection is the process manager, for the projection runtime.
 type Projection struct {
-	Keys   KeyDestroyer
+	Keys   KeyDestroyer `snapshot:"-"` // wired by the caller
 	erased int
 	// merged are, per survivor, the customers merged into it.
 	merged map[string][]string

@@ -25,7 +25,7 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--unmerge-window D] [--arrangements FILE] [--cors-origin ORIGIN]… [--allowed-host HOST]… [--metrics-addr HOST:PORT] [--pprof 127.0.0.1:PORT] [--demo [--demo-customers N]]\n"+
+	fs := newFlags(e, "serve", "serve [--data DIR] [--addr HOST:PORT] [--auth FILE] [--store URL] [--policy FILE] [--unmerge-window D] [--arrangements FILE] [--cors-origin ORIGIN]… [--allowed-host HOST]… [--metrics-addr HOST:PORT] [--pprof 127.0.0.1:PORT] [--snapshots=false] [--demo [--demo-customers N]]\n"+
 		"           [--sender outbox | --sender webhook --webhook-url URL | --sender smtp --smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-user USER] [--smtp-tls starttls|none]] [--dispatch-interval D]")
 	data := fs.String("data", envDefault(e, "KEFU_DATA", "./kefu-data"), "data directory (env KEFU_DATA)")
 	addr := fs.String("addr", envDefault(e, "KEFU_ADDR", "127.0.0.1:8080"), "listen address (env KEFU_ADDR)")
@@ -42,6 +42,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	allowedHosts := listFlag{vals: splitList(e.getenv("KEFU_ALLOWED_HOSTS"))}
 	fs.Var(&allowedHosts, "allowed-host", "a Host name to accept besides localhost/127.0.0.1/[::1], e.g. a reverse proxy's public name; repeatable (env KEFU_ALLOWED_HOSTS, comma-separated)")
 	metricsAddr := fs.String("metrics-addr", envDefault(e, "KEFU_METRICS_ADDR", ""), "serve /metrics on this address of its own, without a token, instead of beside the API (env KEFU_METRICS_ADDR); with --auth and without it, /metrics needs a bearer token")
+	snapshots := fs.Bool("snapshots", envDefault(e, "KEFU_SNAPSHOTS", "true") != "false", "keep a sealed snapshot of the read models in DIR/snapshots, written every 20,000 events or 10 minutes and at shutdown, so that a start folds only the events after it; false folds the whole log at every start (env KEFU_SNAPSHOTS)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, to profile a live server with `go tool pprof`; refused on any other address")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -123,7 +124,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv, err := server.New(ctx, server.Config{DataDir: *data, StoreURL: *store, Logger: e.log, Tokens: tokens, Policy: policy, Calendar: cal,
 		Merge:  customer.MergePolicy{UnmergeWindow: window},
 		Sender: delivery.sender, ChannelSenders: delivery.byChannel, DispatchInterval: senders.dispatchInterval,
-		CORSOrigins: corsOrigins.vals, AllowedHosts: allowedHosts.vals, SeparateMetrics: *metricsAddr != ""})
+		CORSOrigins: corsOrigins.vals, AllowedHosts: allowedHosts.vals, SeparateMetrics: *metricsAddr != "",
+		Snapshots: server.SnapshotConfig{Disabled: !*snapshots}})
 	if err != nil {
 		if errors.Is(err, graphql.ErrBrowserPolicy) {
 			return fmt.Errorf("%w: %w", errUsage, err)

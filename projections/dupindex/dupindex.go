@@ -99,9 +99,11 @@ type details struct {
 
 // Index is the blind index. It is safe for concurrent use.
 type Index struct {
-	key  []byte
-	opts Options
-	mac  hash.Hash
+	// key, opts and mac are set by New and left out of snapshots (the
+	// key never leaves the keystore).
+	key  []byte    `snapshot:"-"`
+	opts Options   `snapshot:"-"`
+	mac  hash.Hash `snapshot:"-"`
 
 	mu      sync.RWMutex
 	of      map[string]details

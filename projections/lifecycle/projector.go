@@ -49,14 +49,14 @@ type Status struct {
 type Projector struct {
 	mu       sync.RWMutex
 	rules    *Rules
-	onChange func(string, StageChange)
+	onChange func(string, StageChange) `snapshot:"-"` // wired by New
 	ids      map[string]int32
 	entries  []entry
 	byStage  [NumStages][]int32
 	heap     []int32 // entry indexes with a deadline, min-heap on st.next
 	now      int64
 	started  bool
-	buf      []StageChange
+	buf      []StageChange `snapshot:"-"` // scratch
 }
 
 type entry struct {
@@ -133,6 +133,19 @@ func (p *Projector) SetChurn(v ChurnView) {
 		p.buf = p.entries[i].st.Rebase(r, at, p.buf[:0])
 		p.after(int32(i))
 	}
+}
+
+// RestoreChurn binds v as the churn model of a projector restored from a
+// snapshot whose states were computed under v (a snapshot does not hold
+// the model, only the states): unlike SetChurn nothing is rebased.
+func (p *Projector) RestoreChurn(v ChurnView) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, err := NewRules(p.rules.policy, v)
+	if err != nil { // cannot happen: the policy was validated by New
+		panic(err)
+	}
+	p.rules = r
 }
 
 // Now is the projector's clock: the latest AdvanceTo (zero before the

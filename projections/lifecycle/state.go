@@ -22,7 +22,7 @@ type Fact struct {
 // Policy.DormantMinFitted customers is ignored (no DORMANT).
 type Rules struct {
 	policy      Policy
-	churn       ChurnView
+	churn       ChurnView `snapshot:"-"` // bound again after a restore (Projector.RestoreChurn)
 	silentAfter int64
 	lostAfter   int64
 	loyalWindow int32

@@ -88,8 +88,9 @@ type Model struct {
 	cust    map[string][]series
 	version uint64
 
-	cacheMu sync.Mutex
-	cache   *priorCache
+	// cache is derived (left out of snapshots).
+	cacheMu sync.Mutex  `snapshot:"-"`
+	cache   *priorCache `snapshot:"-"`
 }
 
 type priorCache struct {

@@ -10,6 +10,7 @@
 package deadline
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -38,7 +39,9 @@ func less(a, b Key) bool { return Compare(a, b) < 0 }
 // Mutations need the owner's write lock; reads may run concurrently with
 // each other under the owner's read lock.
 type Index struct {
-	tree *btree.BTreeG[Key]
+	tree *btree.BTreeG[Key] `snapshot:"-"` // written as its keys (EncodeState)
+	// decoded holds the keys a snapshot gave, until StateDecoded.
+	decoded []Key `snapshot:"-"`
 
 	mu     sync.Mutex // guards sorted against concurrent readers
 	sorted []Key
@@ -125,4 +128,27 @@ func (x *Index) AscendBefore(t time.Time, fn func(Key) bool) {
 		return
 	}
 	x.tree.AscendLessThan(Key{At: t}, fn)
+}
+
+// EncodeState writes the index in a snapshot as its keys in order
+// (statecodec.Custom).
+func (x *Index) EncodeState() any { return slices.Clone(x.All()) }
+
+// DecodeState is where a snapshot's keys are read into.
+func (x *Index) DecodeState() any { return &x.decoded }
+
+// StateDecoded rebuilds the index from the snapshot's keys.
+func (x *Index) StateDecoded() error {
+	keys := x.decoded
+	x.decoded = nil
+	x.tree = nil
+	x.init()
+	x.changed()
+	for i, k := range keys {
+		if i > 0 && Compare(keys[i-1], k) >= 0 {
+			return fmt.Errorf("deadline: keys out of order at %d", i)
+		}
+		x.tree.ReplaceOrInsert(k)
+	}
+	return nil
 }
