@@ -128,11 +128,13 @@ func TestFingerprint(t *testing.T) {
 		ok string
 		v  any
 	}
-	if _, err := Fingerprint(&withIface{}); err == nil || !strings.Contains(err.Error(), "snapshot:") {
+	w := withIface{ok: "a", v: 1}
+	_, _ = w.ok, w.v
+	if _, err := Fingerprint(&w); err == nil || !strings.Contains(err.Error(), "snapshot:") {
 		t.Errorf("an interface field: %v", err)
 	}
 	type withFunc struct{ f func() }
-	if _, err := Fingerprint(&withFunc{}); err == nil {
+	if _, err := Fingerprint(&withFunc{f: func() {}}); err == nil {
 		t.Error("a func field passed")
 	}
 	if err := NewEncoder(&bytes.Buffer{}).Encode(&withFunc{}); err == nil {
@@ -173,4 +175,22 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("an error that is not ErrCorrupt: %v", err)
 		}
 	})
+}
+
+// The encoder holds a struct's lock while it writes it: a writer holding
+// the lock makes it wait.
+func TestEncodeWaitsForTheWriter(t *testing.T) {
+	m := sample()
+	m.mu.Lock()
+	done := make(chan error, 1)
+	go func() { done <- NewEncoder(&bytes.Buffer{}).Encode(m) }()
+	select {
+	case <-done:
+		t.Fatal("encoded while a writer held the lock")
+	case <-time.After(50 * time.Millisecond):
+	}
+	m.mu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }
