@@ -355,72 +355,52 @@ func build(t reflect.Type, building map[reflect.Type]*plan) (*plan, error) {
 	return p, nil
 }
 
+// signed and unsigned are the plans of integers stored as T (the size
+// of the field's type): varints, range-checked on the way back.
+func signed[T int8 | int16 | int32 | int64]() (func(*Encoder, unsafe.Pointer), func(*Decoder, unsafe.Pointer)) {
+	return func(e *Encoder, p unsafe.Pointer) { e.varint(int64(*(*T)(p))) },
+		func(d *Decoder, p unsafe.Pointer) {
+			if x := d.varint(); int64(T(x)) == x {
+				*(*T)(p) = T(x)
+			} else {
+				d.fail("%d overflows a %d-byte integer", x, unsafe.Sizeof(T(0)))
+			}
+		}
+}
+
+func unsigned[T uint8 | uint16 | uint32 | uint64]() (func(*Encoder, unsafe.Pointer), func(*Decoder, unsafe.Pointer)) {
+	return func(e *Encoder, p unsafe.Pointer) { e.uvarint(uint64(*(*T)(p))) },
+		func(d *Decoder, p unsafe.Pointer) {
+			if x := d.uvarint(); uint64(T(x)) == x {
+				*(*T)(p) = T(x)
+			} else {
+				d.fail("%d overflows a %d-byte unsigned integer", x, unsafe.Sizeof(T(0)))
+			}
+		}
+}
+
 func intPlan(size uintptr) (func(*Encoder, unsafe.Pointer), func(*Decoder, unsafe.Pointer)) {
 	switch size {
 	case 1:
-		return func(e *Encoder, p unsafe.Pointer) { e.varint(int64(*(*int8)(p))) },
-			func(d *Decoder, p unsafe.Pointer) {
-				if x := d.varint(); x == int64(int8(x)) {
-					*(*int8)(p) = int8(x)
-				} else {
-					d.fail("%d overflows int8", x)
-				}
-			}
+		return signed[int8]()
 	case 2:
-		return func(e *Encoder, p unsafe.Pointer) { e.varint(int64(*(*int16)(p))) },
-			func(d *Decoder, p unsafe.Pointer) {
-				if x := d.varint(); x == int64(int16(x)) {
-					*(*int16)(p) = int16(x)
-				} else {
-					d.fail("%d overflows int16", x)
-				}
-			}
+		return signed[int16]()
 	case 4:
-		return func(e *Encoder, p unsafe.Pointer) { e.varint(int64(*(*int32)(p))) },
-			func(d *Decoder, p unsafe.Pointer) {
-				if x := d.varint(); x == int64(int32(x)) {
-					*(*int32)(p) = int32(x)
-				} else {
-					d.fail("%d overflows int32", x)
-				}
-			}
+		return signed[int32]()
 	}
-	return func(e *Encoder, p unsafe.Pointer) { e.varint(*(*int64)(p)) },
-		func(d *Decoder, p unsafe.Pointer) { *(*int64)(p) = d.varint() }
+	return signed[int64]()
 }
 
 func uintPlan(size uintptr) (func(*Encoder, unsafe.Pointer), func(*Decoder, unsafe.Pointer)) {
 	switch size {
 	case 1:
-		return func(e *Encoder, p unsafe.Pointer) { e.uvarint(uint64(*(*uint8)(p))) },
-			func(d *Decoder, p unsafe.Pointer) {
-				if x := d.uvarint(); x == uint64(uint8(x)) {
-					*(*uint8)(p) = uint8(x)
-				} else {
-					d.fail("%d overflows uint8", x)
-				}
-			}
+		return unsigned[uint8]()
 	case 2:
-		return func(e *Encoder, p unsafe.Pointer) { e.uvarint(uint64(*(*uint16)(p))) },
-			func(d *Decoder, p unsafe.Pointer) {
-				if x := d.uvarint(); x == uint64(uint16(x)) {
-					*(*uint16)(p) = uint16(x)
-				} else {
-					d.fail("%d overflows uint16", x)
-				}
-			}
+		return unsigned[uint16]()
 	case 4:
-		return func(e *Encoder, p unsafe.Pointer) { e.uvarint(uint64(*(*uint32)(p))) },
-			func(d *Decoder, p unsafe.Pointer) {
-				if x := d.uvarint(); x == uint64(uint32(x)) {
-					*(*uint32)(p) = uint32(x)
-				} else {
-					d.fail("%d overflows uint32", x)
-				}
-			}
+		return unsigned[uint32]()
 	}
-	return func(e *Encoder, p unsafe.Pointer) { e.uvarint(*(*uint64)(p)) },
-		func(d *Decoder, p unsafe.Pointer) { *(*uint64)(p) = d.uvarint() }
+	return unsigned[uint64]()
 }
 
 func slicePlan(p *plan, t reflect.Type, building map[reflect.Type]*plan) error {

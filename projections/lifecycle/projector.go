@@ -123,11 +123,7 @@ func (p *Projector) AdvanceTo(now time.Time) {
 func (p *Projector) SetChurn(v ChurnView) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r, err := NewRules(p.rules.policy, v)
-	if err != nil { // cannot happen: the policy was validated by New
-		panic(err)
-	}
-	p.rules = r
+	r := p.bind(v)
 	at := time.Unix(0, p.now)
 	for i := range p.entries {
 		p.buf = p.entries[i].st.Rebase(r, at, p.buf[:0])
@@ -141,11 +137,18 @@ func (p *Projector) SetChurn(v ChurnView) {
 func (p *Projector) RestoreChurn(v ChurnView) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.bind(v)
+}
+
+// bind puts rules for v under the projector's policy in use and returns
+// them. p.mu must be held.
+func (p *Projector) bind(v ChurnView) *Rules {
 	r, err := NewRules(p.rules.policy, v)
 	if err != nil { // cannot happen: the policy was validated by New
 		panic(err)
 	}
 	p.rules = r
+	return r
 }
 
 // Now is the projector's clock: the latest AdvanceTo (zero before the
